@@ -1,0 +1,60 @@
+# Custody Ledger. `make help` lists the targets.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
+BIN       := $(CURDIR)/build
+FUZZTIME  ?= 60s
+TESTNET   ?= $(CURDIR)/build/testnet
+PROTOC_GEN_GO_VERSION := v1.36.10
+
+.DEFAULT_GOAL := help
+
+#? help: list the targets
+help:
+	@grep -E '^#\?' $(MAKEFILE_LIST) | sed -e 's/^#? //' | column -t -s ':'
+
+#? build: build custodyd, custodycli and riskd into ./build
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+#? test: the whole test suite (what CI runs)
+test:
+	$(GO) test -count=1 -timeout 25m ./...
+
+#? test-short: the quick tests only
+test-short:
+	$(GO) test -short -count=1 ./...
+
+#? test-race: the suite under the race detector
+test-race:
+	$(GO) test -race -count=1 -timeout 40m ./...
+
+#? fuzz: run every fuzz target for FUZZTIME each (default 60s)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+#? bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+#? proto: regenerate proto/custodyv1 from proto/custody/v1 (needs protoc)
+proto:
+	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler"; exit 1; }
+	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	PATH=$(BIN):$$PATH protoc -I proto --go_out=. --go_opt=module=github.com/custody-ledger/custody proto/custody/v1/*.proto
+
+#? verify: gofmt, go vet and go mod tidy leave nothing to change
+verify:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+
+#? testnet: write a four-node network under build/testnet and run it (Ctrl-C stops it)
+testnet: build
+	$(BIN)/custodyd testnet init --dir $(TESTNET) --force
+	$(BIN)/custodyd testnet start --dir $(TESTNET)
+
+.PHONY: help build test test-short test-race fuzz bench proto verify testnet
