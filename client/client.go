@@ -26,8 +26,8 @@ const DefaultNode = "tcp://127.0.0.1:26657"
 
 // Defaults of Options.
 const (
-	DefaultPollInterval   = 100 * time.Millisecond
-	DefaultCommitTimeout  = 30 * time.Second
+	DefaultPollInterval    = 100 * time.Millisecond
+	DefaultCommitTimeout   = 30 * time.Second
 	DefaultSequenceRetries = 8
 )
 
