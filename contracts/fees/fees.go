@@ -60,8 +60,8 @@ const (
 type RoundingRule uint8
 
 const (
-	RoundPerItem  RoundingRule = iota // each fee item half up (DOMAIN.md default)
-	RoundOnTotal                      // sum unrounded, round the total half up
+	RoundPerItem RoundingRule = iota // each fee item half up (DOMAIN.md default)
+	RoundOnTotal                     // sum unrounded, round the total half up
 )
 
 // Params are the fee parameters in force on chain.

@@ -57,7 +57,7 @@ func TestFeeTable(t *testing.T) {
 			// 249.99: levy 0.49998 fen rounds down.
 			name: "just under half fen rounds down", params: p,
 			trade: Trade{Date: today, Side: Buy, CommissionRate: 300_000}, price: 24_999, qty: 100,
-			want:  Breakdown{Commission: 500, TransferFee: 0, HandlingFee: 1, RegulatorLevy: 0},
+			want: Breakdown{Commission: 500, TransferFee: 0, HandlingFee: 1, RegulatorLevy: 0},
 		},
 		{
 			// 0.3% of 1,666.67 = 5.00001 CNY, which rounds to exactly the minimum.
@@ -78,7 +78,7 @@ func TestFeeTable(t *testing.T) {
 			// → 740 + 2 + 8 + 5 = 755.
 			name: "per item", params: p,
 			trade: Trade{Date: today, Side: Buy, CommissionRate: 300_000}, price: 123_400, qty: 200,
-			want:  Breakdown{Commission: 740, TransferFee: 2, HandlingFee: 8, RegulatorLevy: 5},
+			want: Breakdown{Commission: 740, TransferFee: 2, HandlingFee: 8, RegulatorLevy: 5},
 		},
 		{
 			// the same on total: 756.21988 → 756. Floors 740+2+8+4 = 754; the
@@ -86,30 +86,30 @@ func TestFeeTable(t *testing.T) {
 			// transfer .468.
 			name: "on total", params: total,
 			trade: Trade{Date: today, Side: Buy, CommissionRate: 300_000}, price: 123_400, qty: 200,
-			want:  Breakdown{Commission: 740, TransferFee: 3, HandlingFee: 8, RegulatorLevy: 5},
+			want: Breakdown{Commission: 740, TransferFee: 3, HandlingFee: 8, RegulatorLevy: 5},
 		},
 		{
 			// funds pay 0.004% handling: 10,000.00 → 40 fen; no stamp duty on buys.
 			name: "fund handling fee", params: p,
 			trade: Trade{Date: today, Side: Buy, Class: ClassFund, CommissionRate: 25_000}, price: 10 * PriceScale, qty: 1000,
-			want:  Breakdown{Commission: 500, TransferFee: 10, HandlingFee: 40, RegulatorLevy: 20},
+			want: Breakdown{Commission: 500, TransferFee: 10, HandlingFee: 40, RegulatorLevy: 20},
 		},
 		{
 			// 2023-08-27 is under the old schedule: stamp 0.1%, handling 0.00487%.
 			name: "old schedule before 2023-08-28", params: p,
 			trade: Trade{Date: 20230827, Side: Sell, CommissionRate: 25_000}, price: 10 * PriceScale, qty: 1000,
-			want:  Breakdown{Commission: 500, StampDuty: 1000, TransferFee: 10, HandlingFee: 49, RegulatorLevy: 20},
+			want: Breakdown{Commission: 500, StampDuty: 1000, TransferFee: 10, HandlingFee: 49, RegulatorLevy: 20},
 		},
 		{
 			// before 2022-04-29 the transfer fee was 0.002%.
 			name: "transfer fee before 2022-04-29", params: p,
 			trade: Trade{Date: 20220428, Side: Buy, CommissionRate: 25_000}, price: 10 * PriceScale, qty: 1000,
-			want:  Breakdown{Commission: 500, TransferFee: 20, HandlingFee: 49, RegulatorLevy: 20},
+			want: Breakdown{Commission: 500, TransferFee: 20, HandlingFee: 49, RegulatorLevy: 20},
 		},
 		{
 			name: "new schedule on its effective date", params: p,
 			trade: Trade{Date: 20230828, Side: Sell, CommissionRate: 25_000}, price: 10 * PriceScale, qty: 1000,
-			want:  Breakdown{Commission: 500, StampDuty: 500, TransferFee: 10, HandlingFee: 34, RegulatorLevy: 20},
+			want: Breakdown{Commission: 500, StampDuty: 500, TransferFee: 10, HandlingFee: 34, RegulatorLevy: 20},
 		},
 	}
 	for _, tc := range cases {
