@@ -14,6 +14,7 @@ const (
 	PrefixFunds         byte = 0x12 // accounts: account id → Funds
 	PrefixFundLedger    byte = 0x13 // accounts: account id, seq → LedgerEntry
 	PrefixCustodyTotal  byte = 0x14 // accounts: bank id, broker id → total client balance
+	PrefixSupply        byte = 0x15 // funds: (no suffix) → chain-wide total of client funds
 
 	PrefixTransfer byte = 0x20 // transfers: transfer id → Transfer
 

@@ -1,17 +1,29 @@
 // Package ledger assembles the contracts into one state machine: the Router
-// with every message route, genesis initialisation, and the list of
-// invariants. The abci package depends on this package alone.
+// with every message route, genesis initialisation, the list of
+// invariants, and the read-only Query the abci package serves under
+// /custody/<path>. The abci package depends on this package alone.
 package ledger
 
 import (
+	"slices"
+
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
+	"github.com/custody-ledger/custody/contracts/supervision"
+	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
+// Routes returns every contract's routes.
+func Routes() []contracts.Route {
+	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes())
+}
+
 // NewRouter returns the router with every contract's routes.
 func NewRouter() *contracts.Router {
-	return contracts.NewRouter()
+	return contracts.NewRouter(Routes()...)
 }
 
 // InitGenesis writes the genesis state.
@@ -21,5 +33,5 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
-	return nil
+	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants())
 }

@@ -480,9 +480,11 @@ func (x *MsgCloseAccount) GetAccountId() string {
 // bank). Idempotent on transfer_id: a second tx with the same id is refused
 // and changes nothing.
 type MsgBankToBroker struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	TransferId string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
-	AccountId  string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer_id is the bank's serial: 1-64 characters [0-9A-Za-z._-]. It is
+	// unique per bank (two banks may use the same serial).
+	TransferId string `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	AccountId  string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	// amount in fen, > 0.
 	Amount        int64 `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -544,10 +546,13 @@ func (x *MsgBankToBroker) GetAmount() int64 {
 // card. Signer: ROLE_CLIENT, the account's own key. The amount is frozen at
 // once and must not exceed the withdrawable funds.
 type MsgRequestWithdrawal struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TransferId    string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
-	AccountId     string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	Amount        int64                  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer_id is "<account_id>/<suffix>", suffix 1-32 characters
+	// [0-9A-Za-z._-]: a client can only name transfers of its own account, so
+	// it can never take an id its bank or another client will use.
+	TransferId    string `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	AccountId     string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Amount        int64  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -605,12 +610,14 @@ func (x *MsgRequestWithdrawal) GetAmount() int64 {
 
 // MsgConfirmWithdrawal is the bank's execution of a withdrawal request.
 // Signer: ROLE_BANK (the account's custody bank). success true pays the
-// frozen amount out; false unfreezes it.
+// frozen amount out; false unfreezes it. A regulator-frozen account cannot
+// be paid out (success true is refused); the bank may still refuse it.
 type MsgConfirmWithdrawal struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TransferId    string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
-	Success       bool                   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transfer_id of the pending request at the signing bank.
+	TransferId    string `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	Success       bool   `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

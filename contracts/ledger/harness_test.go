@@ -1,0 +1,180 @@
+package ledger_test
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/custody-ledger/custody/abci/store"
+	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/ledger"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+)
+
+// Participants of the test network.
+const (
+	bankA     = "bank-a"
+	bankB     = "bank-b"
+	brokerX   = "broker-x"
+	brokerY   = "broker-y"
+	regulator = "regulator"
+	clearing  = "clearing"
+)
+
+func pubKey(name string) []byte {
+	seed := sha256.Sum256([]byte("test key " + name))
+	return ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
+}
+
+func hash32(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func genesis() *custodyv1.GenesisState {
+	p := func(id string, role custodyv1.Role) *custodyv1.Participant {
+		return &custodyv1.Participant{Id: id, Role: role, Name: id, PubKeys: [][]byte{pubKey(id)}, ValidatorPower: 10}
+	}
+	return &custodyv1.GenesisState{Participants: []*custodyv1.Participant{
+		p(bankA, custodyv1.Role_ROLE_BANK),
+		p(bankB, custodyv1.Role_ROLE_BANK),
+		p(brokerX, custodyv1.Role_ROLE_BROKER),
+		p(brokerY, custodyv1.Role_ROLE_BROKER),
+		p(regulator, custodyv1.Role_ROLE_REGULATOR),
+		p(clearing, custodyv1.Role_ROLE_CLEARING_HOUSE),
+	}}
+}
+
+// env is a chain without consensus: the real IAVL tree, the real router, a
+// Cache per message exactly as the abci package runs a tx.
+type env struct {
+	t      testing.TB
+	mem    store.IAVL
+	router *contracts.Router
+	height int64
+	events []contracts.Event
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{t: t, mem: store.NewMem(), router: ledger.NewRouter(), height: 1}
+	if err := ledger.InitGenesis(e.mem, genesis()); err != nil {
+		t.Fatalf("genesis: %v", err)
+	}
+	return e
+}
+
+func (e *env) hash() []byte { return e.mem.Tree.WorkingHash() }
+
+// participant returns the Signer of a participant's genesis key.
+func participant(id string, role custodyv1.Role) contracts.Signer {
+	return contracts.Signer{Address: auth.Address(pubKey(id)), Role: role, Owner: id}
+}
+
+var (
+	sBankA     = participant(bankA, custodyv1.Role_ROLE_BANK)
+	sBankB     = participant(bankB, custodyv1.Role_ROLE_BANK)
+	sBrokerX   = participant(brokerX, custodyv1.Role_ROLE_BROKER)
+	sBrokerY   = participant(brokerY, custodyv1.Role_ROLE_BROKER)
+	sRegulator = participant(regulator, custodyv1.Role_ROLE_REGULATOR)
+	sClearing  = participant(clearing, custodyv1.Role_ROLE_CLEARING_HOUSE)
+)
+
+// client is the Signer of an account's client key (as auth would return it).
+func client(accountID string) contracts.Signer {
+	return contracts.Signer{Address: auth.Address(pubKey("client " + accountID)), Role: custodyv1.Role_ROLE_CLIENT, Owner: accountID}
+}
+
+// exec runs one message through a Cache over the tree. On success the
+// cache is written through; on failure it is dropped, and exec checks that
+// the contract wrote nothing at all before refusing and that the tree's
+// working hash did not move.
+func (e *env) exec(s contracts.Signer, msg *custodyv1.Msg) ([]byte, error) {
+	e.t.Helper()
+	before := e.hash()
+	cache := store.NewCache(e.mem)
+	ctx := contracts.NewContext(contracts.Block{
+		ChainID: "test", Height: e.height, Time: time.Unix(1_700_000_000+e.height, 0).UTC(),
+	}, s, cache, hash32("tx"))
+	e.height++
+	data, err := e.router.Deliver(ctx, msg)
+	if err != nil {
+		if cache.Len() != 0 {
+			e.t.Fatalf("refused message left %d writes in its cache: %v", cache.Len(), err)
+		}
+		if !bytes.Equal(before, e.hash()) {
+			e.t.Fatalf("refused message changed the tree: %v", err)
+		}
+		return nil, err
+	}
+	cache.Write()
+	e.events = ctx.Events()
+	return data, nil
+}
+
+// must runs a message that has to succeed.
+func (e *env) must(s contracts.Signer, msg *custodyv1.Msg) []byte {
+	e.t.Helper()
+	data, err := e.exec(s, msg)
+	if err != nil {
+		e.t.Fatalf("%v: %v", msg, err)
+	}
+	return data
+}
+
+// checkInvariants fails the test on any broken invariant.
+func (e *env) checkInvariants() {
+	e.t.Helper()
+	for _, r := range contracts.CheckInvariants(e.mem, ledger.Invariants()) {
+		if r.Broken {
+			e.t.Fatalf("invariant %s broken: %s", r.Name, r.Msg)
+		}
+	}
+}
+
+// Message builders.
+
+func openMsg(id, bank string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_OpenAccount{OpenAccount: &custodyv1.MsgOpenAccount{
+		AccountId: id, ClientPubKey: pubKey("client " + id), IdentityHash: hash32("identity " + id),
+		BankCardHash: hash32("card " + id), BankId: bank, ShareholderAccounts: []string{"A123456789"},
+	}}}
+}
+
+func confirmMsg(id string, approve bool, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmAccount{ConfirmAccount: &custodyv1.MsgConfirmAccount{AccountId: id, Approve: approve, Reason: reason}}}
+}
+
+func closeMsg(id string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_CloseAccount{CloseAccount: &custodyv1.MsgCloseAccount{AccountId: id}}}
+}
+
+func depositMsg(transferID, account string, amount int64) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_BankToBroker{BankToBroker: &custodyv1.MsgBankToBroker{TransferId: transferID, AccountId: account, Amount: amount}}}
+}
+
+func withdrawMsg(transferID, account string, amount int64) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_RequestWithdrawal{RequestWithdrawal: &custodyv1.MsgRequestWithdrawal{TransferId: transferID, AccountId: account, Amount: amount}}}
+}
+
+func confirmWithdrawalMsg(transferID string, success bool, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmWithdrawal{ConfirmWithdrawal: &custodyv1.MsgConfirmWithdrawal{TransferId: transferID, Success: success, Reason: reason}}}
+}
+
+func freezeMsg(account, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_FreezeAccount{FreezeAccount: &custodyv1.MsgFreezeAccount{AccountId: account, Reason: reason}}}
+}
+
+func unfreezeMsg(account, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_UnfreezeAccount{UnfreezeAccount: &custodyv1.MsgUnfreezeAccount{AccountId: account, Reason: reason}}}
+}
+
+// active opens and confirms an account of brokerX at bank.
+func (e *env) active(id, bank string, broker contracts.Signer, bankSigner contracts.Signer) {
+	e.t.Helper()
+	e.must(broker, openMsg(id, bank))
+	e.must(bankSigner, confirmMsg(id, true, ""))
+}

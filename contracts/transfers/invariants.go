@@ -1,0 +1,71 @@
+package transfers
+
+import (
+	"fmt"
+
+	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/funds"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+)
+
+// Invariants of the transfers contract, in a fixed order.
+func Invariants() []contracts.Invariant {
+	return []contracts.Invariant{
+		{Name: "transfers/pending-frozen", Check: checkPendingFrozen},
+	}
+}
+
+// ForEach calls fn for every transfer in key order.
+func ForEach(store contracts.Store, fn func(*custodyv1.Transfer)) {
+	prefix := []byte{contracts.PrefixTransfer}
+	it := store.Iterator(prefix, contracts.PrefixEnd(prefix))
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		var t custodyv1.Transfer
+		contracts.Unmarshal(it.Key(), it.Value(), &t)
+		fn(&t)
+	}
+}
+
+// checkPendingFrozen: each account's open-withdrawal count is its number of
+// pending withdrawals, and its frozen figure holds at least their sum
+// (exactly their sum until trading freezes money for buy orders).
+func checkPendingFrozen(store contracts.Store) (string, bool) {
+	type open struct {
+		n   uint32
+		sum int64
+	}
+	pending := map[string]open{}
+	var bad string
+	ForEach(store, func(t *custodyv1.Transfer) {
+		if t.Status != custodyv1.TransferStatus_TRANSFER_STATUS_PENDING {
+			return
+		}
+		if t.Direction != custodyv1.TransferDirection_TRANSFER_DIRECTION_BROKER_TO_BANK && bad == "" {
+			bad = fmt.Sprintf("transfer %s is pending but not a withdrawal", RefID(t.BankId, t.Id))
+		}
+		o := pending[t.AccountId]
+		o.n++
+		o.sum += t.Amount // each ≤ MaxAmount; at most 2^32 of them: no overflow
+		pending[t.AccountId] = o
+	})
+	n, accountsSeen := 0, 0
+	funds.ForEach(store, func(id string, f *custodyv1.Funds) {
+		o, ok := pending[id]
+		if ok {
+			accountsSeen++
+			n += int(o.n)
+		}
+		if bad == "" && (f.OpenWithdrawals != o.n || f.Frozen < o.sum) {
+			bad = fmt.Sprintf("account %s: %d open withdrawals and frozen %d, but %d pending transfers of %d",
+				id, f.OpenWithdrawals, f.Frozen, o.n, o.sum)
+		}
+	})
+	if bad == "" && accountsSeen != len(pending) {
+		bad = fmt.Sprintf("pending withdrawals for %d accounts without funds", len(pending)-accountsSeen)
+	}
+	if bad != "" {
+		return bad, true
+	}
+	return fmt.Sprintf("%d pending withdrawals, each frozen on its account", n), false
+}
