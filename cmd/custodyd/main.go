@@ -1,0 +1,43 @@
+// Command custodyd runs a Custody Ledger node (CometBFT with the custody
+// application in-process) and local test networks.
+//
+//	custodyd start --home DIR
+//	custodyd testnet init --dir DIR [--banks N --brokers N --validators N --force]
+//	custodyd testnet start --dir DIR
+//	custodyd version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run builds the command tree, runs it and maps the error to an exit code:
+// 0 success, 2 bad usage, 1 anything else.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "custodyd:", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}

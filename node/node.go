@@ -1,0 +1,262 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
+	"github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custody-ledger/custody/abci"
+)
+
+// Version is the build's version, set with
+// -ldflags "-X github.com/custody-ledger/custody/node.Version=...".
+var Version = "dev"
+
+// ErrNotStarted is returned by accessors that need a started node.
+var ErrNotStarted = errors.New("node: not started")
+
+// Node is one custody validator or full node: the ABCI application and a
+// CometBFT node that talks to it in-process.
+type Node struct {
+	home   string
+	cmtCfg *cmtcfg.Config
+	appCfg AppConfig
+	logger log.Logger
+	reg    prometheus.Registerer
+
+	mu      sync.Mutex
+	app     *abci.App     // guarded by mu; set by Start
+	cmt     *cmtnode.Node // guarded by mu; set by Start
+	stopped bool
+}
+
+type options struct {
+	logger     log.Logger
+	logOut     io.Writer
+	reg        prometheus.Registerer
+	regSet     bool
+	apiAddress string
+	cometFns   []func(*cmtcfg.Config)
+	appFns     []func(*AppConfig)
+}
+
+// Option overrides what New reads from the home.
+type Option func(*options)
+
+// WithLogger sets the logger, instead of one built from config.toml's
+// log_level and log_format writing to WithLogOutput (default stderr).
+func WithLogger(l log.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithLogOutput sends the node's logs to w.
+func WithLogOutput(w io.Writer) Option { return func(o *options) { o.logOut = w } }
+
+// WithMetricsRegisterer registers the application's metrics in r instead of
+// prometheus.DefaultRegisterer (the registry CometBFT's metrics server
+// serves). A nil r turns the app metrics off. Several nodes in one process
+// need this: CometBFT's own metrics always use the default registry, so
+// only one node per process may have instrumentation.prometheus on.
+func WithMetricsRegisterer(r prometheus.Registerer) Option {
+	return func(o *options) { o.reg, o.regSet = r, true }
+}
+
+// WithAPIAddress overrides [api] address from app.toml.
+func WithAPIAddress(addr string) Option { return func(o *options) { o.apiAddress = addr } }
+
+// WithCometConfig edits the CometBFT config after it is read from the home
+// (the testnet uses it to fill state sync's trust height and hash).
+func WithCometConfig(fn func(*cmtcfg.Config)) Option {
+	return func(o *options) { o.cometFns = append(o.cometFns, fn) }
+}
+
+// WithAppConfig edits the app config after it is read from the home.
+func WithAppConfig(fn func(*AppConfig)) Option {
+	return func(o *options) { o.appFns = append(o.appFns, fn) }
+}
+
+// New reads the node's configs, keys and genesis from home and checks them.
+// It opens no database and starts nothing: Start does.
+func New(home string, opts ...Option) (*Node, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cmtCfg, err := LoadCometConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	for _, fn := range o.cometFns {
+		fn(cmtCfg)
+	}
+	appCfg, err := LoadAppConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if o.apiAddress != "" {
+		appCfg.API.Address = o.apiAddress
+	}
+	for _, fn := range o.appFns {
+		fn(&appCfg)
+	}
+	if err := errors.Join(cmtCfg.ValidateBasic(), appCfg.Validate()); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{cmtCfg.GenesisFile(), cmtCfg.NodeKeyFile(), cmtCfg.PrivValidatorKeyFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("node: home %s is incomplete: %w", home, err)
+		}
+	}
+	logger := o.logger
+	if logger == nil {
+		w := o.logOut
+		if w == nil {
+			w = os.Stderr
+		}
+		if logger, err = newLogger(cmtCfg, w); err != nil {
+			return nil, err
+		}
+	}
+	reg := o.reg
+	if !o.regSet {
+		reg = prometheus.DefaultRegisterer
+	}
+	if !appCfg.Metrics.Enabled {
+		reg = nil
+	}
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg}, nil
+}
+
+// newLogger builds CometBFT's logger the way `cometbft start` does:
+// key-value lines (log_format "plain") or JSON objects, filtered by log_level
+// ("info", or per module: "consensus:info,*:error").
+func newLogger(cfg *cmtcfg.Config, w io.Writer) (log.Logger, error) {
+	var l log.Logger
+	if cfg.LogFormat == cmtcfg.LogFormatJSON {
+		l = log.NewTMJSONLogger(log.NewSyncWriter(w))
+	} else {
+		l = log.NewTMLogger(log.NewSyncWriter(w))
+	}
+	l, err := cmtflags.ParseLogLevel(cfg.LogLevel, l, cmtcfg.DefaultLogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("node: log_level: %w", err)
+	}
+	return l, nil
+}
+
+// Start opens the application's state, replays what CometBFT has that the
+// application lacks (the handshake), and starts consensus, p2p and RPC. ctx
+// bounds the start-up only (the handshake and state sync's first steps).
+func (n *Node) Start(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmt != nil || n.stopped {
+		return errors.New("node: Start called twice")
+	}
+	appCfg := n.appCfg
+	snapDir := appCfg.Snapshots.Dir
+	if !filepath.IsAbs(snapDir) {
+		snapDir = filepath.Join(n.home, snapDir)
+	}
+	app, err := abci.NewApp(abci.Config{
+		Dir:                filepath.Join(n.cmtCfg.DBDir(), "app"),
+		Logger:             n.logger.With("module", "app"),
+		PruneKeepRecent:    appCfg.Pruning.KeepRecent,
+		PruneInterval:      appCfg.Pruning.Interval,
+		SnapshotInterval:   appCfg.Snapshots.Interval,
+		SnapshotKeepRecent: appCfg.Snapshots.KeepRecent,
+		SnapshotDir:        snapDir,
+		MaxTxBytes:         appCfg.Tx.MaxBytes,
+		InvariantInterval:  appCfg.Invariants.Interval,
+		Metrics:            n.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("node: open app: %w", err)
+	}
+	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
+	if err != nil {
+		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
+	}
+	// LoadFilePV exits the process on a bad file; New has checked it exists.
+	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
+	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
+		proxy.NewLocalClientCreator(app),
+		func() (*types.GenesisDoc, error) { return types.GenesisDocFromFile(n.cmtCfg.GenesisFile()) },
+		cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation),
+		n.logger,
+	)
+	if err != nil {
+		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
+	}
+	if err := cmt.Start(); err != nil {
+		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), app.Close())
+	}
+	n.app, n.cmt = app, cmt
+	n.logger.Info("custody node started", "version", Version, "home", n.home,
+		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", appCfg.API.Address)
+	return nil
+}
+
+// Stop stops CometBFT (consensus, p2p, RPC, its stores) and then closes the
+// application's state: the reverse of Start. It is safe to call twice or on
+// a node that never started.
+func (n *Node) Stop() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped {
+		return nil
+	}
+	n.stopped = true
+	if n.cmt == nil {
+		return nil
+	}
+	var errs []error
+	if err := n.cmt.Stop(); err != nil {
+		errs = append(errs, fmt.Errorf("node: stop cometbft: %w", err))
+	}
+	n.cmt.Wait()
+	if err := n.app.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("node: close app: %w", err))
+	}
+	n.logger.Info("custody node stopped", "home", n.home)
+	return errors.Join(errs...)
+}
+
+// Home is the node's home directory.
+func (n *Node) Home() string { return n.home }
+
+// CometConfig is the CometBFT config the node runs with (after options).
+func (n *Node) CometConfig() *cmtcfg.Config { return n.cmtCfg }
+
+// AppConfig is the app config the node runs with (after options).
+func (n *Node) AppConfig() AppConfig { return n.appCfg }
+
+// RPCAddress is CometBFT's RPC listen address, "tcp://host:port".
+func (n *Node) RPCAddress() string { return n.cmtCfg.RPC.ListenAddress }
+
+// Comet returns the running CometBFT node, or nil before Start.
+func (n *Node) Comet() *cmtnode.Node {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cmt
+}
+
+// App returns the running application, or nil before Start.
+func (n *Node) App() *abci.App {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.app
+}

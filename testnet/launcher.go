@@ -1,0 +1,371 @@
+package testnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custody-ledger/custody/node"
+)
+
+// Provider runs nodes: in this process (tests) or as child processes
+// (custodyd testnet start). It is the seam where containers or remote hosts
+// would plug in, as in CometBFT's e2e runner.
+type Provider interface {
+	// Start starts node n of t and returns once it is running (its RPC may
+	// still be coming up).
+	Start(ctx context.Context, t *Testnet, n *Node) (Running, error)
+}
+
+// Running is a started node.
+type Running interface {
+	// Stop shuts the node down cleanly and waits for it.
+	Stop() error
+	// Kill stops the node abruptly (SIGKILL for a process). In-process, a
+	// node cannot be killed without killing the test, so Kill stops it
+	// without waiting for in-flight RPC requests; the node's stores are
+	// still closed.
+	Kill() error
+	// Done is closed when the node has exited.
+	Done() <-chan struct{}
+}
+
+// InProcess runs each node in this process through node.New. CometBFT's
+// metrics register in Prometheus' global registry, so in-process nodes run
+// with instrumentation.prometheus off and the app metrics of each node in
+// its own registry (Registry).
+type InProcess struct {
+	mu   sync.Mutex
+	regs map[string]*prometheus.Registry
+}
+
+// Registry returns the app-metrics registry of the named node, or nil.
+func (p *InProcess) Registry(name string) *prometheus.Registry {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.regs[name]
+}
+
+// Start implements Provider. Logs go to home/node.log.
+func (p *InProcess) Start(ctx context.Context, t *Testnet, n *Node) (Running, error) {
+	home := t.Home(n)
+	logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	nd, err := node.New(home,
+		node.WithLogOutput(logf),
+		node.WithMetricsRegisterer(reg),
+		node.WithCometConfig(func(c *cmtcfg.Config) { c.Instrumentation.Prometheus = false }),
+	)
+	if err == nil {
+		err = nd.Start(ctx)
+	}
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	p.mu.Lock()
+	if p.regs == nil {
+		p.regs = map[string]*prometheus.Registry{}
+	}
+	p.regs[n.Name] = reg
+	p.mu.Unlock()
+	return &inProcessNode{node: nd, log: logf, done: make(chan struct{})}, nil
+}
+
+type inProcessNode struct {
+	node *node.Node
+	log  *os.File
+	once sync.Once
+	err  error
+	done chan struct{}
+}
+
+func (r *inProcessNode) Stop() error {
+	r.once.Do(func() {
+		r.err = errors.Join(r.node.Stop(), r.log.Close())
+		close(r.done)
+	})
+	return r.err
+}
+
+func (r *inProcessNode) Kill() error           { return r.Stop() }
+func (r *inProcessNode) Done() <-chan struct{} { return r.done }
+
+// Processes runs each node as a child process: Binary start --home HOME,
+// with its output appended to HOME/node.log.
+type Processes struct {
+	// Binary is the custodyd executable.
+	Binary string
+	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
+	// Default 20s.
+	StopTimeout time.Duration
+}
+
+// Start implements Provider.
+func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, error) {
+	home := t.Home(n)
+	logf, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	// Not CommandContext: the launcher, not ctx, decides when a node stops,
+	// so that Ctrl-C gets a clean SIGTERM rather than a kill.
+	cmd := exec.Command(p.Binary, "start", "--home", home)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Own process group: a Ctrl-C at the terminal reaches the launcher only,
+	// which then stops the nodes in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("testnet: start %s: %w", n.Name, err)
+	}
+	r := &processNode{cmd: cmd, log: logf, done: make(chan struct{}), timeout: p.StopTimeout}
+	if r.timeout == 0 {
+		r.timeout = 20 * time.Second
+	}
+	go func() {
+		r.waitErr = cmd.Wait()
+		logf.Close()
+		close(r.done)
+	}()
+	return r, nil
+}
+
+type processNode struct {
+	cmd     *exec.Cmd
+	log     *os.File
+	done    chan struct{}
+	waitErr error
+	timeout time.Duration
+}
+
+func (r *processNode) Stop() error {
+	select {
+	case <-r.done:
+		return nil
+	default:
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-time.After(r.timeout):
+		return errors.Join(fmt.Errorf("testnet: pid %d did not stop in %s", r.cmd.Process.Pid, r.timeout), r.Kill())
+	}
+}
+
+func (r *processNode) Kill() error {
+	if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	<-r.done
+	return nil
+}
+
+func (r *processNode) Done() <-chan struct{} { return r.done }
+
+// Launcher starts and stops the nodes of a testnet and injects faults.
+type Launcher struct {
+	Testnet  *Testnet
+	Provider Provider
+
+	mu      sync.Mutex
+	running map[string]Running // guarded by mu
+}
+
+// NewLauncher returns a launcher of t's nodes through p.
+func NewLauncher(t *Testnet, p Provider) *Launcher {
+	return &Launcher{Testnet: t, Provider: p, running: map[string]Running{}}
+}
+
+// StartAll starts every node that is not running, genesis nodes first, and
+// waits until each has committed a block. A node added for state sync is
+// given a fresh trust root first.
+func (l *Launcher) StartAll(ctx context.Context) error {
+	for _, n := range l.Testnet.Nodes {
+		if l.IsRunning(n.Name) {
+			continue
+		}
+		if err := l.StartNode(ctx, n.Name); err != nil {
+			return errors.Join(err, l.StopAll())
+		}
+	}
+	for _, n := range l.Testnet.Nodes {
+		if _, err := WaitForHeight(ctx, n, 1); err != nil {
+			return errors.Join(err, l.StopAll())
+		}
+	}
+	return nil
+}
+
+// StartNode starts one node. Its ports must be free.
+func (l *Launcher) StartNode(ctx context.Context, name string) error {
+	n := l.Testnet.Node(name)
+	if n == nil {
+		return fmt.Errorf("testnet: no node %q", name)
+	}
+	if l.IsRunning(name) {
+		return fmt.Errorf("testnet: node %q is already running", name)
+	}
+	if err := CheckPortsFree(n); err != nil {
+		return err
+	}
+	if n.StateSync && !hasState(l.Testnet.Home(n)) {
+		if err := l.Testnet.setTrustRoot(ctx, n); err != nil {
+			return err
+		}
+	}
+	r, err := l.Provider.Start(ctx, l.Testnet, n)
+	if err != nil {
+		return fmt.Errorf("testnet: start %s: %w", name, err)
+	}
+	l.mu.Lock()
+	l.running[name] = r
+	l.mu.Unlock()
+	return nil
+}
+
+// IsRunning says whether the launcher has the node running.
+func (l *Launcher) IsRunning(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.running[name]
+	if !ok {
+		return false
+	}
+	select {
+	case <-r.Done():
+		return false
+	default:
+		return true
+	}
+}
+
+func (l *Launcher) take(name string) (Running, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.running[name]
+	if !ok {
+		return nil, fmt.Errorf("testnet: node %q is not running", name)
+	}
+	delete(l.running, name)
+	return r, nil
+}
+
+// StopNode stops one node cleanly.
+func (l *Launcher) StopNode(name string) error {
+	r, err := l.take(name)
+	if err != nil {
+		return err
+	}
+	return r.Stop()
+}
+
+// KillNode stops one node abruptly (see Running.Kill).
+func (l *Launcher) KillNode(name string) error {
+	r, err := l.take(name)
+	if err != nil {
+		return err
+	}
+	return r.Kill()
+}
+
+// RestartNode stops a node cleanly and starts it again on the same home.
+func (l *Launcher) RestartNode(ctx context.Context, name string) error {
+	if err := l.StopNode(name); err != nil {
+		return err
+	}
+	return l.StartNode(ctx, name)
+}
+
+// StopAll stops every running node, in the reverse order of the testnet's
+// node list, and reports every failure.
+func (l *Launcher) StopAll() error {
+	var errs []error
+	for i := len(l.Testnet.Nodes) - 1; i >= 0; i-- {
+		name := l.Testnet.Nodes[i].Name
+		l.mu.Lock()
+		_, ok := l.running[name]
+		l.mu.Unlock()
+		if ok {
+			errs = append(errs, l.StopNode(name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AddNode writes a fresh full node that joins by state sync, and starts it.
+func (l *Launcher) AddNode(ctx context.Context, name string) (*Node, error) {
+	n, err := l.Testnet.AddNode(name)
+	if err != nil {
+		return nil, err
+	}
+	return n, l.StartNode(ctx, name)
+}
+
+// Done returns a channel closed when the named node exits, or nil.
+func (l *Launcher) Done(name string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r, ok := l.running[name]; ok {
+		return r.Done()
+	}
+	return nil
+}
+
+// hasState says whether the home has CometBFT state already (a restart,
+// not a first join).
+func hasState(home string) bool {
+	_, err := os.Stat(filepath.Join(home, "data", "state.db"))
+	return err == nil
+}
+
+// NewRPC returns an RPC client of node n.
+func NewRPC(n *Node) (*rpchttp.HTTP, error) {
+	c, err := rpchttp.New(n.RPCURL(), "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("testnet: rpc %s: %w", n.Name, err)
+	}
+	return c, nil
+}
+
+// WaitForHeight polls n's status until its latest block height reaches h, and
+// returns that height.
+func WaitForHeight(ctx context.Context, n *Node, h int64) (int64, error) {
+	c, err := NewRPC(n)
+	if err != nil {
+		return 0, err
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var lastErr error
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+			return st.SyncInfo.LatestBlockHeight, nil
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("testnet: %s did not reach height %d: %w (last rpc error: %v)", n.Name, h, ctx.Err(), lastErr)
+		case <-tick.C:
+		}
+	}
+}
