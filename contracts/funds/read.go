@@ -63,4 +63,3 @@ func ForEachCustodyTotal(store contracts.Store, fn func(*custodyv1.CustodyTotal)
 		fn(&t)
 	}
 }
-
