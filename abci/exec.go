@@ -1,0 +1,120 @@
+package abci
+
+import (
+	"strconv"
+
+	"github.com/custody-ledger/custody/abci/store"
+	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/auth"
+)
+
+// execMode says where a tx runs, which decides what a refusal leaves behind.
+type execMode int
+
+const (
+	// modeCheck runs a tx on the check state for the mempool: a tx refused
+	// at any stage leaves nothing, since it never enters the mempool.
+	modeCheck execMode = iota
+	// modeDeliver runs a tx in FinalizeBlock on the working tree.
+	modeDeliver
+)
+
+// txOutcome is what one tx did: the contract's Data and events, or the
+// refusal. signer and msgType are empty when the envelope was refused before
+// they were known.
+type txOutcome struct {
+	data    []byte
+	events  []contracts.Event
+	err     error
+	signer  string
+	msgType string
+	// verified is true when this call checked the ed25519 signature itself.
+	verified bool
+}
+
+// execTx authenticates a decoded tx against parent and runs its contract.
+//
+// The writes are layered so that each refusal leaves exactly what it should:
+// parent ← authCache (the signer's sequence increment) ← msgCache (the
+// contract's writes).
+//
+//   - Refused by authentication (unknown or disabled signer, bad signature,
+//     wrong sequence) or by the role check: both caches are dropped and the
+//     state is untouched, in every mode. Such a tx proves nothing about its
+//     signer's intent (it may be a forgery or a stale replay).
+//   - Refused by the contract: in modeDeliver the sequence increment is kept
+//     and the contract's writes dropped. The signer did sign this tx at this
+//     sequence, so it is consumed: the refused tx can never be replayed into
+//     a later block where it might succeed (Cosmos SDK's ante-handler rule).
+//     In modeCheck nothing is kept: the tx is refused from the mempool.
+//   - Accepted: the contract's writes, then the increment, are written
+//     through; each Cache flushes in sorted key order, so the tree sees the
+//     same writes in the same order on every node.
+//
+// skipVerify is true only when this node has already verified this exact tx's
+// signature (sigCache).
+func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Block, mode execMode, skipVerify bool) (out txOutcome) {
+	out.msgType = dtx.route.Name
+	authCache := store.NewCache(parent)
+	signer, rec, err := auth.Authenticate(authCache, dtx.body, dtx.bodyBytes, dtx.signature, !skipVerify)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	out.verified = !skipVerify
+	out.signer = signer.Address
+	// The role check is the part of Router.Check that needs the signer; the
+	// message's stateless validation already ran in decodeTx.
+	if _, _, err := a.router.Check(signer.Role, dtx.body.Msg); err != nil {
+		out.err = err
+		return out
+	}
+	auth.IncrementSequence(authCache, rec)
+
+	msgCache := store.NewCache(authCache)
+	ctx := contracts.NewContext(block, signer, msgCache, dtx.hash[:])
+	data, err := a.runContract(ctx, dtx, mode)
+	if err != nil {
+		out.err = err
+		if mode == modeDeliver {
+			authCache.Write()
+		}
+		return out
+	}
+	msgCache.Write()
+	authCache.Write()
+	out.data = data
+	out.events = ctx.Events()
+	return out
+}
+
+// runContract executes the tx's route. In modeCheck a panicking contract is
+// turned into ErrInternal so that a crafted tx cannot stop a node through its
+// mempool. In modeDeliver a panic propagates and halts the node: the store
+// panics on storage failures, which are local to this node, and recovering
+// from them would let it diverge from its peers.
+func (a *App) runContract(ctx *contracts.Context, dtx *decodedTx, mode execMode) (data []byte, err error) {
+	if mode == modeCheck {
+		defer func() {
+			if r := recover(); r != nil {
+				data, err = nil, contracts.ErrInternal.Wrapf("contract %s panicked in CheckTx: %v", dtx.route.Name, r)
+			}
+		}()
+	}
+	return dtx.route.Execute(ctx, dtx.inner)
+}
+
+// txEvent is the event every executed tx carries: its message type, signer
+// and sequence, for indexers and subscribers.
+func txEvent(dtx *decodedTx, out txOutcome) contracts.Event {
+	ev := contracts.Event{Type: "tx", Attrs: []contracts.EventAttr{
+		{Key: "type", Value: dtx.route.Name},
+	}}
+	if out.signer != "" {
+		ev.Attrs = append(ev.Attrs,
+			contracts.EventAttr{Key: "signer", Value: out.signer},
+			contracts.EventAttr{Key: "sequence", Value: strconv.FormatUint(dtx.body.Sequence, 10)},
+		)
+	}
+	return ev
+}

@@ -1,0 +1,109 @@
+package abci
+
+import (
+	"bytes"
+	"crypto/sha256"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/custody-ledger/custody/contracts"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+)
+
+// MaxMemoBytes is the longest memo a tx may carry.
+const MaxMemoBytes = 256
+
+// decodedTx is a tx whose envelope passed every check that needs no state.
+type decodedTx struct {
+	hash      [32]byte // SHA-256 of the tx bytes, CometBFT's tx hash
+	bodyBytes []byte
+	signature []byte
+	body      *custodyv1.TxBody
+	route     contracts.Route
+	inner     proto.Message
+}
+
+// canonical marshals deterministically. DESIGN: a tx is canonical when its
+// bytes equal this re-encoding of what they decode to; unknown fields are
+// discarded while decoding, so a tx carrying any unknown field is refused too.
+var (
+	canonical = proto.MarshalOptions{Deterministic: true}
+	decodeOpt = proto.UnmarshalOptions{DiscardUnknown: true}
+)
+
+// DecodeTx checks a tx envelope without any state: size, protobuf decoding
+// and canonical encoding of TxRaw and TxBody, memo length, chain id, and the
+// message's route and stateless validation. It never panics, whatever the
+// input (FuzzDecodeTx holds it to that). It does not check the signer, the
+// signature, the sequence or the role: those need state.
+//
+// maxBytes <= 0 means DefaultMaxTxBytes.
+func DecodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router) (route contracts.Route, body *custodyv1.TxBody, err error) {
+	dtx, err := decodeTx(raw, chainID, maxBytes, router)
+	if err != nil {
+		return contracts.Route{}, nil, err
+	}
+	return dtx.route, dtx.body, nil
+}
+
+func decodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router) (dtx *decodedTx, err error) {
+	// A panic here would be a bug in protobuf or in a contract's Validate;
+	// either way it is input from the wire, and must not stop the node.
+	defer func() {
+		if r := recover(); r != nil {
+			dtx, err = nil, contracts.ErrInternal.Wrapf("panic while decoding tx: %v", r)
+		}
+	}()
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxTxBytes
+	}
+	if len(raw) > maxBytes {
+		return nil, contracts.ErrTxTooLarge.Wrapf("%d bytes, limit %d", len(raw), maxBytes)
+	}
+	var txRaw custodyv1.TxRaw
+	if err := decodeOpt.Unmarshal(raw, &txRaw); err != nil {
+		return nil, contracts.ErrTxDecode.Wrapf("TxRaw: %v", err)
+	}
+	if err := checkCanonical(raw, &txRaw, "TxRaw"); err != nil {
+		return nil, err
+	}
+	body := new(custodyv1.TxBody)
+	if err := decodeOpt.Unmarshal(txRaw.BodyBytes, body); err != nil {
+		return nil, contracts.ErrTxDecode.Wrapf("TxBody: %v", err)
+	}
+	if err := checkCanonical(txRaw.BodyBytes, body, "TxBody"); err != nil {
+		return nil, err
+	}
+	if len(body.Memo) > MaxMemoBytes {
+		return nil, contracts.ErrMemoTooLong.Wrapf("%d bytes, limit %d", len(body.Memo), MaxMemoBytes)
+	}
+	if body.ChainId != chainID {
+		return nil, contracts.ErrWrongChainID.Wrapf("got %q, want %q", body.ChainId, chainID)
+	}
+	route, inner, err := router.Resolve(body.Msg)
+	if err != nil {
+		return nil, err
+	}
+	if err := route.Validate(inner); err != nil {
+		return nil, err
+	}
+	return &decodedTx{
+		hash:      sha256.Sum256(raw),
+		bodyBytes: txRaw.BodyBytes,
+		signature: txRaw.Signature,
+		body:      body,
+		route:     route,
+		inner:     inner,
+	}, nil
+}
+
+func checkCanonical(raw []byte, m proto.Message, what string) error {
+	again, err := canonical.Marshal(m)
+	if err != nil {
+		return contracts.ErrTxDecode.Wrapf("%s: re-encode: %v", what, err)
+	}
+	if !bytes.Equal(again, raw) {
+		return contracts.ErrTxNonCanonical.Wrapf("%s: %d bytes differ from their %d-byte canonical encoding", what, len(raw), len(again))
+	}
+	return nil
+}
