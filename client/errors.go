@@ -6,9 +6,10 @@ import (
 	"fmt"
 
 	"github.com/custody-ledger/custody/contracts"
-	// The contract packages register their error codes at init; importing
-	// them here makes contracts.Lookup know every code a node can return.
-	_ "github.com/custody-ledger/custody/contracts/auth"
+	// contracts/ledger assembles every contract, whose packages register
+	// their error codes at init: importing it makes contracts.Lookup know
+	// every code a node can return.
+	_ "github.com/custody-ledger/custody/contracts/ledger"
 )
 
 // ErrUnregisteredCode is wrapped by a TxError or QueryError whose

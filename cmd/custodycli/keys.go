@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/custody-ledger/custody/client/keys"
+)
+
+func newKeysCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "manage the keyring of signing keys",
+	}
+	cmd.AddCommand(newKeysAddCmd(e), newKeysListCmd(e), newKeysShowCmd(e),
+		newKeysImportCmd(e), newKeysExportCmd(e), newKeysDeleteCmd(e))
+	return cmd
+}
+
+func newKeysAddCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "add NAME",
+		Short: "generate a new ed25519 key under NAME",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			pass, err := e.passphrase("passphrase for "+args[0], true)
+			if err != nil {
+				return err
+			}
+			info, err := kr.Add(args[0], pass)
+			if err != nil {
+				return err
+			}
+			return e.printKey(info)
+		},
+	}
+}
+
+func newKeysListCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "list the keys: name, address, public key",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			list, err := kr.List()
+			if err != nil {
+				return err
+			}
+			if e.output == "json" {
+				if list == nil {
+					list = []keys.Info{}
+				}
+				return e.printJSON(list)
+			}
+			for _, i := range list {
+				fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", i.Name, i.Address, i.PubKeyHex())
+			}
+			return nil
+		},
+	}
+}
+
+func newKeysShowCmd(e *env) *cobra.Command {
+	var addrOnly, pubOnly bool
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "show a key's address and public key",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			info, err := kr.Show(args[0])
+			if err != nil {
+				return err
+			}
+			switch {
+			case addrOnly:
+				fmt.Fprintln(e.stdout, info.Address)
+				return nil
+			case pubOnly:
+				fmt.Fprintln(e.stdout, info.PubKeyHex())
+				return nil
+			}
+			return e.printKey(info)
+		},
+	}
+	cmd.Flags().BoolVar(&addrOnly, "address", false, "print the address only")
+	cmd.Flags().BoolVar(&pubOnly, "pubkey", false, "print the public key (hex) only")
+	return cmd
+}
+
+func newKeysImportCmd(e *env) *cobra.Command {
+	var seedHex, armorFile, armorPass string
+	cmd := &cobra.Command{
+		Use:   "import NAME",
+		Short: "import a key: an armor written by export (--armor FILE) or a raw 32-byte seed (--seed-hex)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (seedHex == "") == (armorFile == "") {
+				return usagef(errors.New("give exactly one of --armor and --seed-hex"))
+			}
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			var info keys.Info
+			if seedHex != "" {
+				seed, err := hex.DecodeString(strings.TrimSpace(seedHex))
+				if err != nil {
+					return usagef(fmt.Errorf("--seed-hex: %w", err))
+				}
+				pass, err := e.passphrase("passphrase for "+args[0], true)
+				if err != nil {
+					return err
+				}
+				if info, err = kr.ImportSeed(args[0], seed, pass); err != nil {
+					return err
+				}
+			} else {
+				armor, err := os.ReadFile(armorFile)
+				if err != nil {
+					return err
+				}
+				ap := []byte(armorPass)
+				if len(ap) == 0 {
+					if ap, err = e.prompt("passphrase of the armor", false); err != nil {
+						return err
+					}
+				}
+				pass, err := e.passphrase("passphrase for "+args[0], true)
+				if err != nil {
+					return err
+				}
+				if info, err = kr.ImportArmor(args[0], armor, ap, pass); err != nil {
+					return err
+				}
+			}
+			return e.printKey(info)
+		},
+	}
+	cmd.Flags().StringVar(&seedHex, "seed-hex", "", "the key's 32-byte ed25519 seed in hex")
+	cmd.Flags().StringVar(&armorFile, "armor", "", "file written by keys export")
+	cmd.Flags().StringVar(&armorPass, "armor-passphrase", "", "passphrase of the armor (else a prompt)")
+	return cmd
+}
+
+func newKeysExportCmd(e *env) *cobra.Command {
+	var armorPass, outFile string
+	cmd := &cobra.Command{
+		Use:   "export NAME",
+		Short: "export a key as an armor encrypted with its own passphrase",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			pass, err := e.passphrase("passphrase of "+args[0], false)
+			if err != nil {
+				return err
+			}
+			ap := []byte(armorPass)
+			if len(ap) == 0 {
+				if ap, err = e.prompt("passphrase for the armor", true); err != nil {
+					return err
+				}
+			}
+			armor, err := kr.Export(args[0], pass, ap)
+			if err != nil {
+				return err
+			}
+			armor = append(armor, '\n')
+			if outFile == "" {
+				_, err = e.stdout.Write(armor)
+				return err
+			}
+			f, err := os.OpenFile(outFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := f.Write(armor); err != nil {
+				f.Close()
+				return err
+			}
+			return f.Close()
+		},
+	}
+	cmd.Flags().StringVar(&armorPass, "armor-passphrase", "", "passphrase that encrypts the armor (else a prompt)")
+	cmd.Flags().StringVar(&outFile, "out", "", "write the armor to this new file (mode 0600) instead of stdout")
+	return cmd
+}
+
+func newKeysDeleteCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "delete a key from the keyring",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kr, err := e.openKeyring()
+			if err != nil {
+				return err
+			}
+			return kr.Delete(args[0])
+		},
+	}
+}
+
+func (e *env) printKey(info keys.Info) error {
+	if e.output == "json" {
+		return e.printJSON(info)
+	}
+	fmt.Fprintf(e.stdout, "name:    %s\naddress: %s\npubkey:  %s\n", info.Name, info.Address, info.PubKeyHex())
+	return nil
+}
