@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/custody-ledger/custody/contracts"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
 // DefaultNode is the RPC address of the first node of `make testnet`.
@@ -323,62 +323,25 @@ func (c *Client) QueryJSON(ctx context.Context, path string) (json.RawMessage, e
 	return json.RawMessage(res.Value), nil
 }
 
-// SignerInfo is the signer/<address> query: the key's role, its owner and
-// the sequence its next tx must carry.
-type SignerInfo struct {
-	Address      string `json:"address,omitempty"`
-	Role         string `json:"role"`
-	Owner        string `json:"owner"`
-	NextSequence uint64 `json:"next_sequence"`
-	Disabled     bool   `json:"disabled,omitempty"`
-}
-
-// UnmarshalJSON accepts next_sequence as a number or as protojson's string.
-func (s *SignerInfo) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Address      string          `json:"address"`
-		Role         json.RawMessage `json:"role"`
-		Owner        string          `json:"owner"`
-		NextSequence json.RawMessage `json:"next_sequence"`
-		NextSeqCamel json.RawMessage `json:"nextSequence"`
-		Disabled     bool            `json:"disabled"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	*s = SignerInfo{Address: raw.Address, Owner: raw.Owner, Disabled: raw.Disabled}
-	if len(raw.Role) > 0 {
-		var role string
-		if err := json.Unmarshal(raw.Role, &role); err != nil {
-			// A numeric enum value.
-			role = strings.TrimSpace(string(raw.Role))
-		}
-		s.Role = role
-	}
-	seq := raw.NextSequence
-	if len(seq) == 0 {
-		seq = raw.NextSeqCamel
-	}
-	if len(seq) > 0 {
-		txt := strings.Trim(string(seq), `"`)
-		n, err := strconv.ParseUint(txt, 10, 64)
-		if err != nil {
-			return fmt.Errorf("client: next_sequence %s: %w", seq, err)
-		}
-		s.NextSequence = n
-	}
-	return nil
-}
-
-// Signer reads a signer's key record from the node (not proven).
-func (c *Client) Signer(ctx context.Context, address string) (*SignerInfo, error) {
-	raw, err := c.QueryJSON(ctx, "signer/"+address)
+// Signer reads a signing key's record (role, owner, next sequence) from the
+// node's state, without a proof: Submit uses it for sequences, where a wrong
+// answer only gets the tx refused. ProvenSigner is the checked read. A key
+// the chain does not know is contracts.ErrUnknownSigner.
+func (c *Client) Signer(ctx context.Context, address string) (*custodyv1.KeyRecord, error) {
+	key, err := signerKey(address)
 	if err != nil {
 		return nil, err
 	}
-	var info SignerInfo
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return nil, fmt.Errorf("client: signer %s: %w", address, err)
+	res, err := c.Query(ctx, QueryPathKey, key, 0, false)
+	if err != nil {
+		return nil, err
 	}
-	return &info, nil
+	if len(res.Value) == 0 {
+		return nil, contracts.ErrUnknownSigner.Wrapf("no key at %s (height %d)", address, res.Height)
+	}
+	var rec custodyv1.KeyRecord
+	if err := proto.Unmarshal(res.Value, &rec); err != nil {
+		return nil, fmt.Errorf("client: decode key record of %s: %w", address, err)
+	}
+	return &rec, nil
 }

@@ -67,12 +67,12 @@ func (c *Client) ProvenTransfer(ctx context.Context, v *Verifier, bankID, transf
 
 // ProvenSigner reads a signing key's record (role, owner, next sequence).
 func (c *Client) ProvenSigner(ctx context.Context, v *Verifier, address string) (*custodyv1.KeyRecord, *Proven, error) {
-	addr, err := auth.ParseAddress(address)
+	key, err := signerKey(address)
 	if err != nil {
 		return nil, nil, err
 	}
 	var rec custodyv1.KeyRecord
-	p, err := c.ProvenMessage(ctx, v, append([]byte{contracts.PrefixKey}, addr...), 0, &rec)
+	p, err := c.ProvenMessage(ctx, v, key, 0, &rec)
 	if err != nil {
 		return nil, p, err
 	}
@@ -105,4 +105,15 @@ func (c *Client) ProvenLedger(ctx context.Context, v *Verifier, accountID string
 		out = append(out, &e)
 	}
 	return out, f, p.Height, nil
+}
+
+// signerKey is the state key of a signer's KeyRecord: PrefixKey | the 20
+// address bytes (contracts/auth's layout; auth does not export its key
+// function yet).
+func signerKey(address string) ([]byte, error) {
+	addr, err := auth.ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{contracts.PrefixKey}, addr...), nil
 }

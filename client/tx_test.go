@@ -143,23 +143,3 @@ func TestCodeErrorMapsRegistered(t *testing.T) {
 		t.Fatalf("unregistered code: %v", err)
 	}
 }
-
-func TestSignerInfoJSON(t *testing.T) {
-	for _, in := range []string{
-		`{"role":"ROLE_BANK","owner":"bank-1","next_sequence":7}`,
-		`{"role":"ROLE_BANK","owner":"bank-1","next_sequence":"7"}`,
-		`{"role":"ROLE_BANK","owner":"bank-1","nextSequence":"7"}`,
-	} {
-		var s SignerInfo
-		if err := s.UnmarshalJSON([]byte(in)); err != nil {
-			t.Fatalf("%s: %v", in, err)
-		}
-		if s.NextSequence != 7 || s.Role != "ROLE_BANK" || s.Owner != "bank-1" {
-			t.Fatalf("%s: got %+v", in, s)
-		}
-	}
-	var s SignerInfo
-	if err := s.UnmarshalJSON([]byte(`{"next_sequence":"x"}`)); err == nil {
-		t.Fatal("bad sequence accepted")
-	}
-}
