@@ -56,6 +56,8 @@ type LightConfig struct {
 	// verifying later ones. Zero means DefaultTrustPeriod.
 	TrustPeriod time.Duration
 	// DB keeps verified headers between runs; nil keeps them in memory.
+	// A Verifier owns it (Close closes it); when NewVerifier fails, the
+	// caller still does.
 	DB dbm.DB
 	// Logger is CometBFT's logger for the light client; nil is silent.
 	Logger cmtlog.Logger
@@ -66,6 +68,7 @@ type LightConfig struct {
 type Verifier struct {
 	lc      *light.Client
 	primary *rpchttp.HTTP
+	db      dbm.DB
 	poll    time.Duration
 }
 
@@ -124,7 +127,7 @@ func NewVerifier(ctx context.Context, cfg LightConfig) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: light client: %w", err)
 	}
-	return &Verifier{lc: lc, primary: rpc, poll: DefaultPollInterval}, nil
+	return &Verifier{lc: lc, primary: rpc, db: db, poll: DefaultPollInterval}, nil
 }
 
 // Header returns the header at height after verifying it, waiting (until ctx
@@ -164,8 +167,9 @@ func (v *Verifier) waitHeight(ctx context.Context, height int64) error {
 // TrustedHeight is the height of the latest header the verifier trusts.
 func (v *Verifier) TrustedHeight() (int64, error) { return v.lc.LastTrustedHeight() }
 
-// Close releases the light client's store.
-func (v *Verifier) Close() error { return v.lc.Cleanup() }
+// Close closes the light client's store (LightConfig.DB), keeping the
+// verified headers in it.
+func (v *Verifier) Close() error { return v.db.Close() }
 
 // Proven is a value read with a proof that held against a verified header.
 type Proven struct {

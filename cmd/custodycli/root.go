@@ -21,6 +21,7 @@ const (
 	exitProof      = 4 // a proof or a header did not verify
 	exitKeyring    = 5 // no such key, wrong passphrase, insecure file
 	exitQueryError = 6 // the node answered a query with an error code
+	exitNotFound   = 7 // a proof shows the record does not exist
 )
 
 // usageError marks errors in the command line itself.
@@ -45,6 +46,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &tx):
 		return exitTxRefused
+	case errors.Is(err, client.ErrNotFound):
+		return exitNotFound
 	case errors.Is(err, client.ErrProof), errors.Is(err, errHeader):
 		return exitProof
 	case errors.As(err, &q):

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custody-ledger/custody/testnet"
+)
+
+// TestAgainstNetwork drives the CLI against the default four-node testnet
+// with the institutions' test keyrings, as docs/cli.md does.
+func TestAgainstNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a four-node network")
+	}
+	m := testnet.DefaultManifest()
+	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
+	m.LogLevel = "error"
+	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := testnet.NewLauncher(tn, &testnet.InProcess{})
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if err := l.StopAll(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := l.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range tn.Nodes {
+		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	home := t.TempDir()
+	env := map[string]string{"CUSTODYCLI_HOME": home}
+	node := tn.Nodes[0].RPCAddress()
+	keyring := func(id string) []string {
+		return []string{"--node", node, "--keyring-backend", "test", "--keyring-dir", filepath.Join(tn.Home(tn.Node(id)), testnet.KeyringDir)}
+	}
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		out, stderr, code := run(t, "", env, args...)
+		if code != want {
+			t.Fatalf("custodycli %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, stderr)
+		}
+		return out
+	}
+	with := func(pre []string, args ...string) []string { return append(append([]string{}, pre...), args...) }
+
+	// The client's own key, in its own (test) keyring.
+	clientKR := []string{"--node", node, "--keyring-backend", "test", "--keyring-dir", filepath.Join(home, "client-keys")}
+	cli(0, with(clientKR, "keys", "add", "client1")...)
+	pub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--pubkey")...))
+
+	cli(0, with(keyring("broker-1"), "tx", "open-account", "--from", "broker-1", "--account-id", "ACC-9",
+		"--client-pubkey", pub, "--identity-number", "110101199001011234", "--bank-card-number", "6222020200000000",
+		"--salt", "00112233", "--bank-id", "bank-1", "--shareholder", "A123456789")...)
+	cli(0, with(keyring("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "ACC-9")...)
+	out := cli(0, with(keyring("bank-1"), "-o", "json", "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...)
+	var res struct {
+		Hash   string `json:"hash"`
+		Height int64  `json:"height"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Height == 0 || len(res.Hash) != 64 {
+		t.Fatalf("deposit output %q: %v", out, err)
+	}
+	// The duplicate is refused with exit 3 and the registered error.
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
+		t.Fatalf("duplicate deposit: exit %d, stderr %s", code, stderr)
+	}
+	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "1200")...)
+
+	// Pin header 1 (three other nodes agree), then read with proofs: values
+	// from node 0, headers from node 1, cross-checked by node 2.
+	cli(0, "--node", node, "light", "pin", "--witness", tn.Nodes[1].RPCAddress(), "--witness", tn.Nodes[3].RPCAddress())
+	prove := []string{"--prove", "--light-primary", tn.Nodes[1].RPCAddress(), "--witness", tn.Nodes[2].RPCAddress()}
+	out = cli(0, with([]string{"--node", node, "-o", "json", "query", "funds", "ACC-9"}, prove...)...)
+	var funds struct {
+		Height int64 `json:"height"`
+		Proven bool  `json:"proven"`
+		Value  struct {
+			Balance   string `json:"balance"`
+			Frozen    string `json:"frozen"`
+			Available string `json:"available"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(out), &funds); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if !funds.Proven || funds.Value.Balance != "5000" || funds.Value.Frozen != "1200" || funds.Value.Available != "3800" {
+		t.Fatalf("proven funds %+v", funds)
+	}
+	out = cli(0, with([]string{"--node", node, "query", "ledger", "ACC-9"}, prove...)...)
+	if !strings.Contains(out, "2 of 2 entries") || !strings.Contains(out, "LEDGER_REASON_WITHDRAWAL_FREEZE") {
+		t.Fatalf("proven ledger:\n%s", out)
+	}
+	out = cli(0, with([]string{"--node", node, "query", "transfer", "bank-1/ACC-9/W1"}, prove...)...)
+	if !strings.Contains(out, "TRANSFER_STATUS_PENDING") {
+		t.Fatalf("proven transfer:\n%s", out)
+	}
+	addr := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--address")...))
+	out = cli(0, with([]string{"--node", node, "query", "signer", addr}, prove...)...)
+	if !strings.Contains(out, `"owner": "ACC-9"`) || !strings.Contains(out, "ROLE_CLIENT") {
+		t.Fatalf("proven signer:\n%s", out)
+	}
+	// A proven absence is an error, not an empty answer.
+	cli(exitNotFound, with([]string{"--node", node, "query", "account", "NOPE"}, prove...)...)
+	// A wrong trust root is refused before anything is printed.
+	cli(exitProof, with([]string{"--home", t.TempDir(), "--node", node, "query", "funds", "ACC-9", "--trust-height", "1", "--trust-hash", strings.Repeat("ab", 32)}, prove...)...)
+
+	out = cli(0, "--node", node, "-o", "json", "query", "invariants")
+	if !strings.Contains(out, `"broken":false`) {
+		t.Fatalf("invariants: %s", out)
+	}
+}
