@@ -92,7 +92,7 @@ type App struct {
 
 	cfg    Config
 	logger log.Logger
-	db     interface{ Close() error }
+	db     iavldb.DB
 	tree   *iavl.MutableTree
 	router *contracts.Router
 	invs   []contracts.Invariant
@@ -164,14 +164,13 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 		}
 		db = ldb
 	}
-	// skipFastStorageUpgrade: the fast index speeds latest-version reads but
-	// costs a write per key; our reads go through the node cache instead.
-	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
-	if _, err := tree.Load(); err != nil {
+	tree, err := loadTree(db)
+	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("abci: load state: %w", err)
+		return nil, err
 	}
 	metrics, err := telemetry.New(cfg.Metrics)
+
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("abci: register metrics: %w", err)
@@ -196,6 +195,17 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 	}
 	a.loadCommitted()
 	return a, nil
+}
+
+// loadTree opens the tree at its last saved version.
+func loadTree(db iavldb.DB) (*iavl.MutableTree, error) {
+	// skipFastStorageUpgrade: the fast index speeds latest-version reads but
+	// costs a write per key; our reads go through the node cache instead.
+	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
+	if _, err := tree.Load(); err != nil {
+		return nil, fmt.Errorf("abci: load state: %w", err)
+	}
+	return tree, nil
 }
 
 // loadCommitted refreshes what the app derives from the last saved version:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
+	iavldb "github.com/cosmos/iavl/db"
 
 	"github.com/custody-ledger/custody/abci/snapshot"
 )
@@ -126,9 +127,16 @@ func (a *App) ApplySnapshotChunk(_ context.Context, req *abcitypes.RequestApplyS
 	a.restore = nil
 	if got := a.tree.Hash(); !bytes.Equal(got, a.restoreHash) {
 		a.logger.Error("restored state does not match the trusted app hash", "height", height, "got", fmt.Sprintf("%X", got), "want", fmt.Sprintf("%X", a.restoreHash))
-		if err := a.tree.DeleteVersionsFrom(height); err != nil {
+		// The app held no state before the offer (OfferSnapshot refuses
+		// otherwise), so everything in its database is the wrong import.
+		if err := wipeDB(a.db); err != nil {
 			return nil, fmt.Errorf("abci: remove a wrong snapshot at %d: %w", height, err)
 		}
+		tree, err := loadTree(a.db)
+		if err != nil {
+			return nil, err
+		}
+		a.tree = tree
 		return &abcitypes.ResponseApplySnapshotChunk{Result: abcitypes.ResponseApplySnapshotChunk_REJECT_SNAPSHOT}, nil
 	}
 	a.loadCommitted()
@@ -141,4 +149,27 @@ func (a *App) abandonRestore() {
 		a.restore.Close()
 		a.restore = nil
 	}
+}
+
+// wipeDB deletes every key of the app's state database.
+func wipeDB(db iavldb.DB) error {
+	it, err := db.Iterator(nil, nil)
+	if err != nil {
+		return err
+	}
+	var keys [][]byte
+	for ; it.Valid(); it.Next() {
+		keys = append(keys, bytes.Clone(it.Key()))
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	batch := db.NewBatch()
+	defer batch.Close()
+	for _, k := range keys {
+		if err := batch.Delete(k); err != nil {
+			return err
+		}
+	}
+	return batch.WriteSync()
 }
