@@ -270,7 +270,8 @@ type Account struct {
 	// status_reason is the bank's reason for a rejection.
 	StatusReason string `protobuf:"bytes,9,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	// frozen is the regulator's freeze: the account can receive, not send.
-	Frozen       bool   `protobuf:"varint,10,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	Frozen bool `protobuf:"varint,10,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	// freeze_reason is the reason of the last freeze or unfreeze.
 	FreezeReason string `protobuf:"bytes,11,opt,name=freeze_reason,json=freezeReason,proto3" json:"freeze_reason,omitempty"`
 	OpenedHeight int64  `protobuf:"varint,12,opt,name=opened_height,json=openedHeight,proto3" json:"opened_height,omitempty"`
 	OpenedTime   int64  `protobuf:"varint,13,opt,name=opened_time,json=openedTime,proto3" json:"opened_time,omitempty"`
