@@ -1,6 +1,9 @@
 package capture
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Kind is what an order-flow event is.
 type Kind uint8
@@ -123,4 +126,83 @@ type Event struct {
 	Text       string `json:"text,omitempty"`
 	// TransactTime is the time the message itself carries (OMS or exchange).
 	TransactTime time.Time `json:"transact_time,omitempty"`
+
+	// RecNum is the SSE order-table record number (ashare_ordwth.rec_num,
+	// or the confirmation's own rec_num); OrigRecNum the rec_num a cancel
+	// (owflag WTH) refers to (ordrec). Zero for SZSE.
+	RecNum     int64 `json:"rec_num,omitempty"`
+	OrigRecNum int64 `json:"orig_rec_num,omitempty"`
+	// PartitionNo and ReportIndex identify an SZSE execution report across
+	// replays (de-duplicated on them); zero elsewhere.
+	PartitionNo int32 `json:"partition_no,omitempty"`
+	ReportIndex int64 `json:"report_index,omitempty"`
+	// MsgType is the wire message: "szse/100101", "tds/sqlbatch", "tds/rpc",
+	// "tds/rows" ...
+	MsgType string `json:"msg_type,omitempty"`
+}
+
+func (d Direction) String() string {
+	switch d {
+	case DirToExchange:
+		return "to-exchange"
+	case DirFromExchange:
+		return "from-exchange"
+	}
+	return "unknown"
+}
+
+// MarshalText makes JSON print names rather than numbers.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// MarshalText makes JSON print names rather than numbers.
+func (m Market) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// MarshalText makes JSON print names rather than numbers.
+func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalText makes JSON print names rather than numbers.
+func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText accepts the names MarshalText prints.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("capture: unknown kind %q", b)
+}
+
+// UnmarshalText accepts the names MarshalText prints.
+func (m *Market) UnmarshalText(b []byte) error {
+	for _, v := range []Market{MarketUnknown, MarketSSE, MarketSZSE} {
+		if v.String() == string(b) {
+			*m = v
+			return nil
+		}
+	}
+	return fmt.Errorf("capture: unknown market %q", b)
+}
+
+// UnmarshalText accepts the names MarshalText prints.
+func (s *Side) UnmarshalText(b []byte) error {
+	for _, v := range []Side{SideUnknown, SideBuy, SideSell} {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("capture: unknown side %q", b)
+}
+
+// UnmarshalText accepts the names MarshalText prints.
+func (d *Direction) UnmarshalText(b []byte) error {
+	for _, v := range []Direction{DirUnknown, DirToExchange, DirFromExchange} {
+		if v.String() == string(b) {
+			*d = v
+			return nil
+		}
+	}
+	return fmt.Errorf("capture: unknown direction %q", b)
 }
