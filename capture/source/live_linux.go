@@ -96,7 +96,7 @@ func linkType(iface string) layers.LinkType {
 }
 
 func (s *live) LinkType() layers.LinkType { return s.lt }
-func (s *live) Close() error               { return unix.Close(s.fd) }
+func (s *live) Close() error              { return unix.Close(s.fd) }
 
 func (s *live) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	for {

@@ -31,14 +31,18 @@ var ErrTimeout = errors.New("source: read timeout")
 var ErrNotCapture = errors.New("source: not a pcap or pcapng file")
 
 type fileSource struct {
-	f  *os.File
-	r  interface{ ReadPacketData() ([]byte, gopacket.CaptureInfo, error) }
+	f *os.File
+	r interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	}
 	lt layers.LinkType
 }
 
-func (s *fileSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) { return s.r.ReadPacketData() }
-func (s *fileSource) LinkType() layers.LinkType                             { return s.lt }
-func (s *fileSource) Close() error                                          { return s.f.Close() }
+func (s *fileSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	return s.r.ReadPacketData()
+}
+func (s *fileSource) LinkType() layers.LinkType { return s.lt }
+func (s *fileSource) Close() error              { return s.f.Close() }
 
 // OpenFile opens a pcap (either byte order, micro- or nanosecond) or pcapng
 // file, telling them apart by their magic number.

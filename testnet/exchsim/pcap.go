@@ -36,7 +36,7 @@ type PcapOptions struct {
 // PcapResult reports what WritePcap wrote.
 type PcapResult struct {
 	Packets, DataPackets, Dropped, Reordered, Duplicated int
-	Bytes                                               int64
+	Bytes                                                int64
 }
 
 type pkt struct {
