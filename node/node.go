@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	"github.com/cometbft/cometbft/libs/log"
@@ -41,6 +42,7 @@ type Node struct {
 	mu      sync.Mutex
 	app     *abci.App     // guarded by mu; set by Start
 	cmt     *cmtnode.Node // guarded by mu; set by Start
+	dbs     *unclosedDBs  // guarded by mu; set by Start
 	stopped bool
 }
 
@@ -189,12 +191,13 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
 	}
+	dbs := &unclosedDBs{}
 	// LoadFilePV exits the process on a bad file; New has checked it exists.
 	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
 		proxy.NewLocalClientCreator(app),
 		func() (*types.GenesisDoc, error) { return types.GenesisDocFromFile(n.cmtCfg.GenesisFile()) },
-		cmtcfg.DefaultDBProvider,
+		dbs.provide,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation),
 		n.logger,
 	)
@@ -202,9 +205,9 @@ func (n *Node) Start(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
 	}
 	if err := cmt.Start(); err != nil {
-		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), app.Close())
+		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), dbs.close(), app.Close())
 	}
-	n.app, n.cmt = app, cmt
+	n.app, n.cmt, n.dbs = app, cmt, dbs
 	n.logger.Info("custody node started", "version", Version, "home", n.home,
 		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", appCfg.API.Address)
 	return nil
@@ -228,6 +231,9 @@ func (n *Node) Stop() error {
 		errs = append(errs, fmt.Errorf("node: stop cometbft: %w", err))
 	}
 	n.cmt.Wait()
+	if err := n.dbs.close(); err != nil {
+		errs = append(errs, fmt.Errorf("node: close tx index: %w", err))
+	}
 	if err := n.app.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("node: close app: %w", err))
 	}
@@ -259,4 +265,36 @@ func (n *Node) App() *abci.App {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.app
+}
+
+// unclosedDBs is CometBFT's default DB provider that remembers the
+// databases CometBFT 0.38 opens but never closes on Stop: the tx and block
+// indexer's "tx_index" (Node.OnStop stops the indexer service, which only
+// unsubscribes). Left open, its LevelDB lock makes a node restarted in the
+// same process fail with "resource temporarily unavailable".
+type unclosedDBs struct {
+	mu  sync.Mutex
+	dbs []dbm.DB
+}
+
+func (u *unclosedDBs) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err == nil && ctx.ID == "tx_index" {
+		u.mu.Lock()
+		u.dbs = append(u.dbs, db)
+		u.mu.Unlock()
+	}
+	return db, err
+}
+
+// close closes the remembered databases; call it once CometBFT has stopped.
+func (u *unclosedDBs) close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var errs []error
+	for _, db := range u.dbs {
+		errs = append(errs, db.Close())
+	}
+	u.dbs = nil
+	return errors.Join(errs...)
 }

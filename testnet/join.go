@@ -81,10 +81,17 @@ func (t *Testnet) setTrustRoot(ctx context.Context, n *Node) error {
 			continue
 		}
 		home := t.Home(n)
-		cfg, err := node.LoadCometConfig(home)
+		// Not LoadCometConfig: it validates, and state sync without a trust
+		// root is exactly what this fills in.
+		text, err := os.ReadFile(filepath.Join(home, "config", "config.toml"))
 		if err != nil {
-			return err
+			return fmt.Errorf("testnet: %w", err)
 		}
+		cfg, err := node.ParseCometConfig(string(text))
+		if err != nil {
+			return fmt.Errorf("testnet: %s: %w", n.Name, err)
+		}
+		cfg.SetRoot(home)
 		cfg.StateSync.TrustHeight = h
 		cfg.StateSync.TrustHash = b.BlockID.Hash.String()
 		return node.WriteCometConfig(home, cfg)
