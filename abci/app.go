@@ -185,7 +185,7 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 		sigs:    newSigCache(defaultSigCacheSize),
 		metrics: metrics,
 	}
-	a.query = a.defaultQuery
+	a.query = ledger.Query
 	if cfg.SnapshotDir != "" {
 		a.snapshots, err = snapshot.NewStore(cfg.SnapshotDir, cfg.SnapshotKeepRecent, a.logger)
 		if err != nil {

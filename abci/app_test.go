@@ -362,7 +362,7 @@ func TestApp_Pruning(t *testing.T) {
 	require.EqualValues(t, 4, retain, "blocks from the oldest kept version (5-2+1)")
 	require.Equal(t, []int{4, 5}, c.app.tree.AvailableVersions(), "the 2 most recent versions")
 	q := c.query(QueryPathStoreKey, testKey("total"), 3, false)
-	require.EqualValues(t, QueryCodeBadHeight, q.Code, q.Log)
+	requireCode(t, ErrQueryHeight, q.Codespace, q.Code, q.Log)
 	q = c.query(QueryPathStoreKey, testKey("total"), 4, false)
 	require.Zero(t, q.Code, q.Log)
 	require.Equal(t, "0000000000000004", hex.EncodeToString(q.Value))

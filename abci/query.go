@@ -14,6 +14,7 @@ import (
 
 	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/ledger"
 )
 
 // Query paths.
@@ -22,9 +23,10 @@ const (
 	// Prove it returns an ICS23 proof of membership, or of absence when the
 	// key is not set.
 	QueryPathStoreKey = "/store/key"
-	// QueryPathCustody prefixes the ledger's JSON queries:
-	// "/custody/account/<id>", "/custody/funds/<id>", "/custody/invariants"...
-	// The rest of the path and Data go to the ledger's query function.
+	// QueryPathCustody prefixes the ledger's JSON queries (ledger.Query,
+	// paths in ledger.QueryPaths): "/custody/account/<id>",
+	// "/custody/funds/<id>", "/custody/signer/<address>",
+	// "/custody/invariants"... The rest of the path and Data go to it.
 	QueryPathCustody = "/custody/"
 	// QueryPathInvariants runs the invariants on the requested version.
 	QueryPathInvariants = "/invariants"
@@ -35,14 +37,17 @@ const (
 // is the app hash.
 const ProofOpType = "ics23:iavl"
 
-// Query result codes in codespace "query" (a tx's codes live in contracts).
-const (
-	QueryCodespace          = "query"
-	QueryCodeUnknownPath    = 1
-	QueryCodeBadHeight      = 2
-	QueryCodeBadRequest     = 3
-	QueryCodeProofFailed    = 4
-	QueryCodeNotImplemented = 5
+// CodespaceABCI holds the refusals of Query that are the adapter's own (an
+// unknown path or malformed arguments are ledger.ErrUnknownPath and
+// ledger.ErrBadQuery, in codespace "query").
+const CodespaceABCI = "abci"
+
+var (
+	// ErrQueryHeight is returned by Query for a height not kept (pruned,
+	// future, negative, or before the first block).
+	ErrQueryHeight = contracts.Register(CodespaceABCI, 1, "query height not available")
+	// ErrQueryProof is returned by Query when a proof cannot be built.
+	ErrQueryProof = contracts.Register(CodespaceABCI, 2, "proof could not be built")
 )
 
 // queryFunc answers a /custody/ path over one version of the state.
@@ -60,11 +65,11 @@ func (a *App) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.
 		version = a.tree.Version()
 	}
 	if version <= 0 || version > a.tree.Version() || !a.tree.VersionExists(version) {
-		return queryErr(QueryCodeBadHeight, fmt.Sprintf("height %d is not available (latest %d)", req.Height, a.tree.Version())), nil
+		return queryErr(ErrQueryHeight.Wrapf("height %d (latest %d)", req.Height, a.tree.Version())), nil
 	}
 	imm, err := a.tree.GetImmutable(version)
 	if err != nil {
-		return queryErr(QueryCodeBadHeight, fmt.Sprintf("height %d: %v", version, err)), nil
+		return queryErr(ErrQueryHeight.Wrapf("height %d: %v", version, err)), nil
 	}
 	st := store.Immutable{Tree: imm}
 	switch {
@@ -78,7 +83,7 @@ func (a *App) Query(_ context.Context, req *abcitypes.RequestQuery) (*abcitypes.
 		path := strings.TrimPrefix(req.Path, QueryPathCustody)
 		return a.queryJSON(version, func() ([]byte, error) { return a.query(st, path, req.Data) }), nil
 	default:
-		return queryErr(QueryCodeUnknownPath, fmt.Sprintf("unknown query path %q", req.Path)), nil
+		return queryErr(ledger.ErrUnknownPath.Wrapf("%q", req.Path)), nil
 	}
 }
 
@@ -86,7 +91,7 @@ func (a *App) queryKey(imm interface {
 	GetProof([]byte) (*ics23.CommitmentProof, error)
 }, st contracts.Store, req *abcitypes.RequestQuery, version int64) *abcitypes.ResponseQuery {
 	if len(req.Data) == 0 {
-		return queryErr(QueryCodeBadRequest, "empty key")
+		return queryErr(ledger.ErrBadQuery.Wrapf("empty key"))
 	}
 	res := &abcitypes.ResponseQuery{Key: req.Data, Value: st.Get(req.Data), Height: version}
 	if !req.Prove {
@@ -96,11 +101,11 @@ func (a *App) queryKey(imm interface {
 	// non-membership proof (its neighbours) when it is not.
 	proof, err := imm.GetProof(req.Data)
 	if err != nil {
-		return queryErr(QueryCodeProofFailed, fmt.Sprintf("proof of %x at %d: %v", req.Data, version, err))
+		return queryErr(ErrQueryProof.Wrapf("key %x at %d: %v", req.Data, version, err))
 	}
 	bz, err := proof.Marshal()
 	if err != nil {
-		return queryErr(QueryCodeProofFailed, fmt.Sprintf("marshal proof: %v", err))
+		return queryErr(ErrQueryProof.Wrapf("marshal: %v", err))
 	}
 	res.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ProofOpType, Key: req.Data, Data: bz}}}
 	return res
@@ -112,14 +117,10 @@ func (a *App) queryKey(imm interface {
 func (a *App) queryJSON(version int64, fn func() ([]byte, error)) (res *abcitypes.ResponseQuery) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = queryErr(QueryCodeBadRequest, fmt.Sprintf("query panicked: %v", r))
+			res = queryErr(ledger.ErrBadQuery.Wrapf("query panicked: %v", r))
 		}
 	}()
 	bz, err := fn()
-	var notServed errQueryNotServed
-	if errors.As(err, &notServed) {
-		return &abcitypes.ResponseQuery{Code: QueryCodeUnknownPath, Codespace: QueryCodespace, Log: err.Error(), Height: version}
-	}
 	if err != nil {
 		space, code, log := contracts.ABCIInfo(err)
 		return &abcitypes.ResponseQuery{Code: code, Codespace: space, Log: log, Height: version}
@@ -127,8 +128,9 @@ func (a *App) queryJSON(version int64, fn func() ([]byte, error)) (res *abcitype
 	return &abcitypes.ResponseQuery{Value: bz, Height: version}
 }
 
-func queryErr(code uint32, log string) *abcitypes.ResponseQuery {
-	return &abcitypes.ResponseQuery{Code: code, Codespace: QueryCodespace, Log: log}
+func queryErr(err error) *abcitypes.ResponseQuery {
+	space, code, log := contracts.ABCIInfo(err)
+	return &abcitypes.ResponseQuery{Code: code, Codespace: space, Log: log}
 }
 
 // committedStore returns a read-only store over version (0: the last

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/ledger"
 )
 
 // TestQuery_ProofsVerify: a proof at height H verifies against the app hash
@@ -66,31 +67,35 @@ func TestQuery_PathsAndHeights(t *testing.T) {
 	c := newChain(t, Config{}, net)
 	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
 
-	for _, path := range []string{QueryPathInvariants, QueryPathCustody + "invariants"} {
-		q := c.query(path, nil, 0, false)
-		require.Zero(t, q.Code, q.Log)
-		var res []contracts.InvariantResult
-		require.NoError(t, json.Unmarshal(q.Value, &res))
-		require.Len(t, res, 1)
-		require.False(t, res[0].Broken)
-	}
+	q := c.query(QueryPathInvariants, nil, 0, false)
+	require.Zero(t, q.Code, q.Log)
+	var res []contracts.InvariantResult
+	require.NoError(t, json.Unmarshal(q.Value, &res))
+	require.Len(t, res, 1)
+	require.False(t, res[0].Broken)
+
+	// /custody/ goes to ledger.Query over the requested version.
+	q = c.query(QueryPathCustody+"participant/bank-a", nil, 1, false)
+	require.Zero(t, q.Code, q.Log)
+	require.Contains(t, string(q.Value), "Bank A")
+
 	for _, tc := range []struct {
 		path   string
 		data   []byte
 		height int64
-		code   uint32
+		want   *contracts.Error
 	}{
-		{"/nope", nil, 0, QueryCodeUnknownPath},
-		{QueryPathStoreKey, nil, 0, QueryCodeBadRequest},
-		{QueryPathStoreKey, []byte{1}, 2, QueryCodeBadHeight},
-		{QueryPathStoreKey, []byte{1}, -1, QueryCodeBadHeight},
+		{"/nope", nil, 0, ledger.ErrUnknownPath},
+		{QueryPathCustody + "nope", nil, 0, ledger.ErrUnknownPath},
+		{QueryPathStoreKey, nil, 0, ledger.ErrBadQuery},
+		{QueryPathStoreKey, []byte{1}, 2, ErrQueryHeight},
+		{QueryPathStoreKey, []byte{1}, -1, ErrQueryHeight},
 	} {
 		q := c.query(tc.path, tc.data, tc.height, true)
-		require.Equal(t, tc.code, q.Code, "%s: %s", tc.path, q.Log)
-		require.Equal(t, QueryCodespace, q.Codespace)
+		requireCode(t, tc.want, q.Codespace, q.Code, q.Log)
 	}
 	// The chain id and the genesis keys are in the proven state.
-	q := c.query(QueryPathStoreKey, chainIDKey, 0, false)
+	q = c.query(QueryPathStoreKey, chainIDKey, 0, false)
 	require.Equal(t, testChainID, string(q.Value))
 }
 
@@ -98,7 +103,7 @@ func TestQuery_PathsAndHeights(t *testing.T) {
 func TestQuery_BeforeFirstBlock(t *testing.T) {
 	c := newChain(t, Config{}, newTestNet())
 	q := c.query(QueryPathStoreKey, chainIDKey, 0, false)
-	require.EqualValues(t, QueryCodeBadHeight, q.Code)
+	requireCode(t, ErrQueryHeight, q.Codespace, q.Code, q.Log)
 	require.Empty(t, c.info().LastBlockAppHash)
 	require.Zero(t, c.info().LastBlockHeight)
 }
