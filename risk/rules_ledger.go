@@ -26,7 +26,17 @@ type WirePending struct {
 	Security string
 	Ref      string
 	Seq      uint64 // input that registered it: the alert's TriggerSeq
-	Detail   string
+	ExecID   string
+	Side     capture.Side
+	Qty      int64
+	Price    int64
+}
+
+func (p *WirePending) detail(bound Duration) string {
+	if p.FromWire {
+		return fmt.Sprintf("wire fill %s %s %d @ %d not on chain within %s", p.ExecID, p.Side, p.Qty, p.Price, bound.D())
+	}
+	return fmt.Sprintf("chain fill %s %s %d @ %d never crossed the link within %s", p.ExecID, p.Side, p.Qty, p.Price, bound.D())
 }
 
 func newWireState() wireState {
@@ -49,7 +59,7 @@ func (c *Core) wireFill(s *step, e *capture.Event, t int64) {
 	}
 	c.addPending(k, &WirePending{Deadline: t + int64(c.st.Params.WireLedger.Bound), FromWire: true,
 		Account: e.Account, Security: e.Security, Ref: EventRef(e.Seq), Seq: s.in.Seq,
-		Detail: fmt.Sprintf("wire fill %s %s %d @ %d not on chain within %s", e.ExecID, e.Side, e.Qty, e.Price, c.st.Params.WireLedger.Bound.D())})
+		ExecID: e.ExecID, Side: e.Side, Qty: e.Qty, Price: e.Price})
 }
 
 // ledgerFill records a fill the chain reported.
@@ -68,7 +78,7 @@ func (c *Core) ledgerFill(s *step, l *LedgerEvent, t int64) {
 	}
 	c.addPending(k, &WirePending{Deadline: t + int64(c.st.Params.WireLedger.Bound), FromWire: false,
 		Account: l.Account, Security: l.Security, Ref: LedgerRef(l.ID), Seq: s.in.Seq,
-		Detail: fmt.Sprintf("chain fill %s %s %d @ %d never crossed the link within %s", l.ExecID, l.Side, l.Qty, l.Price, c.st.Params.WireLedger.Bound.D())})
+		ExecID: l.ExecID, Side: l.Side, Qty: l.Qty, Price: l.Price})
 }
 
 func (c *Core) addPending(k string, p *WirePending) {
@@ -100,7 +110,7 @@ func (c *Core) expireWire(s *step) {
 		if p.FromWire {
 			w.Late[k] = p.Deadline
 		}
-		s.fire(c, RuleWireLedger, SeverityHigh, []string{p.Account}, p.Security, p.Deadline, []string{p.Ref}, p.Detail)
+		s.fire(c, RuleWireLedger, SeverityHigh, []string{p.Account}, p.Security, p.Deadline, []string{p.Ref}, p.detail(c.st.Params.WireLedger.Bound))
 		// Which input noticed the expiry depends on partitioning; the
 		// alert must not, so it carries the registering input's Seq.
 		s.out[len(s.out)-1].TriggerSeq = p.Seq

@@ -19,6 +19,7 @@ import (
 var subcommands = []func(io.Writer, io.Writer) *cobra.Command{
 	newDecodeCmd,
 	newCaptureCmd,
+	newReplayCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -1,0 +1,133 @@
+package risk_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custody-ledger/custody/capture"
+	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/internal/workload"
+	"github.com/custody-ledger/custody/risk/store"
+)
+
+// BenchmarkReplay replays one million order-flow events (plus their market
+// snapshots and chain echoes) from 100 000 accounts through the runner and
+// prints throughput and the wall time from submitting an alert's
+// triggering input to the alert leaving the runner (stored, when a store is
+// used): the capture-to-alert latency the core adds. Run with -benchtime=1x.
+//
+//	go test ./risk -run '^$' -bench Replay -benchtime=1x
+func BenchmarkReplay(b *testing.B) {
+	const seed = 1
+	ins := genInputs(b, workload.Config{Accounts: 100_000, Events: 1_000_000, Seed: seed, Rate: 5000})
+	events := 0
+	for _, in := range ins {
+		if in.Kind == risk.InputEvent {
+			events++
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		workers int
+		badger  bool
+	}{{"mem/workers=1", 1, false}, {"mem/workers=2", 2, false}, {"badger/workers=2", 2, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				replayOnce(b, ins, events, tc.workers, tc.badger)
+			}
+		})
+	}
+}
+
+func replayOnce(b *testing.B, ins []risk.Input, events, workers int, useStore bool) {
+	submitted := make([]int64, len(ins)+len(ins)/100+16) // by Seq (ticks included)
+	var mu sync.Mutex
+	var lat []time.Duration
+	cfg := baseConfig()
+	cfg.Workers = workers
+	cfg.OnAlert = func(a risk.Alert) {
+		d := time.Duration(time.Now().UnixNano() - submitted[a.TriggerSeq])
+		mu.Lock()
+		lat = append(lat, d)
+		mu.Unlock()
+	}
+	if useStore {
+		st, err := store.Open(b.TempDir(), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		cfg.Store = st
+	}
+	r, err := risk.NewRunner(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for _, in := range ins {
+		// The runner numbers inputs; ticks it inserts take a Seq too, so
+		// stamp the next few slots.
+		now := time.Now().UnixNano()
+		next := r.LastSeq() + 1
+		submitted[next], submitted[next+1] = now, now
+		if err := r.Submit(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		b.Fatal(err)
+	}
+	el := time.Since(start)
+	slices.Sort(lat)
+	p := func(q float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(q*float64(len(lat)-1))]
+	}
+	b.ReportMetric(float64(events)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(p(0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(p(0.99).Microseconds()), "p99-µs")
+	fmt.Printf("replay workers=%d store=%v: %d events (%d inputs) in %s = %.0f events/s; %d alerts; capture-to-alert p50 %s p99 %s\n",
+		workers, useStore, events, len(ins), el.Round(time.Millisecond), float64(events)/el.Seconds(), len(lat), p(0.5), p(0.99))
+}
+
+// BenchmarkMemoryPer100kAccounts measures the core's heap per 100 000
+// active accounts: each sends orders, a cancel and a fill, so its rule
+// state (windows, open orders, trade state) is populated.
+func BenchmarkMemoryPer100kAccounts(b *testing.B) {
+	const accounts = 100_000
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		c := risk.NewCore(risk.DefaultParams(), nil)
+		t0 := time.Date(2025, 7, 8, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+		var seq uint64
+		step := func(e capture.Event) {
+			seq++
+			e.Seq, e.Market = seq, capture.MarketSZSE
+			c.Step(risk.Input{Seq: seq, Kind: risk.InputEvent, Event: &e})
+		}
+		for a := 0; a < accounts; a++ {
+			acct := fmt.Sprintf("A%09d", a)
+			t := t0.Add(time.Duration(a) * time.Millisecond)
+			for k := 0; k < 3; k++ {
+				step(capture.Event{Kind: capture.KindOrder, CaptureTime: t, Account: acct, Security: "000001", Side: capture.SideBuy, Price: 100000, Qty: 100, ClOrdID: fmt.Sprintf("o%d", k)})
+			}
+			step(capture.Event{Kind: capture.KindCancel, CaptureTime: t, Account: acct, Security: "000001", OrigClOrdID: "o0"})
+			step(capture.Event{Kind: capture.KindFill, CaptureTime: t, Account: acct, Security: "000001", Side: capture.SideBuy, Price: 100000, Qty: 100, ClOrdID: "o1", ExecID: fmt.Sprintf("x%d", a)})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		per := float64(m1.HeapAlloc-m0.HeapAlloc) / (accounts / 100_000)
+		b.ReportMetric(per/(1<<20), "MiB/100k-accounts")
+		fmt.Printf("memory: %.1f MiB per 100,000 accounts (%d accounts held, %.0f bytes each)\n", per/(1<<20), c.Accounts(), per/100_000)
+		runtime.KeepAlive(c)
+	}
+}
