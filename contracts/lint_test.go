@@ -55,8 +55,6 @@ var exempt = map[string]struct {
 		"state-sync snapshots written to the node's own disk in the background: not part of execution or the app hash"},
 	"abci/internal/telemetry": {[]string{"float", "time.Now"},
 		"Prometheus metrics (floats and wall-clock durations) that never reach state or results"},
-	"abci/store": {[]string{"range over map"},
-		"Cache.sortedKeys collects the buffered keys and sorts them before any use; slices.Sorted(maps.Keys(m)) would make this entry unneeded"},
 }
 
 func TestLint_Determinism(t *testing.T) {

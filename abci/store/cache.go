@@ -2,8 +2,8 @@ package store
 
 import (
 	"bytes"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/custody-ledger/custody/contracts"
 )
@@ -68,14 +68,8 @@ func (c *Cache) Write() {
 
 // sortedKeys returns the buffered keys within [start, end), ascending.
 func (c *Cache) sortedKeys(start, end []byte) []string {
-	keys := make([]string, 0, len(c.dirty))
-	for k := range c.dirty {
-		if inRange([]byte(k), start, end) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
+	keys := slices.Sorted(maps.Keys(c.dirty))
+	return slices.DeleteFunc(keys, func(k string) bool { return !inRange([]byte(k), start, end) })
 }
 
 func inRange(k, start, end []byte) bool {

@@ -64,7 +64,7 @@ func TestCacheAgainstModel(t *testing.T) {
 			}
 			for round := 0; round < 20; round++ {
 				cache := NewCache(tree)
-				next := maps(want)
+				next := clone(want)
 				for op := 0; op < 40; op++ {
 					k := key()
 					switch rng.Intn(4) {
@@ -98,7 +98,7 @@ func TestCacheAgainstModel(t *testing.T) {
 	}
 }
 
-func maps(m model) model {
+func clone(m model) model {
 	out := model{}
 	for k, v := range m {
 		out[k] = v
