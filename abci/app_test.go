@@ -207,6 +207,23 @@ func TestApp_ContractRefusalConsumesSequence(t *testing.T) {
 	require.Equal(t, []byte("test"), c.query(QueryPathStoreKey, testKey("frozen", "acc-1"), 0, false).Value)
 }
 
+// TestApp_ContractPanic: a contract bug that panics is a deterministic
+// refusal (ErrInternal) in CheckTx and in a block alike, and the rest of the
+// block still executes; a storage failure halts the node instead.
+func TestApp_ContractPanic(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	bug := net.regulator.sign(t, freeze("panic"))
+	requireCode(t, contracts.ErrInternal, c.checkTx(bug).Codespace, c.checkTx(bug).Code, "")
+	res := c.block(bug, net.regulator.signWith(t, freeze("acc-1"), txOpts{seq: ptr[uint64](1)}))
+	requireCode(t, contracts.ErrInternal, res.TxResults[0].Codespace, res.TxResults[0].Code, res.TxResults[0].Log)
+	require.Zero(t, res.TxResults[1].Code, res.TxResults[1].Log)
+	require.Equal(t, []byte("test"), c.query(QueryPathStoreKey, testKey("frozen", "acc-1"), 0, false).Value)
+
+	failing := net.regulator.signWith(t, freeze("disk-failure"), txOpts{seq: ptr[uint64](2)})
+	require.Panics(t, func() { c.finalize(failing) }, "a storage failure must halt the node, not be refused")
+}
+
 // TestCheckTx_CheckState: CheckTx applies accepted txs to the check state,
 // so sequences run ahead of the committed state, a tx that would overdraw
 // after a pending one is refused, and a duplicate is refused; after Commit

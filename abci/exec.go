@@ -88,19 +88,24 @@ func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Blo
 	return out
 }
 
-// runContract executes the tx's route. In modeCheck a panicking contract is
-// turned into ErrInternal so that a crafted tx cannot stop a node through its
-// mempool. In modeDeliver a panic propagates and halts the node: the store
-// panics on storage failures, which are local to this node, and recovering
-// from them would let it diverge from its peers.
+// runContract executes the tx's route. A contract that panics is refused
+// with ErrInternal, in CheckTx and in FinalizeBlock alike: every node runs
+// the same code on the same state, so every node refuses it the same way,
+// and a crafted tx (in a mempool or in a proposer's block) cannot halt the
+// chain through a contract bug. A storage failure (*store.Failure) is the
+// exception: it is local to this node, and recovering would let the node
+// diverge from its peers, so in FinalizeBlock it propagates and halts it.
 func (a *App) runContract(ctx *contracts.Context, dtx *decodedTx, mode execMode) (data []byte, err error) {
-	if mode == modeCheck {
-		defer func() {
-			if r := recover(); r != nil {
-				data, err = nil, contracts.ErrInternal.Wrapf("contract %s panicked in CheckTx: %v", dtx.route.Name, r)
-			}
-		}()
-	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if _, storage := r.(*store.Failure); storage && mode == modeDeliver {
+			panic(r)
+		}
+		data, err = nil, contracts.ErrInternal.Wrapf("contract %s panicked: %v", dtx.route.Name, r)
+	}()
 	return dtx.route.Execute(ctx, dtx.inner)
 }
 

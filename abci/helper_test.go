@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/auth"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -107,8 +109,14 @@ func testRouter() *contracts.Router {
 			func(c *contracts.Context, m *custodyv1.MsgFreezeAccount) ([]byte, error) {
 				// Write before refusing: the refusal must drop this write.
 				c.Store.Set(testKey("frozen", m.AccountId), []byte(m.Reason))
-				if m.AccountId == "refuse" {
+				switch m.AccountId {
+				case "refuse":
 					return nil, errTestRefused.Wrapf("account %q", m.AccountId)
+				case "panic": // a contract bug
+					var missing map[string]*custodyv1.MsgFreezeAccount
+					_ = missing["x"].Reason
+				case "disk-failure": // what store.IAVL panics with when the disk fails
+					panic(&store.Failure{Op: "get", Key: []byte("k"), Err: errors.New("input/output error")})
 				}
 				c.Emit("freeze", "account", m.AccountId)
 				return nil, nil

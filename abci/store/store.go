@@ -18,6 +18,19 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 )
 
+// Failure is the panic value of a storage error under a contract: the disk
+// or the database failed on this node. The abci package lets it halt the
+// node (diverging from peers is worse) and recovers every other panic of a
+// contract as a deterministic refusal.
+type Failure struct {
+	Op  string
+	Key []byte
+	Err error
+}
+
+func (f *Failure) Error() string { return fmt.Sprintf("store: iavl %s %x: %v", f.Op, f.Key, f.Err) }
+func (f *Failure) Unwrap() error { return f.Err }
+
 // IAVL is a contracts.Store over an IAVL mutable tree's working state.
 //
 // Storage errors panic: a validator whose disk fails must stop rather than
@@ -31,7 +44,7 @@ var _ contracts.Store = IAVL{}
 func (s IAVL) Get(key []byte) []byte {
 	v, err := s.Tree.Get(key)
 	if err != nil {
-		panic(fmt.Sprintf("store: iavl get %x: %v", key, err))
+		panic(&Failure{Op: "get", Key: key, Err: err})
 	}
 	return v
 }
@@ -43,13 +56,13 @@ func (s IAVL) Set(key, value []byte) {
 		panic("store: nil value")
 	}
 	if _, err := s.Tree.Set(key, value); err != nil {
-		panic(fmt.Sprintf("store: iavl set %x: %v", key, err))
+		panic(&Failure{Op: "set", Key: key, Err: err})
 	}
 }
 
 func (s IAVL) Delete(key []byte) {
 	if _, _, err := s.Tree.Remove(key); err != nil {
-		panic(fmt.Sprintf("store: iavl remove %x: %v", key, err))
+		panic(&Failure{Op: "remove", Key: key, Err: err})
 	}
 }
 
@@ -62,7 +75,7 @@ func (s IAVL) ReverseIterator(start, end []byte) contracts.Iterator {
 func (s IAVL) iterator(start, end []byte, ascending bool) contracts.Iterator {
 	it, err := s.Tree.Iterator(start, end, ascending)
 	if err != nil {
-		panic(fmt.Sprintf("store: iavl iterator: %v", err))
+		panic(&Failure{Op: "iterator", Err: err})
 	}
 	return it
 }
@@ -78,7 +91,7 @@ var _ contracts.Store = Immutable{}
 func (s Immutable) Get(key []byte) []byte {
 	v, err := s.Tree.Get(key)
 	if err != nil {
-		panic(fmt.Sprintf("store: iavl get %x: %v", key, err))
+		panic(&Failure{Op: "get", Key: key, Err: err})
 	}
 	return v
 }
@@ -102,7 +115,7 @@ func (s Immutable) ReverseIterator(start, end []byte) contracts.Iterator {
 func (s Immutable) iterator(start, end []byte, ascending bool) contracts.Iterator {
 	it, err := s.Tree.Iterator(start, end, ascending)
 	if err != nil {
-		panic(fmt.Sprintf("store: iavl iterator: %v", err))
+		panic(&Failure{Op: "iterator", Err: err})
 	}
 	return it
 }
