@@ -309,26 +309,45 @@ func (c *Core) onOrder(s *step, a *AccountState, e *capture.Event, t int64) {
 	}
 	sp := c.st.Params.Spoofing
 	large := e.Qty >= sp.MinQty || price*e.Qty >= sp.MinValueCNY*capture.PriceScale
-	if e.ClOrdID != "" {
+	if k := orderKey(e); k != "" {
 		if a.Open == nil {
 			a.Open = map[string]*OpenOrder{}
 		}
-		a.Open[e.ClOrdID] = &OpenOrder{Security: e.Security, Side: e.Side, Price: e.Price, Qty: e.Qty, T: t, Seq: e.Seq, Large: large}
+		a.Open[k] = &OpenOrder{Security: e.Security, Side: e.Side, Price: e.Price, Qty: e.Qty, T: t, Seq: e.Seq, Large: large}
 	}
 	c.largeOrderRule(s, e, price, t)
 	c.priceDeviationRule(s, e, t)
 	c.limitHoldRule(s, a, e, t)
 }
 
+// orderKey is the key an order is remembered by: its ClOrdID, or on SSE
+// (whose order table links a cancel to the order's record number, ordrec)
+// its rec_num.
+func orderKey(e *capture.Event) string {
+	if e.RecNum != 0 {
+		return fmt.Sprintf("rec:%d", e.RecNum)
+	}
+	return e.ClOrdID
+}
+
+// cancelKey is the orderKey of the order a cancel refers to.
+func cancelKey(e *capture.Event) string {
+	if e.OrigRecNum != 0 {
+		return fmt.Sprintf("rec:%d", e.OrigRecNum)
+	}
+	return e.OrigClOrdID
+}
+
 func (c *Core) onCancel(s *step, a *AccountState, e *capture.Event, t int64) {
 	a.DayCancels++
 	c.countFlow(s, a, e, t)
 	c.offHoursRule(s, a, e, t)
-	o, ok := a.Open[e.OrigClOrdID]
+	k := cancelKey(e)
+	o, ok := a.Open[k]
 	if !ok {
 		return
 	}
-	delete(a.Open, e.OrigClOrdID)
+	delete(a.Open, k)
 	c.instantCancelRule(s, a, e, o, t)
 	c.spoofingRule(s, a, e, o, t)
 }

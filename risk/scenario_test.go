@@ -28,7 +28,7 @@ import (
 //	group ACCT ACCT ...               associated accounts (before any event)
 //	snap TIME SEC key=value ...       market snapshot (market line format keys)
 //	order TIME acct= sec= side= px= qty= id=
-//	cancel TIME acct= sec= orig= id=
+//	cancel TIME acct= sec= orig= id=    (SSE style: order rec=N, cancel ordrec=N)
 //	fill TIME acct= sec= side= px= qty= exec= id= leaves=
 //	reject TIME acct= id=
 //	lfill TIME acct= sec= side= px= qty= exec= lid=
@@ -203,7 +203,8 @@ func (sc *scenario) run(line string) string {
 	case "order", "cancel", "fill", "reject":
 		e := &capture.Event{CaptureTime: t, Account: m["acct"], Security: m["sec"], Side: side(m["side"]),
 			Price: sc.px(m["px"]), Qty: sc.num(m["qty"]), ClOrdID: m["id"], OrigClOrdID: m["orig"],
-			ExecID: m["exec"], LeavesQty: sc.num(m["leaves"]), Market: capture.MarketSZSE}
+			ExecID: m["exec"], LeavesQty: sc.num(m["leaves"]), Market: capture.MarketSZSE,
+			RecNum: sc.num(m["rec"]), OrigRecNum: sc.num(m["ordrec"])}
 		e.Kind = map[string]capture.Kind{"order": capture.KindOrder, "cancel": capture.KindCancel,
 			"fill": capture.KindFill, "reject": capture.KindReject}[cmd]
 		sc.feed(Input{Kind: InputEvent, Event: e})
