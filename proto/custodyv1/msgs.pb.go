@@ -104,6 +104,8 @@ type Msg struct {
 	//	*Msg_ConfirmWithdrawal
 	//	*Msg_FreezeAccount
 	//	*Msg_UnfreezeAccount
+	//	*Msg_AnchorAlertBatch
+	//	*Msg_AnchorRuleParams
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -218,6 +220,24 @@ func (x *Msg) GetUnfreezeAccount() *MsgUnfreezeAccount {
 	return nil
 }
 
+func (x *Msg) GetAnchorAlertBatch() *MsgAnchorAlertBatch {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_AnchorAlertBatch); ok {
+			return x.AnchorAlertBatch
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetAnchorRuleParams() *MsgAnchorRuleParams {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_AnchorRuleParams); ok {
+			return x.AnchorRuleParams
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -254,6 +274,14 @@ type Msg_UnfreezeAccount struct {
 	UnfreezeAccount *MsgUnfreezeAccount `protobuf:"bytes,51,opt,name=unfreeze_account,json=unfreezeAccount,proto3,oneof"`
 }
 
+type Msg_AnchorAlertBatch struct {
+	AnchorAlertBatch *MsgAnchorAlertBatch `protobuf:"bytes,100,opt,name=anchor_alert_batch,json=anchorAlertBatch,proto3,oneof"`
+}
+
+type Msg_AnchorRuleParams struct {
+	AnchorRuleParams *MsgAnchorRuleParams `protobuf:"bytes,101,opt,name=anchor_rule_params,json=anchorRuleParams,proto3,oneof"`
+}
+
 func (*Msg_OpenAccount) isMsg_Sum() {}
 
 func (*Msg_ConfirmAccount) isMsg_Sum() {}
@@ -269,6 +297,10 @@ func (*Msg_ConfirmWithdrawal) isMsg_Sum() {}
 func (*Msg_FreezeAccount) isMsg_Sum() {}
 
 func (*Msg_UnfreezeAccount) isMsg_Sum() {}
+
+func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
+
+func (*Msg_AnchorRuleParams) isMsg_Sum() {}
 
 // MsgOpenAccount starts the three-party agreement (broker, client, bank).
 // Signer: ROLE_BROKER. The account is pending until the bank confirms.
@@ -780,12 +812,186 @@ func (x *MsgUnfreezeAccount) GetReason() string {
 	return ""
 }
 
+// MsgAnchorAlertBatch puts the Merkle root of a batch of risk alerts on
+// chain, so that no alert in it can later be hidden or changed. Signer:
+// ROLE_RISK_OPERATOR. Batches of one operator are numbered from 1 without
+// gaps and cover consecutive alert sequence ranges.
+type MsgAnchorAlertBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seq is the batch number, the operator's previous batch + 1.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// first_seq..last_seq is the range of alert sequence numbers covered.
+	FirstSeq uint64 `protobuf:"varint,2,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	LastSeq  uint64 `protobuf:"varint,3,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// count is the number of alerts (leaves) in the tree.
+	Count uint64 `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	// root is the RFC 6962 Merkle root over the alerts' canonical hashes (32 bytes).
+	Root []byte `protobuf:"bytes,5,opt,name=root,proto3" json:"root,omitempty"`
+	// params_hash is the SHA-256 of the rule-parameter set in force (32 bytes).
+	ParamsHash []byte `protobuf:"bytes,6,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	// from_unix_ms and to_unix_ms bound the alerts' event times.
+	FromUnixMs    int64 `protobuf:"varint,7,opt,name=from_unix_ms,json=fromUnixMs,proto3" json:"from_unix_ms,omitempty"`
+	ToUnixMs      int64 `protobuf:"varint,8,opt,name=to_unix_ms,json=toUnixMs,proto3" json:"to_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgAnchorAlertBatch) Reset() {
+	*x = MsgAnchorAlertBatch{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgAnchorAlertBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgAnchorAlertBatch) ProtoMessage() {}
+
+func (x *MsgAnchorAlertBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgAnchorAlertBatch.ProtoReflect.Descriptor instead.
+func (*MsgAnchorAlertBatch) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MsgAnchorAlertBatch) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *MsgAnchorAlertBatch) GetFirstSeq() uint64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *MsgAnchorAlertBatch) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *MsgAnchorAlertBatch) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *MsgAnchorAlertBatch) GetRoot() []byte {
+	if x != nil {
+		return x.Root
+	}
+	return nil
+}
+
+func (x *MsgAnchorAlertBatch) GetParamsHash() []byte {
+	if x != nil {
+		return x.ParamsHash
+	}
+	return nil
+}
+
+func (x *MsgAnchorAlertBatch) GetFromUnixMs() int64 {
+	if x != nil {
+		return x.FromUnixMs
+	}
+	return 0
+}
+
+func (x *MsgAnchorAlertBatch) GetToUnixMs() int64 {
+	if x != nil {
+		return x.ToUnixMs
+	}
+	return 0
+}
+
+// MsgAnchorRuleParams records a new version of the rule-parameter set in
+// force at a risk core. Signer: ROLE_RISK_OPERATOR.
+type MsgAnchorRuleParams struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version uint64                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// params_hash is the SHA-256 of the canonical parameter set (32 bytes).
+	ParamsHash []byte `protobuf:"bytes,2,opt,name=params_hash,json=paramsHash,proto3" json:"params_hash,omitempty"`
+	// changed_by names who made the change (an operator id, not personal data).
+	ChangedBy     string `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgAnchorRuleParams) Reset() {
+	*x = MsgAnchorRuleParams{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgAnchorRuleParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgAnchorRuleParams) ProtoMessage() {}
+
+func (x *MsgAnchorRuleParams) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgAnchorRuleParams.ProtoReflect.Descriptor instead.
+func (*MsgAnchorRuleParams) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MsgAnchorRuleParams) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *MsgAnchorRuleParams) GetParamsHash() []byte {
+	if x != nil {
+		return x.ParamsHash
+	}
+	return nil
+}
+
+func (x *MsgAnchorRuleParams) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
 var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\"\xda\x04\n" +
+	"custody.v1\"\xfc\x05\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -795,7 +1001,9 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\x12request_withdrawal\x18\x1f \x01(\v2 .custody.v1.MsgRequestWithdrawalH\x00R\x11requestWithdrawal\x12Q\n" +
 	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12E\n" +
 	"\x0efreeze_account\x182 \x01(\v2\x1c.custody.v1.MsgFreezeAccountH\x00R\rfreezeAccount\x12K\n" +
-	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccountB\x05\n" +
+	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccount\x12O\n" +
+	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
+	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
 	"\x03sum\"\xec\x01\n" +
 	"\x0eMsgOpenAccount\x12\x1d\n" +
 	"\n" +
@@ -837,7 +1045,25 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\x12MsgUnfreezeAccount\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason*\x92\x01\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xea\x01\n" +
+	"\x13MsgAnchorAlertBatch\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
+	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +
+	"\blast_seq\x18\x03 \x01(\x04R\alastSeq\x12\x14\n" +
+	"\x05count\x18\x04 \x01(\x04R\x05count\x12\x12\n" +
+	"\x04root\x18\x05 \x01(\fR\x04root\x12\x1f\n" +
+	"\vparams_hash\x18\x06 \x01(\fR\n" +
+	"paramsHash\x12 \n" +
+	"\ffrom_unix_ms\x18\a \x01(\x03R\n" +
+	"fromUnixMs\x12\x1c\n" +
+	"\n" +
+	"to_unix_ms\x18\b \x01(\x03R\btoUnixMs\"o\n" +
+	"\x13MsgAnchorRuleParams\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x04R\aversion\x12\x1f\n" +
+	"\vparams_hash\x18\x02 \x01(\fR\n" +
+	"paramsHash\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy*\x92\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_BANK\x10\x01\x12\x0f\n" +
@@ -860,7 +1086,7 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 }
 
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_custody_v1_msgs_proto_goTypes = []any{
 	(Role)(0),                    // 0: custody.v1.Role
 	(*Msg)(nil),                  // 1: custody.v1.Msg
@@ -872,21 +1098,25 @@ var file_custody_v1_msgs_proto_goTypes = []any{
 	(*MsgConfirmWithdrawal)(nil), // 7: custody.v1.MsgConfirmWithdrawal
 	(*MsgFreezeAccount)(nil),     // 8: custody.v1.MsgFreezeAccount
 	(*MsgUnfreezeAccount)(nil),   // 9: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),  // 10: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),  // 11: custody.v1.MsgAnchorRuleParams
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
-	2, // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
-	3, // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
-	4, // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
-	5, // 3: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
-	6, // 4: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
-	7, // 5: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
-	8, // 6: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
-	9, // 7: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
+	3,  // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
+	4,  // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
+	5,  // 3: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
+	6,  // 4: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
+	7,  // 5: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
+	8,  // 6: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
+	9,  // 7: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
+	10, // 8: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	11, // 9: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -903,6 +1133,8 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_ConfirmWithdrawal)(nil),
 		(*Msg_FreezeAccount)(nil),
 		(*Msg_UnfreezeAccount)(nil),
+		(*Msg_AnchorAlertBatch)(nil),
+		(*Msg_AnchorRuleParams)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -910,7 +1142,7 @@ func file_custody_v1_msgs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_msgs_proto_rawDesc), len(file_custody_v1_msgs_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
