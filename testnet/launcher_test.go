@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -12,7 +13,15 @@ import (
 // process; the network is stopped when the test ends.
 func startNetwork(t *testing.T, m Manifest) (*Testnet, *Launcher, *InProcess) {
 	t.Helper()
-	tn, err := Generate(t.TempDir(), m, GenerateOptions{})
+	dir := t.TempDir()
+	if os.Getenv("TESTNET_KEEP") != "" {
+		// Keep the homes and node logs for a post-mortem.
+		var err error
+		dir, err = os.MkdirTemp("", "custody-testnet-")
+		require.NoError(t, err)
+		t.Logf("testnet homes kept in %s", dir)
+	}
+	tn, err := Generate(dir, m, GenerateOptions{})
 	require.NoError(t, err)
 	p := &InProcess{}
 	l := NewLauncher(tn, p)
