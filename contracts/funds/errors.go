@@ -12,4 +12,8 @@ var (
 	// ErrOverflow is returned by Deposit when a balance or a total would
 	// pass the int64 range.
 	ErrOverflow = contracts.Register(Codespace, 2, "amount overflows a balance or total")
+	// ErrInsufficient is returned by FreezeOrder and Trade when the
+	// account's available funds (or a fee payee's balance) do not cover
+	// the amount.
+	ErrInsufficient = contracts.Register(Codespace, 3, "amount exceeds available funds")
 )

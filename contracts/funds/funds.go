@@ -1,17 +1,20 @@
 // Package funds keeps a client's cash: the four figures of DOMAIN.md
-// (balance, frozen, available, withdrawable), the fund ledger (资金流水)
-// that records every change of them, the bank's custody total per broker
-// and the chain-wide supply of client funds.
+// (balance, frozen, available, withdrawable) and the unsettled sale
+// proceeds, the fund ledger (资金流水) that records every change of them,
+// the bank's custody total per broker, the system accounts (fee payees,
+// broker settlement accounts and the clearing house) and the chain-wide
+// supply.
 //
-// It has no messages of its own. The transfers contract (and later
-// trading and clearing) move money only through the functions here —
-// Deposit, Freeze, Release and PayOut — and each of them writes the Funds
-// record and one ledger entry, plus the custody total and the supply when
-// money crosses the bank boundary. That one path is what makes the
-// invariants hold:
+// It has no messages of its own. The transfers contract moves money across
+// the bank boundary with Deposit, Freeze, Release and PayOut; trading and
+// clearing move it between clients and system accounts with FreezeOrder,
+// ReleaseOrder, Trade, SettleSales and MoveSystem. Each writes the Funds
+// record and one ledger entry (or the system accounts), plus the custody
+// total when a client's balance moves and the supply when money crosses the
+// bank boundary. That one path is what makes the invariants hold:
 //
 //	balance = available + frozen, none negative, withdrawable ≤ available
-//	Σ balances = supply.total = supply.deposited − supply.withdrawn
+//	Σ client balances + Σ system balances = supply.total = deposited − withdrawn
 //	custody total (bank, broker) = Σ balances of that broker's clients at that bank
 //
 // Each function checks everything before it writes anything, so a refusal
@@ -158,21 +161,30 @@ func PayOut(ctx *contracts.Context, h Holder, amount int64, refID string) *custo
 // write applies a change of balance and frozen to f, recomputes the derived
 // figures, appends the ledger entry and stores both: two writes.
 func write(ctx *contracts.Context, accountID string, f *custodyv1.Funds, reason custodyv1.LedgerReason, refID string, amount, frozenChange int64) *custodyv1.LedgerEntry {
-	// Callers have checked the ranges: balance and frozen stay within
-	// [0, MaxInt64] and frozen ≤ balance, so these cannot overflow.
+	return writeEntry(ctx, accountID, f, reason, refID, amount, frozenChange, 0)
+}
+
+// writeEntry is write with a change of the unsettled figure as well (sale
+// proceeds and their settlement).
+func writeEntry(ctx *contracts.Context, accountID string, f *custodyv1.Funds, reason custodyv1.LedgerReason, refID string, amount, frozenChange, unsettledChange int64) *custodyv1.LedgerEntry {
+	// Callers have checked the ranges: balance, frozen and unsettled stay
+	// within [0, MaxInt64] and frozen ≤ balance, so these cannot overflow.
 	f.Frozen += frozenChange
+	f.Unsettled += unsettledChange
 	derive(f)
 	e := &custodyv1.LedgerEntry{
-		Seq:          f.NextSeq,
-		Height:       ctx.Block.Height,
-		Time:         ctx.Block.UnixNano(),
-		Reason:       reason,
-		RefId:        refID,
-		Amount:       amount,
-		FrozenChange: frozenChange,
-		Balance:      f.Balance,
-		Frozen:       f.Frozen,
-		Available:    f.Available,
+		Seq:             f.NextSeq,
+		Height:          ctx.Block.Height,
+		Time:            ctx.Block.UnixNano(),
+		Reason:          reason,
+		RefId:           refID,
+		Amount:          amount,
+		FrozenChange:    frozenChange,
+		Balance:         f.Balance,
+		Frozen:          f.Frozen,
+		Available:       f.Available,
+		UnsettledChange: unsettledChange,
+		Unsettled:       f.Unsettled,
 	}
 	f.NextSeq++
 	ctx.Store.Set(EntryKey(accountID, e.Seq), contracts.Marshal(e))
@@ -196,8 +208,8 @@ func write(ctx *contracts.Context, accountID string, f *custodyv1.Funds, reason 
 func derive(f *custodyv1.Funds) {
 	f.Available = f.Balance - f.Frozen
 	f.Withdrawable = max(f.Available-f.Unsettled, 0)
-	if f.Balance < 0 || f.Frozen < 0 || f.Available < 0 {
-		panic(fmt.Sprintf("funds: invariant broken: balance %d, frozen %d", f.Balance, f.Frozen))
+	if f.Balance < 0 || f.Frozen < 0 || f.Available < 0 || f.Unsettled < 0 {
+		panic(fmt.Sprintf("funds: invariant broken: balance %d, frozen %d, unsettled %d", f.Balance, f.Frozen, f.Unsettled))
 	}
 }
 

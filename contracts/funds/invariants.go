@@ -13,6 +13,7 @@ func Invariants() []contracts.Invariant {
 		{Name: "funds/figures", Check: checkFigures},
 		{Name: "funds/ledger-tail", Check: checkLedgerTail},
 		{Name: "funds/money-conserved", Check: checkConserved},
+		{Name: "funds/system-accounts", Check: checkSystem},
 	}
 }
 
@@ -57,9 +58,9 @@ func checkLedgerTail(store contracts.Store) (string, bool) {
 		switch {
 		case last == nil && (f.NextSeq != 0 || f.Balance != 0 || f.Frozen != 0):
 			bad = fmt.Sprintf("account %s has funds %v but no ledger entry", id, f)
-		case last != nil && (last.Seq+1 != f.NextSeq || last.Balance != f.Balance || last.Frozen != f.Frozen):
-			bad = fmt.Sprintf("account %s: last entry %d (balance %d, frozen %d) does not match funds (next %d, balance %d, frozen %d)",
-				id, last.Seq, last.Balance, last.Frozen, f.NextSeq, f.Balance, f.Frozen)
+		case last != nil && (last.Seq+1 != f.NextSeq || last.Balance != f.Balance || last.Frozen != f.Frozen || last.Unsettled != f.Unsettled):
+			bad = fmt.Sprintf("account %s: last entry %d (balance %d, frozen %d, unsettled %d) does not match funds (next %d, balance %d, frozen %d, unsettled %d)",
+				id, last.Seq, last.Balance, last.Frozen, last.Unsettled, f.NextSeq, f.Balance, f.Frozen, f.Unsettled)
 		}
 	})
 	if bad != "" {
@@ -68,17 +69,26 @@ func checkLedgerTail(store contracts.Store) (string, bool) {
 	return fmt.Sprintf("%d accounts: every change of funds is in the fund ledger", n), false
 }
 
-// checkConserved: the sum of every client's balance equals the supply, and
-// the supply is what the banks paid in minus what they paid out. Only bank
-// transfers change it.
+// checkConserved: the sum of every client's balance and every system
+// account's balance (fee payees, broker settlement accounts, the clearing
+// house) equals the supply, and the supply is what the banks paid in minus
+// what they paid out. Only bank transfers change it; trading and clearing
+// only move money between the accounts.
 func checkConserved(store contracts.Store) (string, bool) {
-	var sum int64
+	var clients, system int64
 	overflow := false
 	ForEach(store, func(_ string, f *custodyv1.Funds) {
-		s, ok := add(sum, f.Balance)
+		s, ok := add(clients, f.Balance)
 		overflow = overflow || !ok
-		sum = s
+		clients = s
 	})
+	ForEachSystem(store, func(a *custodyv1.SystemAccount) {
+		s, ok := add(system, a.Balance)
+		overflow = overflow || !ok
+		system = s
+	})
+	sum, ok := add(clients, system)
+	overflow = overflow || !ok
 	s := GetSupply(store)
 	switch {
 	case overflow:
@@ -88,7 +98,32 @@ func checkConserved(store contracts.Store) (string, bool) {
 	case s.Total != s.Deposited-s.Withdrawn:
 		return fmt.Sprintf("supply %d ≠ deposited %d − withdrawn %d", s.Total, s.Deposited, s.Withdrawn), true
 	case sum != s.Total:
-		return fmt.Sprintf("sum of balances %d ≠ supply %d", sum, s.Total), true
+		return fmt.Sprintf("client balances %d + system accounts %d = %d ≠ supply %d", clients, system, sum, s.Total), true
 	}
-	return fmt.Sprintf("sum of balances = supply = %d (deposited %d − withdrawn %d)", sum, s.Deposited, s.Withdrawn), false
+	return fmt.Sprintf("client balances %d + system accounts %d = supply %d (deposited %d − withdrawn %d)",
+		clients, system, sum, s.Deposited, s.Withdrawn), false
+}
+
+// checkSystem: every system account's balance is what was credited minus
+// what was debited, both non-negative, and only the signed kinds (a
+// broker's settlement account, the clearing house) are below zero.
+func checkSystem(store contracts.Store) (string, bool) {
+	n := 0
+	var bad string
+	ForEachSystem(store, func(a *custodyv1.SystemAccount) {
+		n++
+		switch {
+		case bad != "":
+		case a.Credited < 0 || a.Debited < 0 || a.Balance != a.Credited-a.Debited:
+			bad = fmt.Sprintf("system account %s/%s: balance %d ≠ credited %d − debited %d", a.Kind, a.Owner, a.Balance, a.Credited, a.Debited)
+		case a.Balance < 0 && !Signed(a.Kind):
+			bad = fmt.Sprintf("system account %s/%s is negative: %d", a.Kind, a.Owner, a.Balance)
+		case a.Kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED:
+			bad = fmt.Sprintf("system account %q has no kind", a.Owner)
+		}
+	})
+	if bad != "" {
+		return bad, true
+	}
+	return fmt.Sprintf("%d system accounts: balance = credited − debited, only settlement and clearing signed", n), false
 }

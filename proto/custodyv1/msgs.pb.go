@@ -104,6 +104,11 @@ type Msg struct {
 	//	*Msg_ConfirmWithdrawal
 	//	*Msg_FreezeAccount
 	//	*Msg_UnfreezeAccount
+	//	*Msg_PlaceOrder
+	//	*Msg_CancelOrder
+	//	*Msg_ReportFill
+	//	*Msg_EndOfDay
+	//	*Msg_SubmitStatement
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
@@ -220,6 +225,51 @@ func (x *Msg) GetUnfreezeAccount() *MsgUnfreezeAccount {
 	return nil
 }
 
+func (x *Msg) GetPlaceOrder() *MsgPlaceOrder {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_PlaceOrder); ok {
+			return x.PlaceOrder
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCancelOrder() *MsgCancelOrder {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CancelOrder); ok {
+			return x.CancelOrder
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetReportFill() *MsgReportFill {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ReportFill); ok {
+			return x.ReportFill
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetEndOfDay() *MsgEndOfDay {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_EndOfDay); ok {
+			return x.EndOfDay
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitStatement); ok {
+			return x.SubmitStatement
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetAnchorAlertBatch() *MsgAnchorAlertBatch {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_AnchorAlertBatch); ok {
@@ -274,6 +324,26 @@ type Msg_UnfreezeAccount struct {
 	UnfreezeAccount *MsgUnfreezeAccount `protobuf:"bytes,51,opt,name=unfreeze_account,json=unfreezeAccount,proto3,oneof"`
 }
 
+type Msg_PlaceOrder struct {
+	PlaceOrder *MsgPlaceOrder `protobuf:"bytes,60,opt,name=place_order,json=placeOrder,proto3,oneof"`
+}
+
+type Msg_CancelOrder struct {
+	CancelOrder *MsgCancelOrder `protobuf:"bytes,61,opt,name=cancel_order,json=cancelOrder,proto3,oneof"`
+}
+
+type Msg_ReportFill struct {
+	ReportFill *MsgReportFill `protobuf:"bytes,62,opt,name=report_fill,json=reportFill,proto3,oneof"`
+}
+
+type Msg_EndOfDay struct {
+	EndOfDay *MsgEndOfDay `protobuf:"bytes,70,opt,name=end_of_day,json=endOfDay,proto3,oneof"`
+}
+
+type Msg_SubmitStatement struct {
+	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
+}
+
 type Msg_AnchorAlertBatch struct {
 	AnchorAlertBatch *MsgAnchorAlertBatch `protobuf:"bytes,100,opt,name=anchor_alert_batch,json=anchorAlertBatch,proto3,oneof"`
 }
@@ -297,6 +367,16 @@ func (*Msg_ConfirmWithdrawal) isMsg_Sum() {}
 func (*Msg_FreezeAccount) isMsg_Sum() {}
 
 func (*Msg_UnfreezeAccount) isMsg_Sum() {}
+
+func (*Msg_PlaceOrder) isMsg_Sum() {}
+
+func (*Msg_CancelOrder) isMsg_Sum() {}
+
+func (*Msg_ReportFill) isMsg_Sum() {}
+
+func (*Msg_EndOfDay) isMsg_Sum() {}
+
+func (*Msg_SubmitStatement) isMsg_Sum() {}
 
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
@@ -986,12 +1066,366 @@ func (x *MsgAnchorRuleParams) GetChangedBy() string {
 	return ""
 }
 
+// MsgPlaceOrder places a client's order. Signer: ROLE_BROKER, the account's
+// broker. client_signature is the client's ed25519 signature over the
+// ticket (see OrderTicket), checked against the account's registered
+// client key. A buy freezes its value at the bound price plus the highest
+// fees it could incur; a sell freezes the quantity (and a small cash
+// reserve when its fees could exceed its proceeds).
+type MsgPlaceOrder struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Ticket          *OrderTicket           `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	ClientSignature []byte                 `protobuf:"bytes,2,opt,name=client_signature,json=clientSignature,proto3" json:"client_signature,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MsgPlaceOrder) Reset() {
+	*x = MsgPlaceOrder{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgPlaceOrder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgPlaceOrder) ProtoMessage() {}
+
+func (x *MsgPlaceOrder) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgPlaceOrder.ProtoReflect.Descriptor instead.
+func (*MsgPlaceOrder) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MsgPlaceOrder) GetTicket() *OrderTicket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *MsgPlaceOrder) GetClientSignature() []byte {
+	if x != nil {
+		return x.ClientSignature
+	}
+	return nil
+}
+
+// MsgCancelOrder cancels what is left of an open order and releases what it
+// still freezes. Signer: ROLE_BROKER, the account's broker, carrying the
+// client's signature over the CancelTicket.
+type MsgCancelOrder struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Ticket          *CancelTicket          `protobuf:"bytes,1,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	ClientSignature []byte                 `protobuf:"bytes,2,opt,name=client_signature,json=clientSignature,proto3" json:"client_signature,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MsgCancelOrder) Reset() {
+	*x = MsgCancelOrder{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgCancelOrder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgCancelOrder) ProtoMessage() {}
+
+func (x *MsgCancelOrder) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgCancelOrder.ProtoReflect.Descriptor instead.
+func (*MsgCancelOrder) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MsgCancelOrder) GetTicket() *CancelTicket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+func (x *MsgCancelOrder) GetClientSignature() []byte {
+	if x != nil {
+		return x.ClientSignature
+	}
+	return nil
+}
+
+// MsgReportFill reports one execution of an open order. Signer:
+// ROLE_BROKER, the order's broker. exec_id is the exchange's execution id,
+// 1-64 characters [0-9A-Za-z._-], unique on chain.
+type MsgReportFill struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExecId        string                 `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	OrderId       string                 `protobuf:"bytes,2,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	Price         int64                  `protobuf:"varint,3,opt,name=price,proto3" json:"price,omitempty"`
+	Quantity      int64                  `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgReportFill) Reset() {
+	*x = MsgReportFill{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgReportFill) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgReportFill) ProtoMessage() {}
+
+func (x *MsgReportFill) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgReportFill.ProtoReflect.Descriptor instead.
+func (*MsgReportFill) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MsgReportFill) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *MsgReportFill) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *MsgReportFill) GetPrice() int64 {
+	if x != nil {
+		return x.Price
+	}
+	return 0
+}
+
+func (x *MsgReportFill) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+// MsgEndOfDay closes business date `date` and opens `next_date`. Signer:
+// ROLE_CLEARING_HOUSE. It settles every broker's day (net obligation and
+// fees), makes T+1 holdings sellable and sale proceeds withdrawable,
+// expires open orders, snapshots custody totals for reconciliation, stores
+// a settlement report per broker, sets reference prices from the closing
+// prices and applies instrument updates.
+type MsgEndOfDay struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// date must be the chain's business date (0 before the first day).
+	Date uint32 `protobuf:"varint,1,opt,name=date,proto3" json:"date,omitempty"`
+	// next_date is the next business date (the clearing house's calendar).
+	NextDate      uint32          `protobuf:"varint,2,opt,name=next_date,json=nextDate,proto3" json:"next_date,omitempty"`
+	ClosingPrices []*ClosingPrice `protobuf:"bytes,3,rep,name=closing_prices,json=closingPrices,proto3" json:"closing_prices,omitempty"`
+	// trade_totals are the clearing house's trade-file totals per broker; a
+	// broker whose chain totals differ gets a settlement break.
+	TradeTotals []*TradeTotals `protobuf:"bytes,4,rep,name=trade_totals,json=tradeTotals,proto3" json:"trade_totals,omitempty"`
+	// instruments are new listings and updates (halt, resume, risk warning,
+	// cycle...), in force from next_date.
+	Instruments   []*Instrument `protobuf:"bytes,5,rep,name=instruments,proto3" json:"instruments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgEndOfDay) Reset() {
+	*x = MsgEndOfDay{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgEndOfDay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgEndOfDay) ProtoMessage() {}
+
+func (x *MsgEndOfDay) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgEndOfDay.ProtoReflect.Descriptor instead.
+func (*MsgEndOfDay) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MsgEndOfDay) GetDate() uint32 {
+	if x != nil {
+		return x.Date
+	}
+	return 0
+}
+
+func (x *MsgEndOfDay) GetNextDate() uint32 {
+	if x != nil {
+		return x.NextDate
+	}
+	return 0
+}
+
+func (x *MsgEndOfDay) GetClosingPrices() []*ClosingPrice {
+	if x != nil {
+		return x.ClosingPrices
+	}
+	return nil
+}
+
+func (x *MsgEndOfDay) GetTradeTotals() []*TradeTotals {
+	if x != nil {
+		return x.TradeTotals
+	}
+	return nil
+}
+
+func (x *MsgEndOfDay) GetInstruments() []*Instrument {
+	if x != nil {
+		return x.Instruments
+	}
+	return nil
+}
+
+// MsgSubmitStatement is a bank's custody statement (对账) for one business
+// date and broker, from its own books. Signer: ROLE_BANK. The contract
+// compares it with the chain's snapshot of that date and records a match or
+// a break with both figures.
+type MsgSubmitStatement struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Date         uint32                 `protobuf:"varint,1,opt,name=date,proto3" json:"date,omitempty"`
+	BrokerId     string                 `protobuf:"bytes,2,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	CustodyTotal int64                  `protobuf:"varint,3,opt,name=custody_total,json=custodyTotal,proto3" json:"custody_total,omitempty"`
+	ClientCount  uint32                 `protobuf:"varint,4,opt,name=client_count,json=clientCount,proto3" json:"client_count,omitempty"`
+	// clients_hash: SHA-256 over "<account id>,<balance>\n" lines of the
+	// broker's active clients at the bank, in account-id byte order.
+	ClientsHash   []byte `protobuf:"bytes,5,opt,name=clients_hash,json=clientsHash,proto3" json:"clients_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgSubmitStatement) Reset() {
+	*x = MsgSubmitStatement{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgSubmitStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgSubmitStatement) ProtoMessage() {}
+
+func (x *MsgSubmitStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgSubmitStatement.ProtoReflect.Descriptor instead.
+func (*MsgSubmitStatement) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MsgSubmitStatement) GetDate() uint32 {
+	if x != nil {
+		return x.Date
+	}
+	return 0
+}
+
+func (x *MsgSubmitStatement) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *MsgSubmitStatement) GetCustodyTotal() int64 {
+	if x != nil {
+		return x.CustodyTotal
+	}
+	return 0
+}
+
+func (x *MsgSubmitStatement) GetClientCount() uint32 {
+	if x != nil {
+		return x.ClientCount
+	}
+	return 0
+}
+
+func (x *MsgSubmitStatement) GetClientsHash() []byte {
+	if x != nil {
+		return x.ClientsHash
+	}
+	return nil
+}
+
 var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\"\xfc\x05\n" +
+	"custody.v1\x1a\x18custody/v1/trading.proto\"\xbf\b\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1001,7 +1435,15 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\x12request_withdrawal\x18\x1f \x01(\v2 .custody.v1.MsgRequestWithdrawalH\x00R\x11requestWithdrawal\x12Q\n" +
 	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12E\n" +
 	"\x0efreeze_account\x182 \x01(\v2\x1c.custody.v1.MsgFreezeAccountH\x00R\rfreezeAccount\x12K\n" +
-	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccount\x12O\n" +
+	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccount\x12<\n" +
+	"\vplace_order\x18< \x01(\v2\x19.custody.v1.MsgPlaceOrderH\x00R\n" +
+	"placeOrder\x12?\n" +
+	"\fcancel_order\x18= \x01(\v2\x1a.custody.v1.MsgCancelOrderH\x00R\vcancelOrder\x12<\n" +
+	"\vreport_fill\x18> \x01(\v2\x19.custody.v1.MsgReportFillH\x00R\n" +
+	"reportFill\x127\n" +
+	"\n" +
+	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
+	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
 	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
 	"\x03sum\"\xec\x01\n" +
@@ -1063,7 +1505,30 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\vparams_hash\x18\x02 \x01(\fR\n" +
 	"paramsHash\x12\x1d\n" +
 	"\n" +
-	"changed_by\x18\x03 \x01(\tR\tchangedBy*\x92\x01\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy\"k\n" +
+	"\rMsgPlaceOrder\x12/\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x17.custody.v1.OrderTicketR\x06ticket\x12)\n" +
+	"\x10client_signature\x18\x02 \x01(\fR\x0fclientSignature\"m\n" +
+	"\x0eMsgCancelOrder\x120\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x18.custody.v1.CancelTicketR\x06ticket\x12)\n" +
+	"\x10client_signature\x18\x02 \x01(\fR\x0fclientSignature\"u\n" +
+	"\rMsgReportFill\x12\x17\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x19\n" +
+	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x14\n" +
+	"\x05price\x18\x03 \x01(\x03R\x05price\x12\x1a\n" +
+	"\bquantity\x18\x04 \x01(\x03R\bquantity\"\xf5\x01\n" +
+	"\vMsgEndOfDay\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
+	"\tnext_date\x18\x02 \x01(\rR\bnextDate\x12?\n" +
+	"\x0eclosing_prices\x18\x03 \x03(\v2\x18.custody.v1.ClosingPriceR\rclosingPrices\x12:\n" +
+	"\ftrade_totals\x18\x04 \x03(\v2\x17.custody.v1.TradeTotalsR\vtradeTotals\x128\n" +
+	"\vinstruments\x18\x05 \x03(\v2\x16.custody.v1.InstrumentR\vinstruments\"\xb0\x01\n" +
+	"\x12MsgSubmitStatement\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
+	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12#\n" +
+	"\rcustody_total\x18\x03 \x01(\x03R\fcustodyTotal\x12!\n" +
+	"\fclient_count\x18\x04 \x01(\rR\vclientCount\x12!\n" +
+	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash*\x92\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_BANK\x10\x01\x12\x0f\n" +
@@ -1086,7 +1551,7 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 }
 
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_custody_v1_msgs_proto_goTypes = []any{
 	(Role)(0),                    // 0: custody.v1.Role
 	(*Msg)(nil),                  // 1: custody.v1.Msg
@@ -1100,6 +1565,16 @@ var file_custody_v1_msgs_proto_goTypes = []any{
 	(*MsgUnfreezeAccount)(nil),   // 9: custody.v1.MsgUnfreezeAccount
 	(*MsgAnchorAlertBatch)(nil),  // 10: custody.v1.MsgAnchorAlertBatch
 	(*MsgAnchorRuleParams)(nil),  // 11: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),        // 12: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),       // 13: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),        // 14: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),          // 15: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),   // 16: custody.v1.MsgSubmitStatement
+	(*OrderTicket)(nil),          // 17: custody.v1.OrderTicket
+	(*CancelTicket)(nil),         // 18: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),         // 19: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),          // 20: custody.v1.TradeTotals
+	(*Instrument)(nil),           // 21: custody.v1.Instrument
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -1110,13 +1585,23 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	7,  // 5: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
 	8,  // 6: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
 	9,  // 7: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	10, // 8: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	11, // 9: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 8: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
+	13, // 9: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
+	14, // 10: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
+	15, // 11: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
+	16, // 12: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	10, // 13: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	11, // 14: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	17, // 15: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	18, // 16: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	19, // 17: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	20, // 18: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	21, // 19: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1124,6 +1609,7 @@ func file_custody_v1_msgs_proto_init() {
 	if File_custody_v1_msgs_proto != nil {
 		return
 	}
+	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
 		(*Msg_ConfirmAccount)(nil),
@@ -1133,6 +1619,11 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_ConfirmWithdrawal)(nil),
 		(*Msg_FreezeAccount)(nil),
 		(*Msg_UnfreezeAccount)(nil),
+		(*Msg_PlaceOrder)(nil),
+		(*Msg_CancelOrder)(nil),
+		(*Msg_ReportFill)(nil),
+		(*Msg_EndOfDay)(nil),
+		(*Msg_SubmitStatement)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
 	}
@@ -1142,7 +1633,7 @@ func file_custody_v1_msgs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_msgs_proto_rawDesc), len(file_custody_v1_msgs_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

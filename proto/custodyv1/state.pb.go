@@ -101,6 +101,21 @@ const (
 	LedgerReason_LEDGER_REASON_WITHDRAWAL_PAID LedgerReason = 3
 	// WITHDRAWAL_UNFREEZE: the bank refused or failed it; the amount is released.
 	LedgerReason_LEDGER_REASON_WITHDRAWAL_UNFREEZE LedgerReason = 4
+	// ORDER_FREEZE: a buy order froze its value and highest fees, or a sell
+	// order its fee reserve. ref_id is the order id.
+	LedgerReason_LEDGER_REASON_ORDER_FREEZE LedgerReason = 5
+	// ORDER_RELEASE: what an order still froze was released (filled,
+	// cancelled or expired). ref_id is the order id.
+	LedgerReason_LEDGER_REASON_ORDER_RELEASE LedgerReason = 6
+	// BUY_FILL: a buy fill paid value and fees out of the order's freeze.
+	// ref_id is the exec id.
+	LedgerReason_LEDGER_REASON_BUY_FILL LedgerReason = 7
+	// SELL_FILL: a sell fill's proceeds less fees (unsettled until clearing).
+	// ref_id is the exec id.
+	LedgerReason_LEDGER_REASON_SELL_FILL LedgerReason = 8
+	// SALE_SETTLED: clearing settled the day's sale proceeds: unsettled falls
+	// to 0 and they become withdrawable. ref_id is "settle/<date>".
+	LedgerReason_LEDGER_REASON_SALE_SETTLED LedgerReason = 9
 )
 
 // Enum value maps for LedgerReason.
@@ -111,6 +126,11 @@ var (
 		2: "LEDGER_REASON_WITHDRAWAL_FREEZE",
 		3: "LEDGER_REASON_WITHDRAWAL_PAID",
 		4: "LEDGER_REASON_WITHDRAWAL_UNFREEZE",
+		5: "LEDGER_REASON_ORDER_FREEZE",
+		6: "LEDGER_REASON_ORDER_RELEASE",
+		7: "LEDGER_REASON_BUY_FILL",
+		8: "LEDGER_REASON_SELL_FILL",
+		9: "LEDGER_REASON_SALE_SETTLED",
 	}
 	LedgerReason_value = map[string]int32{
 		"LEDGER_REASON_UNSPECIFIED":         0,
@@ -118,6 +138,11 @@ var (
 		"LEDGER_REASON_WITHDRAWAL_FREEZE":   2,
 		"LEDGER_REASON_WITHDRAWAL_PAID":     3,
 		"LEDGER_REASON_WITHDRAWAL_UNFREEZE": 4,
+		"LEDGER_REASON_ORDER_FREEZE":        5,
+		"LEDGER_REASON_ORDER_RELEASE":       6,
+		"LEDGER_REASON_BUY_FILL":            7,
+		"LEDGER_REASON_SELL_FILL":           8,
+		"LEDGER_REASON_SALE_SETTLED":        9,
 	}
 )
 
@@ -252,6 +277,83 @@ func (x TransferStatus) Number() protoreflect.EnumNumber {
 // Deprecated: Use TransferStatus.Descriptor instead.
 func (TransferStatus) EnumDescriptor() ([]byte, []int) {
 	return file_custody_v1_state_proto_rawDescGZIP(), []int{3}
+}
+
+// SystemAccountKind: the accounts that are not a client's. Trading moves
+// client money into and out of them; with the client balances they make up
+// the whole supply (money is conserved across all of them).
+type SystemAccountKind int32
+
+const (
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED SystemAccountKind = 0
+	// BROKER_SETTLEMENT (owner: broker id): the day's client cash of a
+	// broker's fills, paid out at clearing. Signed: negative when the
+	// broker's clients sold more than they bought; 0 after every clearing.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT SystemAccountKind = 1
+	// CLEARING_HOUSE (owner: ""): the central counterparty's net cash against
+	// the off-chain side of every trade. Signed, like its securities positions.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE SystemAccountKind = 2
+	// COMMISSION (owner: broker id): the broker's commission income.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_COMMISSION SystemAccountKind = 3
+	// STAMP_DUTY (owner: ""): the tax authority.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_STAMP_DUTY SystemAccountKind = 4
+	// TRANSFER_FEE (owner: ""): the clearing house's transfer fee income.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_TRANSFER_FEE SystemAccountKind = 5
+	// HANDLING_FEE (owner: "SSE" or "SZSE"): the exchange's handling fee.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_HANDLING_FEE SystemAccountKind = 6
+	// REGULATOR_LEVY (owner: ""): the regulator's levy.
+	SystemAccountKind_SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY SystemAccountKind = 7
+)
+
+// Enum value maps for SystemAccountKind.
+var (
+	SystemAccountKind_name = map[int32]string{
+		0: "SYSTEM_ACCOUNT_KIND_UNSPECIFIED",
+		1: "SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT",
+		2: "SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE",
+		3: "SYSTEM_ACCOUNT_KIND_COMMISSION",
+		4: "SYSTEM_ACCOUNT_KIND_STAMP_DUTY",
+		5: "SYSTEM_ACCOUNT_KIND_TRANSFER_FEE",
+		6: "SYSTEM_ACCOUNT_KIND_HANDLING_FEE",
+		7: "SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY",
+	}
+	SystemAccountKind_value = map[string]int32{
+		"SYSTEM_ACCOUNT_KIND_UNSPECIFIED":       0,
+		"SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT": 1,
+		"SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE":    2,
+		"SYSTEM_ACCOUNT_KIND_COMMISSION":        3,
+		"SYSTEM_ACCOUNT_KIND_STAMP_DUTY":        4,
+		"SYSTEM_ACCOUNT_KIND_TRANSFER_FEE":      5,
+		"SYSTEM_ACCOUNT_KIND_HANDLING_FEE":      6,
+		"SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY":    7,
+	}
+)
+
+func (x SystemAccountKind) Enum() *SystemAccountKind {
+	p := new(SystemAccountKind)
+	*p = x
+	return p
+}
+
+func (x SystemAccountKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SystemAccountKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_custody_v1_state_proto_enumTypes[4].Descriptor()
+}
+
+func (SystemAccountKind) Type() protoreflect.EnumType {
+	return &file_custody_v1_state_proto_enumTypes[4]
+}
+
+func (x SystemAccountKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SystemAccountKind.Descriptor instead.
+func (SystemAccountKind) EnumDescriptor() ([]byte, []int) {
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{4}
 }
 
 // Account is a client's custody fund account (资金账号): the three-party
@@ -532,11 +634,15 @@ type LedgerEntry struct {
 	// frozen_change is the change of the frozen figure.
 	FrozenChange int64 `protobuf:"varint,7,opt,name=frozen_change,json=frozenChange,proto3" json:"frozen_change,omitempty"`
 	// balance, frozen and available after the change.
-	Balance       int64 `protobuf:"varint,8,opt,name=balance,proto3" json:"balance,omitempty"`
-	Frozen        int64 `protobuf:"varint,9,opt,name=frozen,proto3" json:"frozen,omitempty"`
-	Available     int64 `protobuf:"varint,10,opt,name=available,proto3" json:"available,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Balance   int64 `protobuf:"varint,8,opt,name=balance,proto3" json:"balance,omitempty"`
+	Frozen    int64 `protobuf:"varint,9,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	Available int64 `protobuf:"varint,10,opt,name=available,proto3" json:"available,omitempty"`
+	// unsettled_change and unsettled: the change of the unsettled figure and
+	// its value after it (sale proceeds awaiting clearing).
+	UnsettledChange int64 `protobuf:"varint,11,opt,name=unsettled_change,json=unsettledChange,proto3" json:"unsettled_change,omitempty"`
+	Unsettled       int64 `protobuf:"varint,12,opt,name=unsettled,proto3" json:"unsettled,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *LedgerEntry) Reset() {
@@ -635,6 +741,20 @@ func (x *LedgerEntry) GetFrozen() int64 {
 func (x *LedgerEntry) GetAvailable() int64 {
 	if x != nil {
 		return x.Available
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetUnsettledChange() int64 {
+	if x != nil {
+		return x.UnsettledChange
+	}
+	return 0
+}
+
+func (x *LedgerEntry) GetUnsettled() int64 {
+	if x != nil {
+		return x.Unsettled
 	}
 	return 0
 }
@@ -897,6 +1017,85 @@ func (x *Supply) GetWithdrawn() int64 {
 	return 0
 }
 
+// SystemAccount is a fee, settlement or clearing-house account.
+type SystemAccount struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Kind    SystemAccountKind      `protobuf:"varint,1,opt,name=kind,proto3,enum=custody.v1.SystemAccountKind" json:"kind,omitempty"`
+	Owner   string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	Balance int64                  `protobuf:"varint,3,opt,name=balance,proto3" json:"balance,omitempty"`
+	// credited and debited are the all-time sums in and out (≥ 0);
+	// balance = credited − debited.
+	Credited      int64 `protobuf:"varint,4,opt,name=credited,proto3" json:"credited,omitempty"`
+	Debited       int64 `protobuf:"varint,5,opt,name=debited,proto3" json:"debited,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SystemAccount) Reset() {
+	*x = SystemAccount{}
+	mi := &file_custody_v1_state_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SystemAccount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SystemAccount) ProtoMessage() {}
+
+func (x *SystemAccount) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_state_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SystemAccount.ProtoReflect.Descriptor instead.
+func (*SystemAccount) Descriptor() ([]byte, []int) {
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SystemAccount) GetKind() SystemAccountKind {
+	if x != nil {
+		return x.Kind
+	}
+	return SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED
+}
+
+func (x *SystemAccount) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *SystemAccount) GetBalance() int64 {
+	if x != nil {
+		return x.Balance
+	}
+	return 0
+}
+
+func (x *SystemAccount) GetCredited() int64 {
+	if x != nil {
+		return x.Credited
+	}
+	return 0
+}
+
+func (x *SystemAccount) GetDebited() int64 {
+	if x != nil {
+		return x.Debited
+	}
+	return 0
+}
+
 var File_custody_v1_state_proto protoreflect.FileDescriptor
 
 const file_custody_v1_state_proto_rawDesc = "" +
@@ -928,7 +1127,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tunsettled\x18\x04 \x01(\x03R\tunsettled\x12\"\n" +
 	"\fwithdrawable\x18\x05 \x01(\x03R\fwithdrawable\x12\x19\n" +
 	"\bnext_seq\x18\x06 \x01(\x04R\anextSeq\x12)\n" +
-	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\"\xa1\x02\n" +
+	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\"\xea\x02\n" +
 	"\vLedgerEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
@@ -940,7 +1139,9 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\abalance\x18\b \x01(\x03R\abalance\x12\x16\n" +
 	"\x06frozen\x18\t \x01(\x03R\x06frozen\x12\x1c\n" +
 	"\tavailable\x18\n" +
-	" \x01(\x03R\tavailable\"\xb4\x03\n" +
+	" \x01(\x03R\tavailable\x12)\n" +
+	"\x10unsettled_change\x18\v \x01(\x03R\x0funsettledChange\x12\x1c\n" +
+	"\tunsettled\x18\f \x01(\x03R\tunsettled\"\xb4\x03\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1d\n" +
@@ -963,19 +1164,30 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x06Supply\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x1c\n" +
 	"\tdeposited\x18\x02 \x01(\x03R\tdeposited\x12\x1c\n" +
-	"\twithdrawn\x18\x03 \x01(\x03R\twithdrawn*\x9e\x01\n" +
+	"\twithdrawn\x18\x03 \x01(\x03R\twithdrawn\"\xa8\x01\n" +
+	"\rSystemAccount\x121\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1d.custody.v1.SystemAccountKindR\x04kind\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x18\n" +
+	"\abalance\x18\x03 \x01(\x03R\abalance\x12\x1a\n" +
+	"\bcredited\x18\x04 \x01(\x03R\bcredited\x12\x18\n" +
+	"\adebited\x18\x05 \x01(\x03R\adebited*\x9e\x01\n" +
 	"\rAccountStatus\x12\x1e\n" +
 	"\x1aACCOUNT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ACCOUNT_STATUS_PENDING\x10\x01\x12\x19\n" +
 	"\x15ACCOUNT_STATUS_ACTIVE\x10\x02\x12\x1b\n" +
 	"\x17ACCOUNT_STATUS_REJECTED\x10\x03\x12\x19\n" +
-	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xb7\x01\n" +
+	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xd1\x02\n" +
 	"\fLedgerReason\x12\x1d\n" +
 	"\x19LEDGER_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LEDGER_REASON_DEPOSIT\x10\x01\x12#\n" +
 	"\x1fLEDGER_REASON_WITHDRAWAL_FREEZE\x10\x02\x12!\n" +
 	"\x1dLEDGER_REASON_WITHDRAWAL_PAID\x10\x03\x12%\n" +
-	"!LEDGER_REASON_WITHDRAWAL_UNFREEZE\x10\x04*\x85\x01\n" +
+	"!LEDGER_REASON_WITHDRAWAL_UNFREEZE\x10\x04\x12\x1e\n" +
+	"\x1aLEDGER_REASON_ORDER_FREEZE\x10\x05\x12\x1f\n" +
+	"\x1bLEDGER_REASON_ORDER_RELEASE\x10\x06\x12\x1a\n" +
+	"\x16LEDGER_REASON_BUY_FILL\x10\a\x12\x1b\n" +
+	"\x17LEDGER_REASON_SELL_FILL\x10\b\x12\x1e\n" +
+	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t*\x85\x01\n" +
 	"\x11TransferDirection\x12\"\n" +
 	"\x1eTRANSFER_DIRECTION_UNSPECIFIED\x10\x00\x12%\n" +
 	"!TRANSFER_DIRECTION_BANK_TO_BROKER\x10\x01\x12%\n" +
@@ -984,7 +1196,16 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n" +
 	"\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12\x1b\n" +
-	"\x17TRANSFER_STATUS_REFUSED\x10\x03B3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
+	"\x17TRANSFER_STATUS_REFUSED\x10\x03*\xc7\x02\n" +
+	"\x11SystemAccountKind\x12#\n" +
+	"\x1fSYSTEM_ACCOUNT_KIND_UNSPECIFIED\x10\x00\x12)\n" +
+	"%SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT\x10\x01\x12&\n" +
+	"\"SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE\x10\x02\x12\"\n" +
+	"\x1eSYSTEM_ACCOUNT_KIND_COMMISSION\x10\x03\x12\"\n" +
+	"\x1eSYSTEM_ACCOUNT_KIND_STAMP_DUTY\x10\x04\x12$\n" +
+	" SYSTEM_ACCOUNT_KIND_TRANSFER_FEE\x10\x05\x12$\n" +
+	" SYSTEM_ACCOUNT_KIND_HANDLING_FEE\x10\x06\x12&\n" +
+	"\"SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY\x10\aB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
 
 var (
 	file_custody_v1_state_proto_rawDescOnce sync.Once
@@ -998,30 +1219,33 @@ func file_custody_v1_state_proto_rawDescGZIP() []byte {
 	return file_custody_v1_state_proto_rawDescData
 }
 
-var file_custody_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_custody_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_custody_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_custody_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_custody_v1_state_proto_goTypes = []any{
 	(AccountStatus)(0),     // 0: custody.v1.AccountStatus
 	(LedgerReason)(0),      // 1: custody.v1.LedgerReason
 	(TransferDirection)(0), // 2: custody.v1.TransferDirection
 	(TransferStatus)(0),    // 3: custody.v1.TransferStatus
-	(*Account)(nil),        // 4: custody.v1.Account
-	(*Funds)(nil),          // 5: custody.v1.Funds
-	(*LedgerEntry)(nil),    // 6: custody.v1.LedgerEntry
-	(*Transfer)(nil),       // 7: custody.v1.Transfer
-	(*CustodyTotal)(nil),   // 8: custody.v1.CustodyTotal
-	(*Supply)(nil),         // 9: custody.v1.Supply
+	(SystemAccountKind)(0), // 4: custody.v1.SystemAccountKind
+	(*Account)(nil),        // 5: custody.v1.Account
+	(*Funds)(nil),          // 6: custody.v1.Funds
+	(*LedgerEntry)(nil),    // 7: custody.v1.LedgerEntry
+	(*Transfer)(nil),       // 8: custody.v1.Transfer
+	(*CustodyTotal)(nil),   // 9: custody.v1.CustodyTotal
+	(*Supply)(nil),         // 10: custody.v1.Supply
+	(*SystemAccount)(nil),  // 11: custody.v1.SystemAccount
 }
 var file_custody_v1_state_proto_depIdxs = []int32{
 	0, // 0: custody.v1.Account.status:type_name -> custody.v1.AccountStatus
 	1, // 1: custody.v1.LedgerEntry.reason:type_name -> custody.v1.LedgerReason
 	2, // 2: custody.v1.Transfer.direction:type_name -> custody.v1.TransferDirection
 	3, // 3: custody.v1.Transfer.status:type_name -> custody.v1.TransferStatus
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4, // 4: custody.v1.SystemAccount.kind:type_name -> custody.v1.SystemAccountKind
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_state_proto_init() }
@@ -1034,8 +1258,8 @@ func file_custody_v1_state_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_state_proto_rawDesc), len(file_custody_v1_state_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   6,
+			NumEnums:      5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
