@@ -9,6 +9,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/supervision"
@@ -18,7 +19,8 @@ import (
 
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
-	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes())
+	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
+		anchors.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -33,5 +35,6 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
-	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants())
+	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
+		anchors.Invariants())
 }

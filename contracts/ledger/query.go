@@ -14,6 +14,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
@@ -37,6 +38,7 @@ var QueryPaths = []string{
 	"account/<id>", "funds/<id>", "ledger/<id>", "transfers/<account id>",
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
+	"anchors/<operator>", "anchor/<operator>/<seq>",
 }
 
 // Page selects a range of an account's fund ledger or transfers: from the
@@ -120,6 +122,8 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 			return nil, ErrNotFound.Wrapf("%v", err)
 		}
 		return record(rec)
+	case "anchors", "anchor":
+		return queryAnchors(store, head, rest, rawQuery, data)
 	case "invariants":
 		res := contracts.CheckInvariants(store, Invariants())
 		broken := false
@@ -195,4 +199,36 @@ func list[M proto.Message](name string, items []M, extra map[string]any) ([]byte
 		}
 	}
 	return json.Marshal(out)
+}
+
+// queryAnchors answers anchors/<operator> (a page of batches, by batch seq,
+// and the last parameter version) and anchor/<operator>/<seq>.
+func queryAnchors(store contracts.Store, head, rest, rawQuery string, data []byte) ([]byte, error) {
+	if head == "anchor" {
+		op, s, ok := strings.Cut(rest, "/")
+		seq, err := strconv.ParseUint(s, 10, 64)
+		if !ok || op == "" || err != nil {
+			return nil, ErrBadQuery.Wrapf("anchor/<operator>/<seq>, got %q", rest)
+		}
+		b, err := anchors.GetBatch(store, op, seq)
+		if err != nil {
+			return nil, ErrNotFound.Wrapf("%v", err)
+		}
+		return json.Marshal(b)
+	}
+	if rest == "" {
+		return nil, ErrBadQuery.Wrapf("anchors needs an operator id")
+	}
+	page, err := parsePage(rawQuery, data)
+	if err != nil {
+		return nil, err
+	}
+	bs := anchors.Batches(store, rest, page.FromSeq, page.Limit)
+	if bs == nil {
+		bs = []*anchors.Batch{}
+	}
+	return json.Marshal(struct {
+		Batches    []*anchors.Batch `json:"batches"`
+		LastParams *anchors.Params  `json:"last_params"`
+	}{bs, anchors.LastParams(store, rest)})
 }
