@@ -35,7 +35,9 @@
 // logs, WithMetricsRegisterer for where the app's metrics go,
 // WithAPIAddress for [api] address, and WithCometConfig / WithAppConfig to
 // edit either config after it is read (the testnet uses these to run
-// several nodes in one process).
+// several nodes in one process). WithApplication swaps the custody
+// application for another ABCI application; only the load benchmark uses it,
+// to run CometBFT's kvstore through the same wiring as a baseline.
 //
 // # Logs and metrics
 //

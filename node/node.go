@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	dbm "github.com/cometbft/cometbft-db"
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtflags "github.com/cometbft/cometbft/libs/cli/flags"
 	"github.com/cometbft/cometbft/libs/log"
@@ -39,11 +40,14 @@ type Node struct {
 	logger log.Logger
 	reg    prometheus.Registerer
 
-	mu      sync.Mutex
-	app     *abci.App     // guarded by mu; set by Start
-	cmt     *cmtnode.Node // guarded by mu; set by Start
-	dbs     *unclosedDBs  // guarded by mu; set by Start
-	stopped bool
+	newApp func(dir string) (abcitypes.Application, error) // WithApplication
+
+	mu       sync.Mutex
+	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
+	closeApp func() error  // guarded by mu; set by Start
+	cmt      *cmtnode.Node // guarded by mu; set by Start
+	dbs      *unclosedDBs  // guarded by mu; set by Start
+	stopped  bool
 }
 
 type options struct {
@@ -54,6 +58,7 @@ type options struct {
 	apiAddress string
 	cometFns   []func(*cmtcfg.Config)
 	appFns     []func(*AppConfig)
+	newApp     func(dir string) (abcitypes.Application, error)
 }
 
 // Option overrides what New reads from the home.
@@ -87,6 +92,16 @@ func WithCometConfig(fn func(*cmtcfg.Config)) Option {
 // WithAppConfig edits the app config after it is read from the home.
 func WithAppConfig(fn func(*AppConfig)) Option {
 	return func(o *options) { o.appFns = append(o.appFns, fn) }
+}
+
+// WithApplication runs the ABCI application newApp returns instead of the
+// custody application. It exists for the load benchmark's baseline
+// (CometBFT's example kvstore under `custodyd bench`): the same node wiring
+// with another state machine. A production node never sets it. newApp gets
+// the directory the custody state would use (data/app); if the application
+// is an io.Closer, Stop closes it. App returns nil for such a node.
+func WithApplication(newApp func(dir string) (abcitypes.Application, error)) Option {
+	return func(o *options) { o.newApp = newApp }
 }
 
 // New reads the node's configs, keys and genesis from home and checks them.
@@ -138,7 +153,7 @@ func New(home string, opts ...Option) (*Node, error) {
 	if !appCfg.Metrics.Enabled {
 		reg = nil
 	}
-	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg}, nil
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp}, nil
 }
 
 // newLogger builds CometBFT's logger the way `cometbft start` does:
@@ -167,13 +182,57 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.cmt != nil || n.stopped {
 		return errors.New("node: Start called twice")
 	}
+	app, abciApp, closeApp, err := n.openApp()
+	if err != nil {
+		return err
+	}
+	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
+	if err != nil {
+		return errors.Join(fmt.Errorf("node: %w", err), closeApp())
+	}
+	dbs := &unclosedDBs{}
+	// LoadFilePV exits the process on a bad file; New has checked it exists.
+	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
+	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
+		proxy.NewLocalClientCreator(abciApp),
+		func() (*types.GenesisDoc, error) { return types.GenesisDocFromFile(n.cmtCfg.GenesisFile()) },
+		dbs.provide,
+		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation),
+		n.logger,
+	)
+	if err != nil {
+		return errors.Join(fmt.Errorf("node: %w", err), closeApp())
+	}
+	if err := cmt.Start(); err != nil {
+		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), dbs.close(), closeApp())
+	}
+	n.app, n.closeApp, n.cmt, n.dbs = app, closeApp, cmt, dbs
+	n.logger.Info("custody node started", "version", Version, "home", n.home,
+		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", n.appCfg.API.Address)
+	return nil
+}
+
+// openApp opens the custody application, or the one WithApplication gave.
+func (n *Node) openApp() (*abci.App, abcitypes.Application, func() error, error) {
+	dir := filepath.Join(n.cmtCfg.DBDir(), "app")
+	if n.newApp != nil {
+		other, err := n.newApp(dir)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("node: open app: %w", err)
+		}
+		closeApp := func() error { return nil }
+		if c, ok := other.(io.Closer); ok {
+			closeApp = c.Close
+		}
+		return nil, other, closeApp, nil
+	}
 	appCfg := n.appCfg
 	snapDir := appCfg.Snapshots.Dir
 	if !filepath.IsAbs(snapDir) {
 		snapDir = filepath.Join(n.home, snapDir)
 	}
 	app, err := abci.NewApp(abci.Config{
-		Dir:                filepath.Join(n.cmtCfg.DBDir(), "app"),
+		Dir:                dir,
 		Logger:             n.logger.With("module", "app"),
 		PruneKeepRecent:    appCfg.Pruning.KeepRecent,
 		PruneInterval:      appCfg.Pruning.Interval,
@@ -185,32 +244,9 @@ func (n *Node) Start(ctx context.Context) error {
 		Metrics:            n.reg,
 	})
 	if err != nil {
-		return fmt.Errorf("node: open app: %w", err)
+		return nil, nil, nil, fmt.Errorf("node: open app: %w", err)
 	}
-	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
-	if err != nil {
-		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
-	}
-	dbs := &unclosedDBs{}
-	// LoadFilePV exits the process on a bad file; New has checked it exists.
-	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
-	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
-		proxy.NewLocalClientCreator(app),
-		func() (*types.GenesisDoc, error) { return types.GenesisDocFromFile(n.cmtCfg.GenesisFile()) },
-		dbs.provide,
-		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation),
-		n.logger,
-	)
-	if err != nil {
-		return errors.Join(fmt.Errorf("node: %w", err), app.Close())
-	}
-	if err := cmt.Start(); err != nil {
-		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), dbs.close(), app.Close())
-	}
-	n.app, n.cmt, n.dbs = app, cmt, dbs
-	n.logger.Info("custody node started", "version", Version, "home", n.home,
-		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", appCfg.API.Address)
-	return nil
+	return app, app, app.Close, nil
 }
 
 // Stop stops CometBFT (consensus, p2p, RPC, its stores) and then closes the
@@ -234,7 +270,7 @@ func (n *Node) Stop() error {
 	if err := n.dbs.close(); err != nil {
 		errs = append(errs, fmt.Errorf("node: close tx index: %w", err))
 	}
-	if err := n.app.Close(); err != nil {
+	if err := n.closeApp(); err != nil {
 		errs = append(errs, fmt.Errorf("node: close app: %w", err))
 	}
 	n.logger.Info("custody node stopped", "home", n.home)
