@@ -13,6 +13,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/supervision"
+	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -20,7 +21,7 @@ import (
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
 	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
-		anchors.Routes())
+		trading.Routes(), anchors.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -28,13 +29,17 @@ func NewRouter() *contracts.Router {
 	return contracts.NewRouter(Routes()...)
 }
 
-// InitGenesis writes the genesis state.
+// InitGenesis writes the genesis state: the participants, then the trading
+// parameters, business date and instrument master.
 func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
-	return participants.InitGenesis(store, gen.Participants)
+	if err := participants.InitGenesis(store, gen.Participants); err != nil {
+		return err
+	}
+	return trading.InitGenesis(store, gen.Trading)
 }
 
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		anchors.Invariants())
+		trading.Invariants(), anchors.Invariants())
 }

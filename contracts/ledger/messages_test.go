@@ -12,6 +12,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/supervision"
+	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -216,8 +217,11 @@ func TestCloseAccount(t *testing.T) {
 		{name: "holding left", signer: sBrokerX, msg: closeMsg("E1"), want: accounts.ErrNotEmpty,
 			setup: func(e *env) {
 				empty(e)
-				// What the trading contract will write: a holding of E1.
-				e.mem.Set(append(accounts.HoldingsPrefix("E1"), "600000"...), []byte{1})
+				// What a settled purchase leaves: a holding of E1 and the
+				// clearing house's opposite position.
+				e.mem.Set(trading.HoldingKey("E1", "600000.SH"), contracts.Marshal(&custodyv1.Holding{
+					AccountId: "E1", Security: "600000.SH", Balance: 100, Sellable: 100}))
+				e.mem.Set(trading.PositionKey("600000.SH"), contracts.Marshal(&custodyv1.Position{Security: "600000.SH", Quantity: -100}))
 			}},
 		{name: "frozen", signer: sBrokerX, msg: closeMsg("E1"), want: accounts.ErrFrozen,
 			setup: func(e *env) { empty(e); e.must(sRegulator, freezeMsg("E1", "inquiry")) }},
