@@ -20,6 +20,7 @@ var subcommands = []func(io.Writer, io.Writer) *cobra.Command{
 	newDecodeCmd,
 	newCaptureCmd,
 	newReplayCmd,
+	newVerifyAlertCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/store"
 )
 
@@ -33,11 +34,34 @@ var ErrNoFreezer = errors.New("admin: freezing is not configured")
 // ErrBadRequest wraps malformed request bodies and query values (HTTP 400).
 var ErrBadRequest = errors.New("admin: bad request")
 
-// Freezer submits a freeze request for an account to the chain (the freeze
-// tx, signed with the operator's key when it has the role). The chain
-// client implements it.
+// ErrMayNotFreeze is returned (wrapped) by a Freezer whose key may not
+// freeze accounts (only the regulator may): the API then records the
+// request for the regulator instead (HTTP 202, "requested").
+var ErrMayNotFreeze = errors.New("admin: the freeze key lacks the regulator role")
+
+// ErrFreezeRefused is returned (wrapped) by a Freezer when the chain
+// refused the freeze tx: unknown or inactive account, already frozen
+// (HTTP 409).
+var ErrFreezeRefused = errors.New("admin: the chain refused the freeze")
+
+// Freezer submits a freeze of an account to the chain (the freeze tx,
+// signed with a key that has the regulator role) and returns the tx hash.
+// The chain client (risk/chain) implements it.
 type Freezer interface {
 	Freeze(ctx context.Context, account, reason, who string) (txHash string, err error)
+}
+
+// FreezeRequest is a freeze the risk core asked for but could not submit
+// itself: it waits in the store for the regulator (GET /v1/freeze-requests).
+type FreezeRequest struct {
+	Seq     uint64    `json:"seq"`
+	Account string    `json:"account"`
+	Who     string    `json:"who"`
+	Reason  string    `json:"reason"`
+	AlertID string    `json:"alert_id,omitempty"`
+	When    time.Time `json:"when"`
+	// Why the core did not submit it.
+	Note string `json:"note"`
 }
 
 // Config wires the API.
@@ -102,10 +126,12 @@ func (a *API) Handler() http.Handler {
 	v.POST("/rules/:name/disable", a.enable(false))
 	v.GET("/alerts", a.listAlerts)
 	v.GET("/alerts/:id", a.getAlert)
+	v.GET("/alerts/:id/proof", a.getProof)
 	v.POST("/alerts/:id/ack", a.transition(risk.StatusAcknowledged))
 	v.POST("/alerts/:id/escalate", a.transition(risk.StatusEscalated))
 	v.POST("/alerts/:id/close", a.transition(risk.StatusClosed))
 	v.POST("/freeze", a.freeze)
+	v.GET("/freeze-requests", a.freezeRequests)
 	return r
 }
 
@@ -119,7 +145,7 @@ func NewServer(addr string, h http.Handler) *http.Server {
 // statusOf maps domain errors to HTTP status codes.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, risk.ErrUnknownRule), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, risk.ErrUnknownRule), errors.Is(err, store.ErrNotFound), errors.Is(err, anchor.ErrNotInBatch):
 		return http.StatusNotFound
 	case errors.Is(err, risk.ErrInvalidParams), errors.Is(err, ErrBadRequest), errors.Is(err, risk.ErrNoActor):
 		return http.StatusBadRequest
@@ -127,6 +153,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrNoFreezer):
 		return http.StatusNotImplemented
+	case errors.Is(err, ErrFreezeRefused):
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }
@@ -281,6 +309,26 @@ func (a *API) getAlert(c *gin.Context) {
 	c.JSON(http.StatusOK, al)
 }
 
+// AlertProof is an alert with its inclusion proof in an anchored batch.
+type AlertProof struct {
+	Alert risk.Alert            `json:"alert"`
+	Proof anchor.InclusionProof `json:"proof"`
+}
+
+func (a *API) getProof(c *gin.Context) {
+	al, err := a.cfg.Store.GetAlert(c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	p, err := anchor.Prove(a.cfg.Store, al.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, AlertProof{Alert: al, Proof: p})
+}
+
 type actReq struct {
 	Who  string `json:"who"`
 	Note string `json:"note"`
@@ -328,9 +376,38 @@ func (a *API) freeze(c *gin.Context) {
 		}
 	}
 	tx, err := a.cfg.Freezer.Freeze(c.Request.Context(), req.Account, req.Reason, req.Who)
+	if errors.Is(err, ErrMayNotFreeze) {
+		r := FreezeRequest{Account: req.Account, Who: req.Who, Reason: req.Reason, AlertID: req.AlertID,
+			When: a.cfg.Now().UTC(), Note: err.Error()}
+		seq, err := a.cfg.Store.AppendFreezeRequest(&r)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusAccepted, gin.H{"requested": true, "request": seq, "account": req.Account, "note": r.Note})
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"tx_hash": tx, "account": req.Account})
+}
+
+func (a *API) freezeRequests(c *gin.Context) {
+	out := []FreezeRequest{}
+	err := a.cfg.Store.FreezeRequests(func(seq uint64, raw []byte) error {
+		var r FreezeRequest
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("admin: freeze request %d: %w", seq, err)
+		}
+		r.Seq = seq
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }

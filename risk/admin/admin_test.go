@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,13 +13,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/store"
 )
 
 type freezer struct{ calls []string }
 
+// Freeze succeeds for any account but "B" (the key may not freeze: a
+// request is recorded) and "Z" (the chain refuses).
 func (f *freezer) Freeze(_ context.Context, account, reason, who string) (string, error) {
 	f.calls = append(f.calls, account+"/"+who)
+	switch account {
+	case "B":
+		return "", fmt.Errorf("%w: key is ROLE_RISK_OPERATOR", ErrMayNotFreeze)
+	case "Z":
+		return "", fmt.Errorf("%w: accounts/8", ErrFreezeRefused)
+	}
 	return "tx-freeze-1", nil
 }
 
@@ -141,6 +151,34 @@ func TestAPI_AlertsListAckEscalateFreeze(t *testing.T) {
 	require.Equal(t, []string{"A/carol"}, fz.calls)
 	code, _, _ = do(t, h, "POST", "/v1/freeze", map[string]any{"account": "A", "who": "carol"})
 	require.Equal(t, http.StatusBadRequest, code)
+	code, _, _ = do(t, h, "POST", "/v1/freeze", map[string]any{"account": "Z", "who": "carol", "reason": "x"})
+	require.Equal(t, http.StatusConflict, code)
+
+	// A key without the regulator role: the request waits for the regulator.
+	code, m, _ = do(t, h, "POST", "/v1/freeze", map[string]any{"account": "B", "who": "carol", "reason": "wash trades", "alert_id": as[1].ID})
+	require.Equal(t, http.StatusAccepted, code, m)
+	require.Equal(t, true, m["requested"])
+	require.Nil(t, m["tx_hash"])
+	code, _, body = do(t, h, "GET", "/v1/freeze-requests", nil)
+	require.Equal(t, http.StatusOK, code)
+	var reqs []FreezeRequest
+	require.NoError(t, json.Unmarshal(body, &reqs))
+	require.Len(t, reqs, 1)
+	require.Equal(t, FreezeRequest{Seq: 1, Account: "B", Who: "carol", Reason: "wash trades", AlertID: as[1].ID,
+		When: reqs[0].When, Note: reqs[0].Note}, reqs[0])
+	require.Contains(t, reqs[0].Note, "ROLE_RISK_OPERATOR")
+
+	// Inclusion proofs: none before a batch covers the alert, then one
+	// that verifies against the batch root.
+	code, _, _ = do(t, h, "GET", "/v1/alerts/"+as[1].ID+"/proof", nil)
+	require.Equal(t, http.StatusNotFound, code)
+	batch, err := anchor.NewBatcher(st, nil, anchor.Config{}).Cut(context.Background(), t0, risk.DefaultParams(), true)
+	require.NoError(t, err)
+	code, _, body = do(t, h, "GET", "/v1/alerts/"+as[1].ID+"/proof", nil)
+	require.Equal(t, http.StatusOK, code)
+	var ap AlertProof
+	require.NoError(t, json.Unmarshal(body, &ap))
+	require.NoError(t, anchor.VerifyAlert(ap.Alert, ap.Proof, batch.Root))
 }
 
 func TestAPI_RestartKeepsNewestVersion(t *testing.T) {

@@ -75,11 +75,77 @@ type Admin struct {
 	Listen string `toml:"listen"` // default 127.0.0.1:8089
 }
 
+// Chain says how the risk core reaches the custody chain: where it submits
+// and reads, how its light client verifies headers, and which keys sign.
+// An empty Node runs the core without a chain (no anchoring, no ledger feed,
+// no freeze).
+type Chain struct {
+	// Node is the RPC address of the node txs go to and values come from.
+	Node string `toml:"node"`
+	// Witnesses are other nodes' RPC addresses; the light client
+	// cross-checks every header with them (at least one for proven reads).
+	Witnesses []string `toml:"witnesses"`
+	// ChainID defaults to the node's.
+	ChainID string `toml:"chain_id"`
+	// TrustHeight and TrustHash (hex) pin the light client's root of trust.
+	// Both zero: trust header 1 as the first witness reports it (trust on
+	// first use, for local testnets; riskd logs it).
+	TrustHeight int64  `toml:"trust_height"`
+	TrustHash   string `toml:"trust_hash"`
+	// Keyring is the directory of the signing keys (client/keys);
+	// KeyringBackend is "file" (encrypted, default) or "test".
+	Keyring        string `toml:"keyring"`
+	KeyringBackend string `toml:"keyring_backend"`
+	// Key names the ROLE_RISK_OPERATOR key that anchors.
+	Key string `toml:"key"`
+	// FreezeKey optionally names a key that freezes accounts; the freeze is
+	// submitted only if that key has ROLE_REGULATOR on chain, and recorded
+	// as a request otherwise. Default: Key.
+	FreezeKey string `toml:"freeze_key"`
+	// PassphraseEnv is the environment variable holding the keyring
+	// passphrase (file backend). Default RISKD_KEY_PASSPHRASE.
+	PassphraseEnv string `toml:"passphrase_env"`
+	// Operator is the risk operator's participant id; default: the owner
+	// of Key on chain.
+	Operator string `toml:"operator"`
+	// Poll is how often the ledger feed asks for new blocks. Default 1s.
+	Poll risk.Duration `toml:"poll"`
+}
+
+// Capture configures live capture of the mirrored exchange links.
+type Capture struct {
+	// Iface is the interface to capture on ("" : no live capture).
+	Iface string   `toml:"iface"`
+	SZSE  []string `toml:"szse"` // SZSE Binary gateways host:port
+	SSE   []string `toml:"sse"`  // SSE order databases host:port
+}
+
+// Market configures the market snapshot feed.
+type Market struct {
+	// Listen is where feed connections send snapshot lines ("" : none).
+	Listen string `toml:"listen"`
+}
+
+// Standby configures a hot standby.
+type Standby struct {
+	// Leader is the admin API URL of the leader to follow ("" : this
+	// process leads from the start).
+	Leader string `toml:"leader"`
+	// TakeoverAfter is how long the leader's stream may be silent (it
+	// sends a heartbeat every second) before the standby takes over.
+	// Default 3s.
+	TakeoverAfter risk.Duration `toml:"takeover_after"`
+}
+
 // Config is the whole file.
 type Config struct {
 	Engine     Engine      `toml:"engine"`
 	Anchor     Anchor      `toml:"anchor"`
 	Admin      Admin       `toml:"admin"`
+	Chain      Chain       `toml:"chain"`
+	Capture    Capture     `toml:"capture"`
+	Market     Market      `toml:"market"`
+	Standby    Standby     `toml:"standby"`
 	Associated []Group     `toml:"associated"`
 	Rules      risk.Params `toml:"rules"`
 }
@@ -90,7 +156,10 @@ func Default() Config {
 		Engine: Engine{Workers: 1, CheckpointEvery: 50_000, DataDir: "riskdata", Retention: risk.Duration(720 * time.Hour)},
 		Anchor: Anchor{MaxCount: 256, MaxAge: risk.Duration(time.Minute)},
 		Admin:  Admin{Listen: "127.0.0.1:8089"},
-		Rules:  risk.DefaultParams(),
+		Chain: Chain{KeyringBackend: "file", PassphraseEnv: "RISKD_KEY_PASSPHRASE",
+			Poll: risk.Duration(time.Second)},
+		Standby: Standby{TakeoverAfter: risk.Duration(3 * time.Second)},
+		Rules:   risk.DefaultParams(),
 	}
 }
 
@@ -142,6 +211,18 @@ func (c Config) Validate() error {
 	}
 	if c.Anchor.MaxCount < 1 {
 		errs = append(errs, &ValidationError{"anchor.max_count", fmt.Errorf("must be ≥ 1, got %d", c.Anchor.MaxCount)})
+	}
+	if c.Chain.KeyringBackend != "file" && c.Chain.KeyringBackend != "test" {
+		errs = append(errs, &ValidationError{"chain.keyring_backend", fmt.Errorf("must be file or test, got %q", c.Chain.KeyringBackend)})
+	}
+	if c.Chain.Poll <= 0 {
+		errs = append(errs, &ValidationError{"chain.poll", fmt.Errorf("must be > 0, got %s", c.Chain.Poll.D())})
+	}
+	if (c.Chain.TrustHeight > 0) != (c.Chain.TrustHash != "") {
+		errs = append(errs, &ValidationError{"chain.trust_hash", errors.New("give trust_height and trust_hash together")})
+	}
+	if c.Standby.TakeoverAfter <= 0 {
+		errs = append(errs, &ValidationError{"standby.takeover_after", fmt.Errorf("must be > 0, got %s", c.Standby.TakeoverAfter.D())})
 	}
 	for i, g := range c.Associated {
 		if len(g.Accounts) < 2 {

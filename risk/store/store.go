@@ -17,6 +17,7 @@
 //	c/<partition>      checkpoint: 8-byte applied seq + core state
 //	b/<batch seq>      JSON(Batch)
 //	p/<version>        JSON(risk.ParamVersion)
+//	f/<seq>            freeze request (opaque JSON, numbered from 1)
 //	m/alert-seq        last alert seq
 package store
 
@@ -498,4 +499,46 @@ func (s *Store) LastBatchSeq() (uint64, error) {
 		return nil
 	})
 	return last, err
+}
+
+// AppendFreezeRequest stores a freeze request the chain could not take
+// (opaque JSON to the store) under the next number, and returns it.
+func (s *Store) AppendFreezeRequest(v any) (uint64, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("store: encode freeze request: %w", err)
+	}
+	var seq uint64
+	err = s.db.Update(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte("f/")})
+		it.Seek(key("f/", be(^uint64(0))))
+		if it.ValidForPrefix([]byte("f/")) {
+			seq = binary.BigEndian.Uint64(it.Item().Key()[2:])
+		}
+		it.Close()
+		seq++
+		return txn.Set(key("f/", be(seq)), js)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: put freeze request: %w", err)
+	}
+	return seq, nil
+}
+
+// FreezeRequests calls fn with each stored freeze request, oldest first.
+func (s *Store) FreezeRequests(fn func(seq uint64, raw []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, Prefix: []byte("f/")})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			raw, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return fmt.Errorf("store: read freeze request: %w", err)
+			}
+			if err := fn(binary.BigEndian.Uint64(it.Item().Key()[2:]), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
