@@ -61,7 +61,6 @@ type AccountState struct {
 	LimitHit   map[string]bool // security → alerted today
 	Trades     map[string]*TradeState
 	Pos        map[string]int64 // security → shares held
-	Sells      []LedgerMark     // large sells on chain, for fund outflow
 }
 
 // OpenOrder is an order not yet known to be finished.
@@ -97,6 +96,11 @@ type GroupState struct {
 	SelfHit  bool
 	ConcHit  map[string]bool // security → alerted today
 	Accounts []string        // accounts of the group seen so far, sorted
+	// Sells are the group's large sells reported on chain, for the fund
+	// outflow rule: a client's fills arrive under its shareholder accounts
+	// and its withdrawals under its fund account, which onboarding puts in
+	// one group.
+	Sells []LedgerMark
 }
 
 // FillMark is a fill awaiting a self-trade counterpart.

@@ -128,22 +128,23 @@ func (c *Core) expireWire(s *step) {
 	}
 }
 
-// fundSell remembers large sells reported on chain.
+// fundSell remembers large sells reported on chain, in the seller's
+// associated-account group.
 func (c *Core) fundSell(l *LedgerEvent, t int64) {
 	p := c.st.Params.FundOutflow
 	v := l.Price * l.Qty
 	if l.Side != capture.SideSell || v < p.MinSellValueCNY*capture.PriceScale {
 		return
 	}
-	a := c.account(l.Account)
-	a.Sells = append(a.Sells, LedgerMark{T: t, Value: v, Ref: LedgerRef(l.ID)})
+	g := c.group(c.groups.Key(l.Account), l.Account)
+	g.Sells = append(g.Sells, LedgerMark{T: t, Value: v, Ref: LedgerRef(l.ID)})
 }
 
 // fundOutflowRule fires on a withdrawal of ≥ MinOutflowPct of the proceeds of
-// the account's large sells in the preceding Window.
+// the large sells of the account's group in the preceding Window.
 func (c *Core) fundOutflowRule(s *step, l *LedgerEvent, t int64) {
 	p := c.st.Params.FundOutflow
-	a, ok := c.st.Accounts[l.Account]
+	a, ok := c.st.Groups[c.groups.Key(l.Account)]
 	if !ok {
 		return
 	}

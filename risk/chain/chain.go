@@ -55,6 +55,9 @@ var (
 	ErrWrongRole = errors.New("chain: key does not have the risk operator role")
 	// ErrNoVerifier: a proven read on a Chain built without a light client.
 	ErrNoVerifier = errors.New("chain: proven reads need a light-client verifier")
+	// ErrProofMismatch: Feed found an event that contradicts the state read
+	// with a proof (a node lying about block results).
+	ErrProofMismatch = errors.New("chain: event contradicts proven state")
 )
 
 // Chain anchors and reads one operator's records. It is safe for

@@ -2,10 +2,19 @@ package chain_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/supervision"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+	"github.com/custody-ledger/custody/risk/admin"
 
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/risk"
@@ -39,12 +48,19 @@ func alerts(first, n int, tag string) []risk.Alert {
 	return out
 }
 
-// TestChain_AnchorAndVerifyOnFourNodes anchors batches of alerts on a
-// running four-node chain and verifies every alert against the roots read
-// back with proofs from other nodes; then checks the refusals: a tampered
-// alert, a batch anchored twice (re-sync), a diverging batch, an absent one.
-func TestChain_AnchorAndVerifyOnFourNodes(t *testing.T) {
+// TestChain runs the risk core's chain side against one running four-node
+// network.
+func TestChain(t *testing.T) {
 	net := chaintest.Start(t)
+	t.Run("anchor and verify", func(t *testing.T) { testAnchorAndVerify(t, net) })
+	t.Run("onboard, feed and freeze", func(t *testing.T) { testOnboardFeedFreeze(t, net) })
+}
+
+// testAnchorAndVerify anchors batches of alerts and verifies every alert
+// against the roots read back with proofs from other nodes; then checks the
+// refusals: a tampered alert, a batch anchored twice (re-sync), a diverging
+// batch, an absent one, a batch under parameters not anchored.
+func testAnchorAndVerify(t *testing.T, net *chaintest.Network) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -178,4 +194,118 @@ func TestChain_AnchorAndVerifyOnFourNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("anchors/%s: %s", chaintest.Operator, raw)
+}
+
+// testOnboardFeedFreeze opens two client accounts, onboards them with
+// proofs, follows a deposit and a withdrawal request through the ledger
+// feed, and freezes one account: refused (recorded) with the operator key,
+// submitted with the regulator's.
+func testOnboardFeedFreeze(t *testing.T, net *chaintest.Network) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := net.Client(t, 0)
+	commit := client.SubmitOptions{Mode: client.ModeCommit}
+	bank, broker := net.Keys["bank-1"], net.Keys["broker-1"]
+	clientKeys := map[string]ed25519.PrivateKey{}
+	open := func(id string, identity string, holders ...string) {
+		_, k, _ := ed25519.GenerateKey(nil)
+		clientKeys[id] = k
+		if _, err := c.Submit(ctx, broker, &custodyv1.MsgOpenAccount{AccountId: id, ClientPubKey: k.Public().(ed25519.PublicKey),
+			IdentityHash: client.SaltedHash([]byte("salt"), identity), BankCardHash: client.SaltedHash([]byte("salt"), "card-"+id),
+			BankId: "bank-1", ShareholderAccounts: holders}, commit); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Submit(ctx, bank, &custodyv1.MsgConfirmAccount{AccountId: id, Approve: true}, commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open("C-1", "110101199001011234", "0100001111", "A111111111")
+	open("C-2", "110101199202022345", "0100002222")
+	ch, err := chain.New(ctx, c, net.Verifier(t, 2), nil, chaintest.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := ch.Onboard(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Accounts) != 2 || !base.Proven || base.Height == 0 {
+		t.Fatalf("base data %+v", base)
+	}
+	wantGroups := [][]string{{"0100001111", "A111111111", "C-1"}, {"0100002222", "C-2"}}
+	if !reflect.DeepEqual(base.Groups, wantGroups) {
+		t.Fatalf("groups %v", base.Groups)
+	}
+
+	// The feed, from the start of the chain: the withdrawal request is the
+	// one ledger event so far.
+	if _, err := c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "D1", AccountId: "C-1", Amount: 500_000}, commit); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Submit(ctx, clientKeys["C-1"], &custodyv1.MsgRequestWithdrawal{TransferId: "C-1/W1", AccountId: "C-1", Amount: 400_000}, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := chain.NewFeed(ch, base, 100*time.Millisecond, t.Logf)
+	fctx, fcancel := context.WithCancel(ctx)
+	var (
+		mu     sync.Mutex
+		events []risk.LedgerEvent
+		done   int64
+	)
+	ferr := make(chan error, 1)
+	go func() {
+		ferr <- feed.RunBlocks(fctx, 0, func(e risk.LedgerEvent) error {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+			return nil
+		}, func(h int64) error { mu.Lock(); done = h; mu.Unlock(); return nil })
+	}()
+	for {
+		mu.Lock()
+		d := done
+		mu.Unlock()
+		if d >= res.Height {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("feed stuck at height %d of %d", d, res.Height)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	fcancel()
+	if err := <-ferr; err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("ledger events %+v", events)
+	}
+	w := events[0]
+	hdr, err := c.RPC().Header(ctx, &res.Height)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Kind != risk.LedgerWithdrawal || w.Account != "C-1" || w.AmountFen != 400_000 ||
+		!strings.HasPrefix(w.ID, fmt.Sprintf("%d/0/", res.Height)) || !w.Time.Equal(hdr.Header.Time) {
+		t.Fatalf("withdrawal event %+v (block %d at %s)", w, res.Height, hdr.Header.Time)
+	}
+
+	// Freezes: the operator key may only ask; the regulator's key freezes.
+	if _, err := chain.NewFreezer(c, net.Keys[chaintest.Operator]).Freeze(ctx, "C-2", "spoofing", "carol"); !errors.Is(err, admin.ErrMayNotFreeze) {
+		t.Fatalf("operator key: %v", err)
+	}
+	fz := chain.NewFreezer(c, net.Keys["regulator-1"])
+	tx, err := fz.Freeze(ctx, "C-2", "spoofing", "carol")
+	if err != nil || tx == "" {
+		t.Fatalf("regulator key: %q %v", tx, err)
+	}
+	a, _, err := c.ProvenAccount(ctx, net.Verifier(t, 3), "C-2")
+	if err != nil || !a.Frozen || !strings.Contains(a.FreezeReason, "carol") {
+		t.Fatalf("account after freeze: %v %v", a, err)
+	}
+	if _, err := fz.Freeze(ctx, "C-2", "again", "carol"); !errors.Is(err, admin.ErrFreezeRefused) || !errors.Is(err, supervision.ErrAlreadyFrozen) {
+		t.Fatalf("second freeze: %v", err)
+	}
 }
