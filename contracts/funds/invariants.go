@@ -70,10 +70,11 @@ func checkLedgerTail(store contracts.Store) (string, bool) {
 }
 
 // checkConserved: the sum of every client's balance and every system
-// account's balance (fee payees, broker settlement accounts, the clearing
-// house) equals the supply, and the supply is what the banks paid in minus
-// what they paid out. Only bank transfers change it; trading and clearing
-// only move money between the accounts.
+// account's balance (fee payees, broker settlement accounts) equals the
+// supply, and the supply is what crossed the custody boundary: paid in by
+// the banks minus paid out, plus what the clearing house paid the brokers'
+// clients net minus what it received. Trading and clearing otherwise only
+// move money between the accounts.
 func checkConserved(store contracts.Store) (string, bool) {
 	var clients, system int64
 	overflow := false
@@ -90,18 +91,21 @@ func checkConserved(store contracts.Store) (string, bool) {
 	sum, ok := add(clients, system)
 	overflow = overflow || !ok
 	s := GetSupply(store)
+	in, ok1 := add(s.Deposited, s.FromClearing)
+	out, ok2 := add(s.Withdrawn, s.ToClearing)
 	switch {
-	case overflow:
+	case overflow || !ok1 || !ok2:
 		return "the sum of balances overflows int64", true
-	case s.Total < 0 || s.Deposited < 0 || s.Withdrawn < 0:
+	case s.Total < 0 || s.Deposited < 0 || s.Withdrawn < 0 || s.FromClearing < 0 || s.ToClearing < 0:
 		return fmt.Sprintf("negative supply figure: %v", s), true
-	case s.Total != s.Deposited-s.Withdrawn:
-		return fmt.Sprintf("supply %d ≠ deposited %d − withdrawn %d", s.Total, s.Deposited, s.Withdrawn), true
+	case s.Total != in-out:
+		return fmt.Sprintf("supply %d ≠ deposited %d − withdrawn %d + from clearing %d − to clearing %d",
+			s.Total, s.Deposited, s.Withdrawn, s.FromClearing, s.ToClearing), true
 	case sum != s.Total:
 		return fmt.Sprintf("client balances %d + system accounts %d = %d ≠ supply %d", clients, system, sum, s.Total), true
 	}
-	return fmt.Sprintf("client balances %d + system accounts %d = supply %d (deposited %d − withdrawn %d)",
-		clients, system, sum, s.Deposited, s.Withdrawn), false
+	return fmt.Sprintf("client balances %d + system accounts %d = supply %d (deposited %d − withdrawn %d + from clearing %d − to clearing %d)",
+		clients, system, sum, s.Deposited, s.Withdrawn, s.FromClearing, s.ToClearing), false
 }
 
 // checkSystem: every system account's balance is what was credited minus
@@ -118,12 +122,12 @@ func checkSystem(store contracts.Store) (string, bool) {
 			bad = fmt.Sprintf("system account %s/%s: balance %d ≠ credited %d − debited %d", a.Kind, a.Owner, a.Balance, a.Credited, a.Debited)
 		case a.Balance < 0 && !Signed(a.Kind):
 			bad = fmt.Sprintf("system account %s/%s is negative: %d", a.Kind, a.Owner, a.Balance)
-		case a.Kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED:
+		case a.Kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED || custodyv1.SystemAccountKind_name[int32(a.Kind)] == "":
 			bad = fmt.Sprintf("system account %q has no kind", a.Owner)
 		}
 	})
 	if bad != "" {
 		return bad, true
 	}
-	return fmt.Sprintf("%d system accounts: balance = credited − debited, only settlement and clearing signed", n), false
+	return fmt.Sprintf("%d system accounts: balance = credited − debited, only broker settlement accounts signed", n), false
 }

@@ -20,11 +20,6 @@ func BrokerSettlement(brokerID string) SystemKey {
 	return SystemKey{custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT, brokerID}
 }
 
-// ClearingHouse is the central counterparty's cash account.
-func ClearingHouse() SystemKey {
-	return SystemKey{Kind: custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE}
-}
-
 // Commission is a broker's commission income.
 func Commission(brokerID string) SystemKey {
 	return SystemKey{custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_COMMISSION, brokerID}
@@ -51,12 +46,11 @@ func RegulatorLevy() SystemKey {
 }
 
 // Signed reports whether a kind of system account may hold a negative
-// balance: a broker's settlement account during the day (its clients sold
-// more than they bought) and the clearing house, whose cash, like its
-// securities positions, is the off-chain side of every trade.
+// balance: only a broker's settlement account, during the day, when its
+// clients sold more than they bought (the proceeds arrive from the
+// clearing house at end of day).
 func Signed(kind custodyv1.SystemAccountKind) bool {
-	return kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT ||
-		kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE
+	return kind == custodyv1.SystemAccountKind_SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT
 }
 
 // SystemAccountKey is the key of a system account: 0x16 | kind (1 byte) |
@@ -116,8 +110,8 @@ func setSystem(store contracts.Store, a *custodyv1.SystemAccount) {
 }
 
 // MoveSystem moves amount (> 0) from one system account to another: how
-// clearing pays a broker's settlement account out to the clearing house and
-// the fee payees. The supply does not change. It checks before it writes.
+// clearing pays a broker's settlement account out to the fee payees. The
+// supply does not change. It checks before it writes.
 func MoveSystem(ctx *contracts.Context, from, to SystemKey, amount int64, refID string) error {
 	if amount <= 0 {
 		return ErrOverflow.Wrapf("move of %d", amount)
@@ -139,5 +133,40 @@ func MoveSystem(ctx *contracts.Context, from, to SystemKey, amount int64, refID 
 		"from", fmt.Sprintf("%s/%s", from.Kind, from.Owner),
 		"to", fmt.Sprintf("%s/%s", to.Kind, to.Owner),
 		"amount", fmt.Sprint(amount), "ref_id", refID)
+	return nil
+}
+
+// SettleWithClearing settles a broker's net obligation with the clearing
+// house, across the custody boundary: amount > 0 leaves the broker's
+// settlement account for the clearing house (its clients bought more than
+// they sold), amount < 0 arrives from it. The supply moves with it
+// (to_clearing, from_clearing). It checks before it writes.
+func SettleWithClearing(ctx *contracts.Context, brokerID string, amount int64, refID string) error {
+	if amount == 0 {
+		return nil
+	}
+	k := BrokerSettlement(brokerID)
+	a, err := systemChange(GetSystem(ctx.Store, k), -amount)
+	if err != nil {
+		return err
+	}
+	s := GetSupply(ctx.Store)
+	total, ok := add(s.Total, -amount)
+	var ok2 bool
+	if amount > 0 {
+		s.ToClearing, ok2 = add(s.ToClearing, amount)
+	} else {
+		s.FromClearing, ok2 = add(s.FromClearing, -amount)
+	}
+	if !ok || !ok2 || amount == minInt64 {
+		return ErrOverflow.Wrapf("clearing settlement of %d for %s", amount, brokerID)
+	}
+	if total < 0 {
+		panic(fmt.Sprintf("funds: invariant broken: settling %d for %s leaves supply %d", amount, brokerID, total))
+	}
+	s.Total = total
+	setSystem(ctx.Store, a)
+	ctx.Store.Set(SupplyKey(), contracts.Marshal(s))
+	ctx.Emit("clearing_settlement", "broker_id", brokerID, "amount", fmt.Sprint(amount), "ref_id", refID)
 	return nil
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/anchors"
+	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
+	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/supervision"
 	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
@@ -21,7 +23,7 @@ import (
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
 	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
-		trading.Routes(), anchors.Routes())
+		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -41,5 +43,5 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		trading.Invariants(), anchors.Invariants())
+		trading.Invariants(), reconcile.Invariants(), anchors.Invariants())
 }

@@ -79,3 +79,15 @@ func addInt(a, b int64) (int64, bool) {
 	}
 	return s, true
 }
+
+// SettleHolding makes what the account bought today of a T+1 security
+// sellable (end-of-day clearing): the holding's unsettled quantity goes to
+// zero.
+func SettleHolding(store contracts.Store, accountID, security string) {
+	h := GetHolding(store, accountID, security)
+	if h.Unsettled == 0 {
+		return
+	}
+	h.Unsettled = 0
+	setHolding(store, h)
+}

@@ -287,12 +287,9 @@ type SystemAccountKind int32
 const (
 	SystemAccountKind_SYSTEM_ACCOUNT_KIND_UNSPECIFIED SystemAccountKind = 0
 	// BROKER_SETTLEMENT (owner: broker id): the day's client cash of a
-	// broker's fills, paid out at clearing. Signed: negative when the
+	// broker's fills, settled at clearing. Signed: negative when the
 	// broker's clients sold more than they bought; 0 after every clearing.
 	SystemAccountKind_SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT SystemAccountKind = 1
-	// CLEARING_HOUSE (owner: ""): the central counterparty's net cash against
-	// the off-chain side of every trade. Signed, like its securities positions.
-	SystemAccountKind_SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE SystemAccountKind = 2
 	// COMMISSION (owner: broker id): the broker's commission income.
 	SystemAccountKind_SYSTEM_ACCOUNT_KIND_COMMISSION SystemAccountKind = 3
 	// STAMP_DUTY (owner: ""): the tax authority.
@@ -310,7 +307,6 @@ var (
 	SystemAccountKind_name = map[int32]string{
 		0: "SYSTEM_ACCOUNT_KIND_UNSPECIFIED",
 		1: "SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT",
-		2: "SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE",
 		3: "SYSTEM_ACCOUNT_KIND_COMMISSION",
 		4: "SYSTEM_ACCOUNT_KIND_STAMP_DUTY",
 		5: "SYSTEM_ACCOUNT_KIND_TRANSFER_FEE",
@@ -320,7 +316,6 @@ var (
 	SystemAccountKind_value = map[string]int32{
 		"SYSTEM_ACCOUNT_KIND_UNSPECIFIED":       0,
 		"SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT": 1,
-		"SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE":    2,
 		"SYSTEM_ACCOUNT_KIND_COMMISSION":        3,
 		"SYSTEM_ACCOUNT_KIND_STAMP_DUTY":        4,
 		"SYSTEM_ACCOUNT_KIND_TRANSFER_FEE":      5,
@@ -955,13 +950,21 @@ func (x *CustodyTotal) GetTotal() int64 {
 	return 0
 }
 
-// Supply is the chain-wide total of client funds. total = deposited -
-// withdrawn, and equals the sum of every client's balance.
+// Supply is the chain-wide total of the money in custody: every client's
+// balance plus every system account's (fee payees, broker settlement
+// accounts). It moves only where money crosses the custody boundary: bank
+// transfers (deposited, withdrawn) and the clearing house's net settlement
+// with the brokers at end of day (to_clearing: the brokers' clients bought
+// more than they sold; from_clearing: the other way). total = deposited −
+// withdrawn + from_clearing − to_clearing. The clearing house's net cash
+// against the chain's clients is to_clearing − from_clearing.
 type Supply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Total         int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
 	Deposited     int64                  `protobuf:"varint,2,opt,name=deposited,proto3" json:"deposited,omitempty"`
 	Withdrawn     int64                  `protobuf:"varint,3,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	FromClearing  int64                  `protobuf:"varint,4,opt,name=from_clearing,json=fromClearing,proto3" json:"from_clearing,omitempty"`
+	ToClearing    int64                  `protobuf:"varint,5,opt,name=to_clearing,json=toClearing,proto3" json:"to_clearing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1013,6 +1016,20 @@ func (x *Supply) GetDeposited() int64 {
 func (x *Supply) GetWithdrawn() int64 {
 	if x != nil {
 		return x.Withdrawn
+	}
+	return 0
+}
+
+func (x *Supply) GetFromClearing() int64 {
+	if x != nil {
+		return x.FromClearing
+	}
+	return 0
+}
+
+func (x *Supply) GetToClearing() int64 {
+	if x != nil {
+		return x.ToClearing
 	}
 	return 0
 }
@@ -1160,11 +1177,14 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\fCustodyTotal\x12\x17\n" +
 	"\abank_id\x18\x01 \x01(\tR\x06bankId\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x03R\x05total\"Z\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\xa0\x01\n" +
 	"\x06Supply\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x1c\n" +
 	"\tdeposited\x18\x02 \x01(\x03R\tdeposited\x12\x1c\n" +
-	"\twithdrawn\x18\x03 \x01(\x03R\twithdrawn\"\xa8\x01\n" +
+	"\twithdrawn\x18\x03 \x01(\x03R\twithdrawn\x12#\n" +
+	"\rfrom_clearing\x18\x04 \x01(\x03R\ffromClearing\x12\x1f\n" +
+	"\vto_clearing\x18\x05 \x01(\x03R\n" +
+	"toClearing\"\xa8\x01\n" +
 	"\rSystemAccount\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.custody.v1.SystemAccountKindR\x04kind\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x18\n" +
@@ -1196,16 +1216,15 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1d\n" +
 	"\x19TRANSFER_STATUS_COMPLETED\x10\x02\x12\x1b\n" +
-	"\x17TRANSFER_STATUS_REFUSED\x10\x03*\xc7\x02\n" +
+	"\x17TRANSFER_STATUS_REFUSED\x10\x03*\xc9\x02\n" +
 	"\x11SystemAccountKind\x12#\n" +
 	"\x1fSYSTEM_ACCOUNT_KIND_UNSPECIFIED\x10\x00\x12)\n" +
-	"%SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT\x10\x01\x12&\n" +
-	"\"SYSTEM_ACCOUNT_KIND_CLEARING_HOUSE\x10\x02\x12\"\n" +
+	"%SYSTEM_ACCOUNT_KIND_BROKER_SETTLEMENT\x10\x01\x12\"\n" +
 	"\x1eSYSTEM_ACCOUNT_KIND_COMMISSION\x10\x03\x12\"\n" +
 	"\x1eSYSTEM_ACCOUNT_KIND_STAMP_DUTY\x10\x04\x12$\n" +
 	" SYSTEM_ACCOUNT_KIND_TRANSFER_FEE\x10\x05\x12$\n" +
 	" SYSTEM_ACCOUNT_KIND_HANDLING_FEE\x10\x06\x12&\n" +
-	"\"SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY\x10\aB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
+	"\"SYSTEM_ACCOUNT_KIND_REGULATOR_LEVY\x10\a\"\x04\b\x02\x10\x02*\"SYSTEM_ACCOUNT_KIND_CLEARING_HOUSEB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
 
 var (
 	file_custody_v1_state_proto_rawDescOnce sync.Once
