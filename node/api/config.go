@@ -1,0 +1,162 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the REST server's configuration. DefaultConfig gives every
+// default; a zero field is not "use the default" (call DefaultConfig and
+// overlay), so that Validate can name what is wrong.
+type Config struct {
+	// Address is where the server listens: "tcp://host:port" (app.toml's
+	// form) or "host:port". Port 0 picks a free port (Server.Addr says
+	// which). Default "tcp://127.0.0.1:1317".
+	Address string
+	// TLSCertFile and TLSKeyFile, both set, serve HTTPS with that PEM
+	// certificate chain and key; both empty serve plain HTTP. Default empty.
+	TLSCertFile string
+	TLSKeyFile  string
+	// CORSAllowedOrigins lists the origins ("https://app.example.com") a
+	// browser may call the API from; "*" allows any. Empty (the default)
+	// sends no CORS headers at all, so browsers refuse cross-origin calls.
+	CORSAllowedOrigins []string
+	// MaxBodyBytes bounds a request body; a larger one is refused with 413.
+	// Default 256 KiB (a base64 tx of the node's 64 KiB limit fits).
+	MaxBodyBytes int64
+	// MaxHeaderBytes bounds the request line and headers. Default 16 KiB.
+	MaxHeaderBytes int
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
+	// net/http.Server's. Defaults 5 s, 15 s, 45 s, 2 min. WriteTimeout
+	// must exceed RequestTimeout + CommitTimeout.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// RequestTimeout bounds the node work of one request (queries, a
+	// broadcast). Default 10 s.
+	RequestTimeout time.Duration
+	// CommitTimeout bounds POST /v1/txs?wait=commit: how long the server
+	// waits for the tx to be in a block. Default 20 s.
+	CommitTimeout time.Duration
+	// RateLimit is each caller's sustained rate in requests per second, and
+	// RateBurst the bucket size (token bucket). Defaults 20 and 40.
+	// Unauthenticated requests are limited per client IP with the same
+	// figures before the token is checked.
+	RateLimit float64
+	RateBurst int
+	// RateLimitCallers bounds the callers (and IPs) tracked at once; past
+	// it the least recently seen is forgotten. Default 10000.
+	RateLimitCallers int
+	// IdempotencyTTL is how long an Idempotency-Key's first answer is kept
+	// for replay, and IdempotencyKeys how many are kept at most (oldest
+	// dropped first). Defaults 24 h and 10000.
+	IdempotencyTTL  time.Duration
+	IdempotencyKeys int
+	// DefaultPageSize and MaxPageSize bound list pages (?limit). Defaults
+	// 50 and 500.
+	DefaultPageSize int
+	MaxPageSize     int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Address:           "tcp://127.0.0.1:1317",
+		MaxBodyBytes:      256 << 10,
+		MaxHeaderBytes:    16 << 10,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		RequestTimeout:    10 * time.Second,
+		CommitTimeout:     20 * time.Second,
+		RateLimit:         20,
+		RateBurst:         40,
+		RateLimitCallers:  10000,
+		IdempotencyTTL:    24 * time.Hour,
+		IdempotencyKeys:   10000,
+		DefaultPageSize:   50,
+		MaxPageSize:       500,
+	}
+}
+
+// ConfigValidationError names the Config field that is wrong.
+type ConfigValidationError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigValidationError) Error() string {
+	return "api: config " + e.Field + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ConfigValidationError) Unwrap() error { return e.Err }
+
+// Validate reports every bad field, each as a *ConfigValidationError.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigValidationError{Field: field, Err: fmt.Errorf(format, args...)})
+	}
+	if _, err := listenAddress(c.Address); err != nil {
+		bad("Address", "%v", err)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("TLSCertFile", "TLSCertFile and TLSKeyFile go together")
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			bad("CORSAllowedOrigins", "%q is not an origin like https://host[:port]", o)
+		}
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"MaxBodyBytes", c.MaxBodyBytes}, {"MaxHeaderBytes", int64(c.MaxHeaderBytes)},
+		{"ReadHeaderTimeout", int64(c.ReadHeaderTimeout)}, {"ReadTimeout", int64(c.ReadTimeout)},
+		{"WriteTimeout", int64(c.WriteTimeout)}, {"IdleTimeout", int64(c.IdleTimeout)},
+		{"RequestTimeout", int64(c.RequestTimeout)}, {"CommitTimeout", int64(c.CommitTimeout)},
+		{"RateBurst", int64(c.RateBurst)}, {"RateLimitCallers", int64(c.RateLimitCallers)},
+		{"IdempotencyTTL", int64(c.IdempotencyTTL)}, {"IdempotencyKeys", int64(c.IdempotencyKeys)},
+		{"DefaultPageSize", int64(c.DefaultPageSize)}, {"MaxPageSize", int64(c.MaxPageSize)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			bad(p.name, "must be positive, got %d", p.v)
+		}
+	}
+	if !(c.RateLimit > 0) {
+		bad("RateLimit", "must be positive, got %v", c.RateLimit)
+	}
+	if c.WriteTimeout > 0 && c.RequestTimeout+c.CommitTimeout >= c.WriteTimeout {
+		bad("CommitTimeout", "RequestTimeout + CommitTimeout (%s) must be less than WriteTimeout %s: a POST waiting for its block must be able to answer",
+			c.RequestTimeout+c.CommitTimeout, c.WriteTimeout)
+	}
+	if c.DefaultPageSize > c.MaxPageSize {
+		bad("DefaultPageSize", "%d is above MaxPageSize %d", c.DefaultPageSize, c.MaxPageSize)
+	}
+	return errors.Join(errs...)
+}
+
+// listenAddress turns "tcp://host:port" or "host:port" into "host:port".
+func listenAddress(addr string) (string, error) {
+	hostPort := strings.TrimPrefix(addr, "tcp://")
+	if strings.Contains(hostPort, "://") {
+		return "", fmt.Errorf("%q: only tcp:// addresses are supported", addr)
+	}
+	if _, _, err := net.SplitHostPort(hostPort); err != nil {
+		return "", fmt.Errorf("%q: %w", addr, err)
+	}
+	return hostPort, nil
+}

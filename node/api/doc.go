@@ -1,0 +1,57 @@
+// Package api is a node's REST API: the front door for investors, and the
+// integration point of bank, broker, clearing-house and regulator back
+// offices. It runs inside each node (package node starts it when app.toml
+// sets [api] address, or custodyd start --api) and reaches the chain only
+// through the Go SDK (package client) over CometBFT's in-process RPC
+// client, so the API, the CLI and any SDK user run the same code: reads are
+// the node's /custody/ JSON queries and /store/key proofs, writes are
+// signed txs relayed to the mempool. It never signs and never writes state
+// by itself. All gin code lives in this package.
+//
+// # Routes
+//
+// Version 1 lives under /v1; openapi.json (served at /openapi.json) is the
+// reference and a test keeps it equal to the routes registered here:
+//
+//	GET  /v1/status, /v1/validators                network status
+//	GET  /v1/participants[/{id}]                    the institutions
+//	GET  /v1/keys/{address}                         a signing key's record
+//	GET  /v1/accounts/{id}[/funds|/ledger|/transfers]
+//	GET  /v1/transfers/{bank_id}/{transfer_id}
+//	GET  /v1/custody/{bank_id}/{broker_id}           a bank's custody total for a broker
+//	GET  /v1/supply, /v1/invariants                 chain-wide figures, institutions only
+//	POST /v1/txs, GET /v1/txs/{hash}                relay a signed tx, look one up
+//
+// One-record reads answer {height, value}; with ?prove=true they add the
+// raw value and its IAVL proof (client.RESTProof), which
+// client.VerifyRESTProof checks against a header the caller's own light
+// client verified. Lists answer {height, items, next_cursor} and page with
+// an opaque cursor (the next sequence number inside).
+//
+// # Authentication and authorization
+//
+// Every /v1 request carries "Authorization: Bearer <token>": an EdDSA JWT
+// signed by the caller's ed25519 key (client.NewToken, custodycli token),
+// for this chain (aud), living at most five minutes. The server looks the
+// subject up in the chain's key registry and checks the signature against
+// the registered public key; the key's role and owner then decide what the
+// caller reaches: a client its own account, a broker its clients, a bank
+// its custody clients, the clearing house the custody totals, the
+// regulator everything. No password or session exists anywhere.
+//
+// # Errors
+//
+// Every failure is application/problem+json (RFC 9457) with a stable code
+// member: "api/<n>" for the API's own failures (Error values in
+// problem.go), "<codespace>/<code>" for the ledger's registered refusals.
+// problemOf is the one place that maps errors to HTTP statuses.
+//
+// # Operation
+//
+// Server is configured like net/http.Server (Config: read-header, read,
+// write and idle timeouts, a per-request timeout, body and header limits)
+// and stops with Shutdown. TLS is on when a certificate is given; CORS is
+// off unless origins are listed; each caller has a token bucket (bounded
+// memory); the access log names caller, status and time and never a token;
+// Idempotency-Key makes a POST answer replayable.
+package api

@@ -1,0 +1,892 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/libs/log"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/transfers"
+	"github.com/custody-ledger/custody/node/api"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+	"github.com/custody-ledger/custody/testnet"
+)
+
+// env is a running network, an API server on its first node, and the keys
+// of everyone who talks to it.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	tn    *testnet.Testnet
+	c     *client.Client
+	base  string
+	keys  map[string]ed25519.PrivateKey
+	v     *client.Verifier
+	logMu sync.Mutex
+	log   bytes.Buffer
+}
+
+func (e *env) Write(p []byte) (int, error) {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.log.Write(p)
+}
+
+func (e *env) logs() string {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.log.String()
+}
+
+// startNetwork starts two banks, two brokers, a regulator and a clearing
+// house (four validators, two full nodes) in this process.
+func startNetwork(t *testing.T) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a six-node network")
+	}
+	m := testnet.DefaultManifest()
+	m.Banks, m.Brokers, m.Validators = 2, 2, 4
+	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
+	m.LogLevel = "error"
+	m.Prometheus = false
+	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := testnet.NewLauncher(tn, &testnet.InProcess{})
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		if err := l.StopAll(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := l.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range tn.Nodes {
+		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &env{t: t, ctx: ctx, tn: tn, keys: map[string]ed25519.PrivateKey{}}
+	ks, err := tn.Keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, list := range ks {
+		e.keys[id] = list[0].Key
+	}
+	if e.c, err = client.Dial(ctx, tn.Nodes[0].RPCAddress(), "", client.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := api.DefaultConfig()
+	cfg.Address = "tcp://127.0.0.1:0"
+	// The test asks faster than any person: testLimits checks the limit.
+	cfg.RateLimit, cfg.RateBurst = 1000, 1000
+	srv, err := api.New(cfg, api.Deps{Chain: e.c, Logger: log.NewTMLogger(log.NewSyncWriter(e))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			t.Error(err)
+		}
+	})
+	if e.base, err = srv.URL(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Proofs: values from node 0 through the API, headers from node 1
+	// cross-checked by node 2, trust rooted in header 1 as node 3 says.
+	n3, err := testnet.NewRPC(tn.Nodes[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1 := int64(1)
+	hdr, err := n3.Header(ctx, &h1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.v, err = client.NewVerifier(ctx, client.LightConfig{
+		ChainID: tn.ChainID, Primary: tn.Nodes[1].RPCAddress(), Witnesses: []string{tn.Nodes[2].RPCAddress()},
+		TrustHeight: 1, TrustHash: hdr.Header.Hash(),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.v.Close() })
+	return e
+}
+
+// token is a fresh token of the named key.
+func (e *env) token(who string) string {
+	e.t.Helper()
+	key, ok := e.keys[who]
+	if !ok {
+		e.t.Fatalf("no key %q", who)
+	}
+	tok, err := client.NewToken(key, e.tn.ChainID, time.Now(), time.Minute)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request as who ("" sends no token).
+func (e *env) do(method, path, who string, body []byte, header map[string]string) answer {
+	e.t.Helper()
+	var tok string
+	if who != "" {
+		tok = e.token(who)
+	}
+	return e.doToken(method, path, tok, body, header)
+}
+
+func (e *env) doToken(method, path, tok string, body []byte, header map[string]string) answer {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, method, e.base+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	bz, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return answer{res.StatusCode, res.Header, bz}
+}
+
+func (a answer) problem(t *testing.T, status int, code string) api.Problem {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
+	}
+	if ct := a.header.Get("Content-Type"); ct != api.ProblemContentType {
+		t.Fatalf("content type %q: %s", ct, a.body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(a.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Code != code {
+		t.Fatalf("code %q, want %q: %s", p.Code, code, a.body)
+	}
+	return p
+}
+
+func (a answer) ok(t *testing.T, out any) {
+	t.Helper()
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	if err := json.Unmarshal(a.body, out); err != nil {
+		t.Fatalf("%v: %s", err, a.body)
+	}
+}
+
+// record decodes a Record's value into m.
+func (a answer) record(t *testing.T, m proto.Message) api.Record {
+	t.Helper()
+	var r api.Record
+	a.ok(t, &r)
+	if err := protojsonUnmarshal(r.Value, m); err != nil {
+		t.Fatalf("%v: %s", err, r.Value)
+	}
+	return r
+}
+
+// setup writes the records every test reads: ACC-1 (broker-1, bank-1)
+// with five deposits, ACC-2 (broker-2, bank-2) with one, and ACC-3 opened
+// and closed (its client key disabled).
+func (e *env) setup() {
+	t := e.t
+	for _, n := range []string{"client-1", "client-2", "client-3", "stranger"} {
+		e.keys[n] = ed25519.NewKeyFromSeed(bytes.Repeat([]byte(n[len(n)-1:]), 32))
+	}
+	open := func(broker, bank, acct, clientName string) proto.Message {
+		return &custodyv1.MsgOpenAccount{
+			AccountId: acct, ClientPubKey: e.keys[clientName].Public().(ed25519.PublicKey),
+			IdentityHash: client.SaltedHash([]byte("salt"), acct), BankCardHash: client.SaltedHash([]byte("salt"), "card"+acct),
+			BankId: bank, ShareholderAccounts: []string{"A123456789"},
+		}
+	}
+	e.round(
+		step{"broker-1", open("broker-1", "bank-1", "ACC-1", "client-1")},
+		step{"broker-2", open("broker-2", "bank-2", "ACC-2", "client-2")},
+		step{"broker-1", open("broker-1", "bank-1", "ACC-3", "client-3")},
+	)
+	e.round(
+		step{"bank-1", &custodyv1.MsgConfirmAccount{AccountId: "ACC-1", Approve: true}},
+		step{"bank-2", &custodyv1.MsgConfirmAccount{AccountId: "ACC-2", Approve: true}},
+		step{"bank-1", &custodyv1.MsgConfirmAccount{AccountId: "ACC-3", Approve: true}},
+	)
+	steps := []step{
+		{"broker-1", &custodyv1.MsgCloseAccount{AccountId: "ACC-3"}},
+		{"bank-2", &custodyv1.MsgBankToBroker{TransferId: "DEP-1", AccountId: "ACC-2", Amount: 700}},
+	}
+	for i := 1; i <= 5; i++ {
+		steps = append(steps, step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: fmt.Sprintf("DEP-%d", i), AccountId: "ACC-1", Amount: int64(1000 * i)}})
+	}
+	e.round(steps...)
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+type step struct {
+	who string
+	msg proto.Message
+}
+
+// round submits every step (each signer's in order) and waits until all
+// are in blocks.
+func (e *env) round(steps ...step) {
+	e.t.Helper()
+	var hashes [][]byte
+	for _, s := range steps {
+		r, err := e.c.Submit(e.ctx, e.keys[s.who], s.msg, client.SubmitOptions{})
+		if err != nil {
+			e.t.Fatalf("%s %T: %v", s.who, s.msg, err)
+		}
+		hashes = append(hashes, r.Hash)
+	}
+	for _, h := range hashes {
+		if _, err := e.c.WaitTx(e.ctx, h); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) addr(who string) string {
+	return client.Address(e.keys[who].Public().(ed25519.PublicKey))
+}
+
+// signTx signs msg as who at its next sequence on chain.
+func (e *env) signTx(who string, msg proto.Message) []byte {
+	e.t.Helper()
+	rec, err := e.c.Signer(e.ctx, e.addr(who))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tx, err := client.Sign(e.keys[who], e.tn.ChainID, rec.NextSequence, "", msg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tx
+}
+
+func txBody(tx []byte) []byte {
+	bz, _ := json.Marshal(api.TxRequest{Tx: base64.StdEncoding.EncodeToString(tx)})
+	return bz
+}
+
+func TestAPI(t *testing.T) {
+	e := startNetwork(t)
+	e.setup()
+	t.Run("authentication", e.testAuthentication)
+	t.Run("status", e.testStatus)
+	t.Run("participants", e.testParticipants)
+	t.Run("keys", e.testKeys)
+	t.Run("accounts", e.testAccounts)
+	t.Run("funds", e.testFunds)
+	t.Run("custody and supply", e.testCustodyAndSupply)
+	t.Run("invariants", e.testInvariants)
+	t.Run("txs", e.testTxs)
+	t.Run("ledger", e.testLedger)
+	t.Run("transfers", e.testTransfers)
+	t.Run("limits", e.testLimits)
+	t.Run("access log", e.testAccessLog)
+}
+
+func (e *env) testAuthentication(t *testing.T) {
+	e.do("GET", "/v1/status", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	now := time.Now()
+	mk := func(key ed25519.PrivateKey, chain string, at time.Time) string {
+		tok, err := client.NewToken(key, chain, at, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	e.doToken("GET", "/v1/status", mk(e.keys["client-1"], "other-chain", now), nil, nil).problem(t, http.StatusUnauthorized, "api/3")
+	e.doToken("GET", "/v1/status", mk(e.keys["client-1"], e.tn.ChainID, now.Add(-10*time.Minute)), nil, nil).problem(t, http.StatusUnauthorized, "api/4")
+	e.doToken("GET", "/v1/status", mk(e.keys["stranger"], e.tn.ChainID, now), nil, nil).problem(t, http.StatusUnauthorized, "api/5")
+	e.doToken("GET", "/v1/status", mk(e.keys["client-3"], e.tn.ChainID, now), nil, nil).problem(t, http.StatusUnauthorized, "api/6")
+	e.doToken("GET", "/v1/status", "x.y.z", nil, nil).problem(t, http.StatusUnauthorized, "api/2")
+	// A token whose subject is someone else's address, signed by mine.
+	forged := forgeToken(e.keys["client-1"], e.addr("bank-1"), e.tn.ChainID, now)
+	e.doToken("GET", "/v1/status", forged, nil, nil).problem(t, http.StatusUnauthorized, "api/3")
+}
+
+// forgeToken signs claims naming sub with key.
+func forgeToken(key ed25519.PrivateKey, sub, chain string, now time.Time) string {
+	enc := base64.RawURLEncoding
+	claims, _ := json.Marshal(map[string]any{"sub": sub, "aud": chain, "iat": now.Unix(), "exp": now.Unix() + 60})
+	signed := enc.EncodeToString([]byte(`{"alg":"EdDSA","typ":"JWT"}`)) + "." + enc.EncodeToString(claims)
+	return signed + "." + enc.EncodeToString(ed25519.Sign(key, []byte(signed)))
+}
+
+func (e *env) testStatus(t *testing.T) {
+	var st api.Status
+	e.do("GET", "/v1/status", "client-1", nil, nil).ok(t, &st)
+	if st.ChainID != e.tn.ChainID || st.LatestBlockHeight < 2 || len(st.LatestAppHash) != 32 || st.CatchingUp {
+		t.Fatalf("status %+v", st)
+	}
+	var vs api.Validators
+	e.do("GET", "/v1/validators", "client-2", nil, nil).ok(t, &vs)
+	names := map[string]bool{}
+	for _, v := range vs.Items {
+		names[v.Participant] = true
+	}
+	if len(vs.Items) != 4 || vs.TotalVotingPower != 40 || !names["bank-1"] || !names["broker-2"] {
+		t.Fatalf("validators %+v", vs)
+	}
+	e.do("GET", "/v1/validators", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+}
+
+func (e *env) testParticipants(t *testing.T) {
+	var l api.List
+	e.do("GET", "/v1/participants", "client-1", nil, nil).ok(t, &l)
+	ids := map[string]bool{}
+	for _, raw := range l.Items {
+		var p custodyv1.Participant
+		if err := protojsonUnmarshal(raw, &p); err != nil {
+			t.Fatal(err)
+		}
+		ids[p.Id] = true
+	}
+	for _, n := range e.tn.Nodes {
+		if n.Participant != "" && !ids[n.Participant] {
+			t.Errorf("participant %s missing from %s", n.Participant, l.Items)
+		}
+	}
+	if l.NextCursor != "" {
+		t.Error("a cursor on the participants")
+	}
+	e.do("GET", "/v1/participants", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+
+	var p custodyv1.Participant
+	e.do("GET", "/v1/participants/bank-2", "client-1", nil, nil).record(t, &p)
+	if p.Id != "bank-2" || p.Role != custodyv1.Role_ROLE_BANK {
+		t.Fatalf("participant %v", &p)
+	}
+	e.do("GET", "/v1/participants/bank-9", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/participants/Bad_Id", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/participants/bank-2", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	e.do("GET", "/v1/participants/bank-2?prove=maybe", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+
+	// Proven, and proven absent.
+	var r api.Record
+	e.do("GET", "/v1/participants/bank-2?prove=true", "client-1", nil, nil).ok(t, &r)
+	var pp custodyv1.Participant
+	if _, err := client.VerifyRESTMessage(e.ctx, e.v, append([]byte{0x01}, "bank-2"...), r.Proof, &pp); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(&pp, &p) {
+		t.Fatalf("proven %v, read %v", &pp, &p)
+	}
+}
+
+func (e *env) testKeys(t *testing.T) {
+	c1 := e.addr("client-1")
+	var rec custodyv1.KeyRecord
+	e.do("GET", "/v1/keys/"+c1, "client-1", nil, nil).record(t, &rec)
+	if rec.Role != custodyv1.Role_ROLE_CLIENT || rec.Owner != "ACC-1" {
+		t.Fatalf("own key %v", &rec)
+	}
+	for who, status := range map[string]int{"broker-1": 200, "bank-1": 200, "regulator-1": 200, "broker-2": 403, "bank-2": 403, "client-2": 403, "clearing-house-1": 403} {
+		if a := e.do("GET", "/v1/keys/"+c1, who, nil, nil); a.status != status {
+			t.Errorf("%s reads client-1's key: %d, want %d: %s", who, a.status, status, a.body)
+		}
+	}
+	// An institution's key is public.
+	e.do("GET", "/v1/keys/"+e.addr("bank-2"), "client-1", nil, nil).record(t, &rec)
+	if rec.Owner != "bank-2" {
+		t.Fatalf("bank-2 key %v", &rec)
+	}
+	e.do("GET", "/v1/keys/"+e.addr("stranger"), "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/keys/XYZ", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/keys/"+c1, "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	// Proven: a disabled key shows disabled.
+	var r api.Record
+	e.do("GET", "/v1/keys/"+e.addr("client-3")+"?prove=true", "broker-1", nil, nil).ok(t, &r)
+	raw, _ := hexDecode(e.addr("client-3"))
+	var pr custodyv1.KeyRecord
+	if _, err := client.VerifyRESTMessage(e.ctx, e.v, append([]byte{0x02}, raw...), r.Proof, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if !pr.Disabled || pr.Owner != "ACC-3" {
+		t.Fatalf("client-3 key %v", &pr)
+	}
+}
+
+func (e *env) testAccounts(t *testing.T) {
+	var a custodyv1.Account
+	e.do("GET", "/v1/accounts/ACC-1", "client-1", nil, nil).record(t, &a)
+	if a.Id != "ACC-1" || a.BrokerId != "broker-1" || a.Status != custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE {
+		t.Fatalf("account %v", &a)
+	}
+	// Who may read ACC-1: its client, broker, bank, the regulator.
+	for who, status := range map[string]int{
+		"client-1": 200, "broker-1": 200, "bank-1": 200, "regulator-1": 200,
+		"client-2": 403, "broker-2": 403, "bank-2": 403, "clearing-house-1": 403,
+	} {
+		a := e.do("GET", "/v1/accounts/ACC-1", who, nil, nil)
+		if a.status != status {
+			t.Errorf("%s reads ACC-1: %d, want %d: %s", who, a.status, status, a.body)
+		}
+		if status == 403 {
+			a.problem(t, 403, "api/7")
+		}
+	}
+	e.do("GET", "/v1/accounts/ACC-404", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/accounts/ACC_1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/accounts/ACC-1%3Ffrom=1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/accounts/ACC-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+
+	// Proven: the SDK checks the value against its own light client.
+	var r api.Record
+	e.do("GET", "/v1/accounts/ACC-1?prove=true", "client-1", nil, nil).ok(t, &r)
+	var pa custodyv1.Account
+	p, err := client.VerifyRESTMessage(e.ctx, e.v, accounts.AccountKey("ACC-1"), r.Proof, &pa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(&pa, &a) || p.Height != r.Height || p.Header.Height != r.Height+1 {
+		t.Fatalf("proven %v at %d, read %v", &pa, p.Height, &a)
+	}
+	var fromJSON custodyv1.Account
+	if err := protojsonUnmarshal(r.Value, &fromJSON); err != nil || !proto.Equal(&fromJSON, &pa) {
+		t.Fatalf("the proven answer's JSON %s is not its proven value", r.Value)
+	}
+	// A proof for another key, or a tampered value, does not pass.
+	if _, err := client.VerifyRESTProof(e.ctx, e.v, accounts.AccountKey("ACC-2"), r.Proof); err == nil {
+		t.Fatal("a proof of ACC-1 passed as ACC-2's")
+	}
+	bad := *r.Proof
+	bad.Value = append(bytes.Clone(bad.Value), 0)
+	if _, err := client.VerifyRESTProof(e.ctx, e.v, accounts.AccountKey("ACC-1"), &bad); err == nil {
+		t.Fatal("a tampered value verified")
+	}
+	bad = *r.Proof
+	bad.AppHash = bytes.Repeat([]byte{1}, 32)
+	if _, err := client.VerifyRESTProof(e.ctx, e.v, accounts.AccountKey("ACC-1"), &bad); err == nil {
+		t.Fatal("a wrong app hash passed")
+	}
+	// A missing account is proven absent.
+	pb := e.do("GET", "/v1/accounts/ACC-404?prove=true", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	if p, err := client.VerifyRESTProof(e.ctx, e.v, accounts.AccountKey("ACC-404"), pb.Proof); err != nil || p.Value != nil {
+		t.Fatalf("proof of absence: %v %v", p, err)
+	}
+}
+
+func (e *env) testFunds(t *testing.T) {
+	var f custodyv1.Funds
+	e.do("GET", "/v1/accounts/ACC-2/funds", "client-2", nil, nil).record(t, &f)
+	if f.Balance != 700 || f.Available != 700 || f.Withdrawable != 700 || f.Frozen != 0 {
+		t.Fatalf("funds %v", &f)
+	}
+	e.do("GET", "/v1/accounts/ACC-2/funds", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-2/funds", "bank-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-2/funds", "bank-2", nil, nil).record(t, &f)
+	e.do("GET", "/v1/accounts/ACC-404/funds", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/accounts/ACC_2/funds", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/accounts/ACC-2/funds", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	// A new account's funds are all zero: the record exists (stored as
+	// zero bytes), with or without a proof.
+	e.do("GET", "/v1/accounts/ACC-3/funds", "regulator-1", nil, nil).record(t, &f)
+	if f.Balance != 0 || f.NextSeq != 0 {
+		t.Fatalf("ACC-3 funds %v", &f)
+	}
+	e.do("GET", "/v1/accounts/ACC-3/funds?prove=true", "regulator-1", nil, nil).record(t, &f)
+	var r api.Record
+	e.do("GET", "/v1/accounts/ACC-2/funds?prove=true", "broker-2", nil, nil).ok(t, &r)
+	var pf custodyv1.Funds
+	if _, err := client.VerifyRESTMessage(e.ctx, e.v, funds.FundsKey("ACC-2"), r.Proof, &pf); err != nil || pf.Balance != 700 {
+		t.Fatalf("proven funds %v: %v", &pf, err)
+	}
+}
+
+func (e *env) testCustodyAndSupply(t *testing.T) {
+	var ct custodyv1.CustodyTotal
+	e.do("GET", "/v1/custody/bank-1/broker-1", "bank-1", nil, nil).record(t, &ct)
+	if ct.Total != 15000 {
+		t.Fatalf("custody total %v", &ct)
+	}
+	for who, status := range map[string]int{"broker-1": 200, "clearing-house-1": 200, "regulator-1": 200, "bank-2": 403, "broker-2": 403, "client-1": 403} {
+		if a := e.do("GET", "/v1/custody/bank-1/broker-1", who, nil, nil); a.status != status {
+			t.Errorf("%s reads bank-1/broker-1: %d, want %d", who, a.status, status)
+		}
+	}
+	// A pair with no clients is a total of zero, proven by absence.
+	var r api.Record
+	e.do("GET", "/v1/custody/bank-2/broker-1?prove=true", "regulator-1", nil, nil).ok(t, &r)
+	if p, err := client.VerifyRESTProof(e.ctx, e.v, funds.CustodyTotalKey("bank-2", "broker-1"), r.Proof); err != nil || p.Value != nil {
+		t.Fatalf("proof of a zero total: %v", err)
+	}
+	if err := protojsonUnmarshal(r.Value, &ct); err != nil || ct.Total != 0 || ct.BankId != "bank-2" {
+		t.Fatalf("zero total %s", r.Value)
+	}
+	e.do("GET", "/v1/custody/BANK/broker-1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/custody/bank-1/broker-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+
+	var s custodyv1.Supply
+	e.do("GET", "/v1/supply", "clearing-house-1", nil, nil).record(t, &s)
+	if s.Total != 15700 || s.Deposited != 15700 {
+		t.Fatalf("supply %v", &s)
+	}
+	e.do("GET", "/v1/supply", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/supply", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	e.do("GET", "/v1/supply?prove=true", "regulator-1", nil, nil).ok(t, &r)
+	var ps custodyv1.Supply
+	if _, err := client.VerifyRESTMessage(e.ctx, e.v, funds.SupplyKey(), r.Proof, &ps); err != nil || ps.Total != 15700 {
+		t.Fatalf("proven supply %v: %v", &ps, err)
+	}
+}
+
+func (e *env) testInvariants(t *testing.T) {
+	var r api.Record
+	e.do("GET", "/v1/invariants", "regulator-1", nil, nil).ok(t, &r)
+	var inv struct {
+		Broken     bool              `json:"broken"`
+		Invariants []json.RawMessage `json:"invariants"`
+	}
+	if err := json.Unmarshal(r.Value, &inv); err != nil || inv.Broken || len(inv.Invariants) == 0 {
+		t.Fatalf("invariants %s (%v)", r.Value, err)
+	}
+	e.do("GET", "/v1/invariants", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/invariants?prove=true", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/invariants", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+}
+
+func (e *env) testTxs(t *testing.T) {
+	withdraw := e.signTx("client-1", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-1/W1", AccountId: "ACC-1", Amount: 2500})
+	key := map[string]string{api.IdempotencyHeader: "withdraw-W1"}
+
+	t.Run("submit with an idempotency key, then replay", func(t *testing.T) {
+		first := e.do("POST", "/v1/txs", "client-1", txBody(withdraw), key)
+		var res api.TxResult
+		first.ok(t, &res)
+		if res.Height == 0 || res.Code != 0 || res.Hash != strings.ToUpper(fmt.Sprintf("%x", client.TxHash(withdraw))) {
+			t.Fatalf("result %+v", res)
+		}
+		again := e.do("POST", "/v1/txs", "client-1", txBody(withdraw), key)
+		if again.status != first.status || !bytes.Equal(again.body, first.body) || again.header.Get(api.ReplayedHeader) != "true" {
+			t.Fatalf("replay: %d %s %v", again.status, again.body, again.header)
+		}
+		// The same key with another body is refused.
+		other := e.signTx("client-1", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-1/W9", AccountId: "ACC-1", Amount: 1})
+		e.do("POST", "/v1/txs", "client-1", txBody(other), key).problem(t, http.StatusUnprocessableEntity, "api/13")
+		// Without a key, the same bytes answer with the first result.
+		var res2 api.TxResult
+		e.do("POST", "/v1/txs", "client-1", txBody(withdraw), nil).ok(t, &res2)
+		if res2.Hash != res.Hash || res2.Height != res.Height {
+			t.Fatalf("resubmission %+v, first %+v", res2, res)
+		}
+		// It acted once: 2500 frozen, one withdrawal open.
+		var f custodyv1.Funds
+		e.do("GET", "/v1/accounts/ACC-1/funds", "client-1", nil, nil).record(t, &f)
+		if f.Frozen != 2500 || f.OpenWithdrawals != 1 || f.Balance != 15000 {
+			t.Fatalf("funds after the withdrawal request %v", &f)
+		}
+	})
+	t.Run("look the tx up", func(t *testing.T) {
+		h := fmt.Sprintf("%X", client.TxHash(withdraw))
+		var res api.TxResult
+		e.do("GET", "/v1/txs/"+h, "client-1", nil, nil).ok(t, &res)
+		if res.Signer != e.addr("client-1") || res.Height == 0 {
+			t.Fatalf("tx %+v", res)
+		}
+		e.do("GET", "/v1/txs/"+h, "regulator-1", nil, nil).ok(t, &res)
+		e.do("GET", "/v1/txs/"+h, "client-2", nil, nil).problem(t, http.StatusForbidden, "api/7")
+		e.do("GET", "/v1/txs/"+strings.Repeat("AB", 32), "client-1", nil, nil).problem(t, http.StatusNotFound, "api/20")
+		e.do("GET", "/v1/txs/XYZ", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+		e.do("GET", "/v1/txs/"+h, "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	})
+	t.Run("institutions submit the same way", func(t *testing.T) {
+		confirm := e.signTx("bank-1", &custodyv1.MsgConfirmWithdrawal{TransferId: "ACC-1/W1", Success: true})
+		a := e.do("POST", "/v1/txs?wait=sync", "bank-1", txBody(confirm), nil)
+		var res api.TxResult
+		if a.status != http.StatusAccepted || json.Unmarshal(a.body, &res) != nil || res.Height != 0 {
+			t.Fatalf("sync: %d %s", a.status, a.body)
+		}
+		if _, err := e.c.WaitTx(e.ctx, client.TxHash(confirm)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("refusals", func(t *testing.T) {
+		over := e.signTx("client-1", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-1/W2", AccountId: "ACC-1", Amount: 1_000_000})
+		p := e.do("POST", "/v1/txs", "client-1", txBody(over), nil).problem(t, http.StatusUnprocessableEntity, "funds/1")
+		if p.Hash == "" || p.Codespace != "funds" || p.ABCICode != 1 {
+			t.Fatalf("problem %+v", p)
+		}
+		stale, err := client.Sign(e.keys["client-1"], e.tn.ChainID, 0, "", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-1/W3", AccountId: "ACC-1", Amount: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.do("POST", "/v1/txs", "client-1", txBody(stale), nil).problem(t, http.StatusConflict, "tx/7")
+		role := e.signTx("client-1", &custodyv1.MsgBankToBroker{TransferId: "X", AccountId: "ACC-1", Amount: 1})
+		e.do("POST", "/v1/txs", "client-1", txBody(role), nil).problem(t, http.StatusForbidden, "tx/10")
+	})
+	t.Run("wrong caller", func(t *testing.T) {
+		mine := e.signTx("client-2", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-2/W1", AccountId: "ACC-2", Amount: 1})
+		e.do("POST", "/v1/txs", "client-1", txBody(mine), nil).problem(t, http.StatusForbidden, "api/7")
+		e.do("POST", "/v1/txs", "", txBody(mine), nil).problem(t, http.StatusUnauthorized, "api/1")
+	})
+	t.Run("malformed body", func(t *testing.T) {
+		for name, body := range map[string]string{
+			"not json":      `{"tx":`,
+			"unknown field": `{"tx":"AAAA","fee":1}`,
+			"bad base64":    `{"tx":"%%%"}`,
+			"empty tx":      `{"tx":""}`,
+			"not a tx":      `{"tx":"` + base64.StdEncoding.EncodeToString([]byte("hello, ledger")) + `"}`,
+			"two values":    `{"tx":"AAAA"}{}`,
+		} {
+			t.Run(name, func(t *testing.T) {
+				e.do("POST", "/v1/txs", "client-1", []byte(body), nil).problem(t, http.StatusBadRequest, "api/8")
+			})
+		}
+		e.do("POST", "/v1/txs?wait=forever", "client-1", txBody(withdraw), nil).problem(t, http.StatusBadRequest, "api/8")
+		e.do("POST", "/v1/txs", "client-1", txBody(withdraw), map[string]string{api.IdempotencyHeader: strings.Repeat("k", 256)}).problem(t, http.StatusBadRequest, "api/8")
+	})
+}
+
+// ledgerPage reads one page and returns its seqs.
+func (e *env) ledgerPage(t *testing.T, who, query string) ([]uint64, string) {
+	t.Helper()
+	var l api.List
+	e.do("GET", "/v1/accounts/ACC-1/ledger"+query, who, nil, nil).ok(t, &l)
+	var seqs []uint64
+	for _, raw := range l.Items {
+		var en custodyv1.LedgerEntry
+		if err := protojsonUnmarshal(raw, &en); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, en.Seq)
+	}
+	return seqs, l.NextCursor
+}
+
+func (e *env) testLedger(t *testing.T) {
+	// ACC-1: five deposits, the withdrawal's freeze and its payment.
+	var all []uint64
+	cursor, pages := "", 0
+	for {
+		q := "?limit=3"
+		if cursor != "" {
+			q += "&cursor=" + url.QueryEscape(cursor)
+		}
+		seqs, next := e.ledgerPage(t, "client-1", q)
+		all, pages = append(all, seqs...), pages+1
+		if next == "" {
+			break
+		}
+		cursor = next
+		if pages > 10 {
+			t.Fatal("the cursor never ends")
+		}
+	}
+	if fmt.Sprint(all) != "[0 1 2 3 4 5 6]" || pages != 3 {
+		t.Fatalf("ledger seqs %v in %d pages", all, pages)
+	}
+	if seqs, next := e.ledgerPage(t, "broker-1", "?reason=deposit&limit=10"); fmt.Sprint(seqs) != "[0 1 2 3 4]" || next != "" {
+		t.Fatalf("deposits %v %q", seqs, next)
+	}
+	if seqs, _ := e.ledgerPage(t, "bank-1", "?reason=withdrawal_freeze,withdrawal_paid"); fmt.Sprint(seqs) != "[5 6]" {
+		t.Fatalf("withdrawal entries %v", seqs)
+	}
+	// Filters and pages together: two deposits a page.
+	seqs, next := e.ledgerPage(t, "client-1", "?reason=deposit&limit=2")
+	seqs2, _ := e.ledgerPage(t, "client-1", "?reason=deposit&limit=2&cursor="+next)
+	if fmt.Sprint(seqs, seqs2) != "[0 1] [2 3]" {
+		t.Fatalf("filtered pages %v %v", seqs, seqs2)
+	}
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if seqs, _ := e.ledgerPage(t, "client-1", "?since="+today+"&until="+today); len(seqs) != 7 {
+		t.Fatalf("today's entries %v", seqs)
+	}
+	if seqs, _ := e.ledgerPage(t, "client-1", "?until=2000-01-01"); len(seqs) != 0 {
+		t.Fatalf("entries before 2000: %v", seqs)
+	}
+	if seqs, _ := e.ledgerPage(t, "client-1", "?since="+url.QueryEscape(time.Now().Add(time.Hour).Format(time.RFC3339))); len(seqs) != 0 {
+		t.Fatalf("entries of the next hour: %v", seqs)
+	}
+	for _, q := range []string{"?limit=0", "?limit=501", "?since=yesterday", "?reason=gift", "?cursor=%%%"} {
+		e.do("GET", "/v1/accounts/ACC-1/ledger"+q, "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	}
+	e.do("GET", "/v1/accounts/ACC-1/ledger?cursor=Zm9vOmJhcg", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/9")
+	// A cursor of another account's list is refused.
+	_, c2 := e.ledgerPage(t, "client-1", "?limit=1")
+	e.do("GET", "/v1/accounts/ACC-2/ledger?cursor="+c2, "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/9")
+	e.do("GET", "/v1/accounts/ACC-1/ledger", "client-2", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-404/ledger", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/accounts/ACC-1/ledger", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+}
+
+func (e *env) transferIDs(t *testing.T, who, acct, query string) ([]string, string) {
+	t.Helper()
+	var l api.List
+	e.do("GET", "/v1/accounts/"+acct+"/transfers"+query, who, nil, nil).ok(t, &l)
+	var ids []string
+	for _, raw := range l.Items {
+		var tr custodyv1.Transfer
+		if err := protojsonUnmarshal(raw, &tr); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tr.Id)
+	}
+	return ids, l.NextCursor
+}
+
+func (e *env) testTransfers(t *testing.T) {
+	var all []string
+	cursor := ""
+	for range 10 {
+		q := "?limit=4"
+		if cursor != "" {
+			q += "&cursor=" + cursor
+		}
+		ids, next := e.transferIDs(t, "client-1", "ACC-1", q)
+		all = append(all, ids...)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(all) != "[DEP-1 DEP-2 DEP-3 DEP-4 DEP-5 ACC-1/W1]" {
+		t.Fatalf("transfers %v", all)
+	}
+	if ids, _ := e.transferIDs(t, "bank-1", "ACC-1", "?direction=broker_to_bank"); fmt.Sprint(ids) != "[ACC-1/W1]" {
+		t.Fatalf("withdrawals %v", ids)
+	}
+	if ids, _ := e.transferIDs(t, "bank-1", "ACC-1", "?status=pending"); len(ids) != 0 {
+		t.Fatalf("pending %v", ids)
+	}
+	ids, next := e.transferIDs(t, "broker-1", "ACC-1", "?status=completed&direction=bank_to_broker&limit=3")
+	ids2, _ := e.transferIDs(t, "broker-1", "ACC-1", "?status=completed&direction=bank_to_broker&limit=3&cursor="+next)
+	if fmt.Sprint(ids, ids2) != "[DEP-1 DEP-2 DEP-3] [DEP-4 DEP-5]" {
+		t.Fatalf("filtered pages %v %v", ids, ids2)
+	}
+	e.do("GET", "/v1/accounts/ACC-1/transfers?status=lost", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/accounts/ACC-1/transfers", "broker-2", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-404/transfers", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/accounts/ACC-1/transfers", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+
+	// One transfer; a withdrawal id travels with its slash escaped.
+	var tr custodyv1.Transfer
+	e.do("GET", "/v1/transfers/bank-1/ACC-1%2FW1", "client-1", nil, nil).record(t, &tr)
+	if tr.Id != "ACC-1/W1" || tr.Status != custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED || tr.Amount != 2500 {
+		t.Fatalf("transfer %v", &tr)
+	}
+	// DEP-1 exists at both banks; each is its own account's.
+	e.do("GET", "/v1/transfers/bank-2/DEP-1", "client-2", nil, nil).record(t, &tr)
+	if tr.AccountId != "ACC-2" {
+		t.Fatalf("bank-2/DEP-1 %v", &tr)
+	}
+	e.do("GET", "/v1/transfers/bank-2/DEP-1", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/transfers/bank-1/DEP-9", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/transfers/bank-1/DEP%201", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/transfers/bank-1/DEP-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	var r api.Record
+	e.do("GET", "/v1/transfers/bank-1/ACC-1%2FW1?prove=true", "bank-1", nil, nil).ok(t, &r)
+	var pt custodyv1.Transfer
+	if _, err := client.VerifyRESTMessage(e.ctx, e.v, transfers.TransferKey("bank-1", "ACC-1/W1"), r.Proof, &pt); err != nil || pt.Amount != 2500 {
+		t.Fatalf("proven transfer %v: %v", &pt, err)
+	}
+}
+
+// testLimits runs second servers on the same node with tight limits.
+func (e *env) testLimits(t *testing.T) {
+	cfg := api.DefaultConfig()
+	cfg.Address = "127.0.0.1:0"
+	cfg.RateLimit, cfg.RateBurst = 0.5, 3
+	srv, err := api.New(cfg, api.Deps{Chain: e.c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	base := e.base
+	e.base, _ = srv.URL()
+	defer func() { e.base = base }()
+	for i := range 3 {
+		if a := e.do("GET", "/v1/status", "client-1", nil, nil); a.status != 200 {
+			t.Fatalf("request %d: %d %s", i, a.status, a.body)
+		}
+	}
+	a := e.do("GET", "/v1/status", "client-1", nil, nil)
+	a.problem(t, http.StatusTooManyRequests, "api/11")
+	if a.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	// Another caller has its own bucket.
+	if a := e.do("GET", "/v1/status", "client-2", nil, nil); a.status != 200 {
+		t.Fatalf("another caller: %d", a.status)
+	}
+}
+
+func (e *env) testAccessLog(t *testing.T) {
+	tok := e.token("client-1")
+	e.doToken("GET", "/v1/accounts/ACC-1?prove=false", tok, nil, nil)
+	logs := e.logs()
+	if strings.Contains(logs, tok) || strings.Contains(logs, strings.Split(tok, ".")[2]) {
+		t.Fatal("the access log holds a token")
+	}
+	if !strings.Contains(logs, "caller="+e.addr("client-1")) || !strings.Contains(logs, "path=/v1/accounts/ACC-1") {
+		t.Fatalf("the access log lacks the caller or path:\n%s", tail(logs, 2000))
+	}
+}
+
+func protojsonUnmarshal(bz []byte, m proto.Message) error { return protojson.Unmarshal(bz, m) }
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
