@@ -103,10 +103,10 @@ type sim struct {
 
 	open     []*simOrder
 	holdings map[acctSec]*simHolding
-	held     []acctSec // holdings in the order they first appeared
-	lastFill map[string]int64                   // security → today's last fill price
+	held     []acctSec                         // holdings in the order they first appeared
+	lastFill map[string]int64                  // security → today's last fill price
 	chFile   map[string]*custodyv1.TradeTotals // broker → today's accepted fills
-	execs    []string                           // every accepted exec id
+	execs    []string                          // every accepted exec id
 	nOrder   int
 	nExec    int
 	nXfer    int
