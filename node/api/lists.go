@@ -141,7 +141,45 @@ func (s *Server) getLedger(c *gin.Context) {
 	if !ok || !s.checkAccount(c, id) {
 		return
 	}
-	pg, err := s.pageParams(c, "ledger", id)
+	reasons, err := enumFilter(c, "reason", "LEDGER_REASON_", custodyv1.LedgerReason_value)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.serveSeqList(c, seqList{
+		name: "ledger", owner: id, field: "entries", filtered: reasons != nil,
+		path: func(from uint64, n int) string { return fmt.Sprintf("ledger/%s?from=%d&limit=%d", id, from, n) },
+		read: func(raw json.RawMessage) (uint64, int64, bool, error) {
+			var e custodyv1.LedgerEntry
+			if err := unmarshalJSON(raw, &e); err != nil {
+				return 0, 0, false, err
+			}
+			return e.Seq, e.Time, passes(reasons, int32(e.Reason)), nil
+		},
+	})
+}
+
+// seqList is a list the node serves in pages by sequence number: an
+// account's fund ledger, an operator's anchored batches.
+type seqList struct {
+	name, owner string
+	// path is the node's query path of n items from sequence from on.
+	path func(from uint64, n int) string
+	// field names the array in the node's answer.
+	field string
+	// read returns an item's sequence number, its time (Unix ns; items
+	// come in time order) and whether it passes the filters other than time.
+	read func(raw json.RawMessage) (seq uint64, time int64, keep bool, err error)
+	// filtered says whether read filters (then pages read ahead more).
+	filtered bool
+}
+
+// serveSeqList answers one page of l: ?limit, ?cursor, ?since, ?until.
+// Without filters it asks the node for limit+1 items, the extra one
+// naming the next page's cursor; with filters it reads ahead in batches,
+// at most maxScanEntries per page.
+func (s *Server) serveSeqList(c *gin.Context, l seqList) {
+	pg, err := s.pageParams(c, l.name, l.owner)
 	if err != nil {
 		fail(c, err)
 		return
@@ -151,20 +189,14 @@ func (s *Server) getLedger(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	reasons, err := enumFilter(c, "reason", "LEDGER_REASON_", custodyv1.LedgerReason_value)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	filtered := reasons != nil || since > 0 || until < 1<<63-1
 	batch := pg.limit + 1
-	if filtered {
+	if l.filtered || since > 0 || until < 1<<63-1 {
 		batch = max(batch, scanBatch)
 	}
 	out := List{Items: []json.RawMessage{}}
 	from, scanned := pg.from, 0
 	for {
-		res, err := s.chain.Query(c.Request.Context(), fmt.Sprintf("/custody/ledger/%s?from=%d&limit=%d", id, from, batch), nil, 0, false)
+		res, err := s.chain.Query(c.Request.Context(), "/custody/"+l.path(from, batch), nil, 0, false)
 		if err != nil {
 			fail(c, err)
 			return
@@ -172,41 +204,43 @@ func (s *Server) getLedger(c *gin.Context) {
 		if out.Height == 0 {
 			out.Height = res.Height
 		}
-		var body struct {
-			Entries []json.RawMessage `json:"entries"`
+		var body map[string]json.RawMessage
+		var items []json.RawMessage
+		if err := json.Unmarshal(res.Value, &body); err == nil {
+			err = json.Unmarshal(body[l.field], &items)
 		}
-		if err := json.Unmarshal(res.Value, &body); err != nil {
-			fail(c, ErrUpstream.Wrapf("ledger: %v", err))
+		if err != nil {
+			fail(c, ErrUpstream.Wrapf("%s: %v", l.name, err))
 			return
 		}
-		for _, raw := range body.Entries {
-			var e custodyv1.LedgerEntry
-			if err := unmarshalJSON(raw, &e); err != nil {
+		for _, raw := range items {
+			seq, t, keep, err := l.read(raw)
+			if err != nil {
 				fail(c, err)
 				return
 			}
-			if e.Time >= until {
-				// Entries are in time order: nothing later matches.
+			if t >= until {
+				// Items are in time order: nothing later matches.
 				c.JSON(http.StatusOK, out)
 				return
 			}
 			if len(out.Items) == pg.limit {
-				out.NextCursor = encodeCursor("ledger", id, e.Seq)
+				out.NextCursor = encodeCursor(l.name, l.owner, seq)
 				c.JSON(http.StatusOK, out)
 				return
 			}
-			if e.Time >= since && passes(reasons, int32(e.Reason)) {
+			if t >= since && keep {
 				out.Items = append(out.Items, raw)
 			}
-			from = e.Seq + 1
+			from = seq + 1
 		}
-		scanned += len(body.Entries)
-		if len(body.Entries) < batch {
+		scanned += len(items)
+		if len(items) < batch {
 			c.JSON(http.StatusOK, out)
 			return
 		}
 		if scanned >= maxScanEntries {
-			out.NextCursor = encodeCursor("ledger", id, from)
+			out.NextCursor = encodeCursor(l.name, l.owner, from)
 			c.JSON(http.StatusOK, out)
 			return
 		}

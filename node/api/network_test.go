@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	"github.com/custody-ledger/custody/node/api"
@@ -71,6 +73,10 @@ func startNetwork(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	risk, err := tn.AddRiskOperator("risk-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := testnet.NewLauncher(tn, &testnet.InProcess{})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -95,6 +101,7 @@ func startNetwork(t *testing.T) *env {
 	for id, list := range ks {
 		e.keys[id] = list[0].Key
 	}
+	e.keys["risk-1"] = risk.Key
 	if e.c, err = client.Dial(ctx, tn.Nodes[0].RPCAddress(), "", client.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +277,18 @@ func (e *env) setup() {
 		steps = append(steps, step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: fmt.Sprintf("DEP-%d", i), AccountId: "ACC-1", Amount: int64(1000 * i)}})
 	}
 	e.round(steps...)
+	// risk-1 anchors its parameters, then three alert batches.
+	params := sha256.Sum256([]byte("params v1"))
+	e.round(step{"risk-1", &custodyv1.MsgAnchorRuleParams{Version: 1, ParamsHash: params[:], ChangedBy: "api test"}})
+	var batches []step
+	for i, r := range [][2]uint64{{1, 3}, {4, 5}, {6, 6}} {
+		root := sha256.Sum256([]byte(fmt.Sprint("batch ", i+1)))
+		batches = append(batches, step{"risk-1", &custodyv1.MsgAnchorAlertBatch{
+			Seq: uint64(i + 1), FirstSeq: r[0], LastSeq: r[1], Count: r[1] - r[0] + 1, Root: root[:], ParamsHash: params[:],
+			FromUnixMs: int64(i) * 1000, ToUnixMs: int64(i)*1000 + 999,
+		}})
+	}
+	e.round(batches...)
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -333,6 +352,7 @@ func TestAPI(t *testing.T) {
 	t.Run("funds", e.testFunds)
 	t.Run("custody and supply", e.testCustodyAndSupply)
 	t.Run("invariants", e.testInvariants)
+	t.Run("anchors", e.testAnchors)
 	t.Run("txs", e.testTxs)
 	t.Run("ledger", e.testLedger)
 	t.Run("transfers", e.testTransfers)
@@ -691,6 +711,72 @@ func (e *env) testTxs(t *testing.T) {
 		e.do("POST", "/v1/txs?wait=forever", "client-1", txBody(withdraw), nil).problem(t, http.StatusBadRequest, "api/8")
 		e.do("POST", "/v1/txs", "client-1", txBody(withdraw), map[string]string{api.IdempotencyHeader: strings.Repeat("k", 256)}).problem(t, http.StatusBadRequest, "api/8")
 	})
+}
+
+func (e *env) testAnchors(t *testing.T) {
+	seqsOf := func(who, query string) ([]uint64, string) {
+		var l api.List
+		e.do("GET", "/v1/anchors/risk-1"+query, who, nil, nil).ok(t, &l)
+		var seqs []uint64
+		for _, raw := range l.Items {
+			var b anchors.Batch
+			if err := json.Unmarshal(raw, &b); err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, b.Seq)
+		}
+		return seqs, l.NextCursor
+	}
+	first, next := seqsOf("risk-1", "?limit=2")
+	second, last := seqsOf("risk-1", "?limit=2&cursor="+next)
+	if fmt.Sprint(first, second) != "[1 2] [3]" || next == "" || last != "" {
+		t.Fatalf("pages %v %v, cursors %q %q", first, second, next, last)
+	}
+	if all, _ := seqsOf("regulator-1", ""); len(all) != 3 {
+		t.Fatalf("regulator sees %v", all)
+	}
+	if none, _ := seqsOf("regulator-1", "?until=2000-01-01"); len(none) != 0 {
+		t.Fatalf("batches before 2000: %v", none)
+	}
+	for _, who := range []string{"bank-1", "broker-1", "clearing-house-1", "client-1"} {
+		e.do("GET", "/v1/anchors/risk-1", who, nil, nil).problem(t, http.StatusForbidden, "api/7")
+		e.do("GET", "/v1/anchors/risk-1/1", who, nil, nil).problem(t, http.StatusForbidden, "api/7")
+	}
+	e.do("GET", "/v1/anchors/risk-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	e.do("GET", "/v1/anchors/risk-1/1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+	e.do("GET", "/v1/anchors/risk-1/9", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/anchors/risk-1/0", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/anchors/RISK/1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	e.do("GET", "/v1/anchors/risk-1?cursor="+next, "risk-1", nil, nil).ok(t, &api.List{})
+	e.do("GET", "/v1/anchors/risk-1?cursor="+encodeLedgerCursor(t, e), "risk-1", nil, nil).problem(t, http.StatusBadRequest, "api/9")
+
+	var b anchors.Batch
+	var r api.Record
+	e.do("GET", "/v1/anchors/risk-1/2", "risk-1", nil, nil).ok(t, &r)
+	if err := json.Unmarshal(r.Value, &b); err != nil || b.FirstSeq != 4 || b.LastSeq != 5 || b.Operator != "risk-1" {
+		t.Fatalf("batch 2 %s: %v", r.Value, err)
+	}
+	e.do("GET", "/v1/anchors/risk-1/2?prove=true", "regulator-1", nil, nil).ok(t, &r)
+	p, err := client.VerifyRESTProof(e.ctx, e.v, anchors.BatchKey("risk-1", 2), r.Proof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven, err := anchors.DecodeBatch(p.Value)
+	root := sha256.Sum256([]byte("batch 2"))
+	if err != nil || !bytes.Equal(proven.Root, root[:]) || proven.Seq != 2 {
+		t.Fatalf("proven batch %+v: %v", proven, err)
+	}
+}
+
+// encodeLedgerCursor is a real cursor of another list (ACC-1's ledger).
+func encodeLedgerCursor(t *testing.T, e *env) string {
+	t.Helper()
+	var l api.List
+	e.do("GET", "/v1/accounts/ACC-1/ledger?limit=1", "regulator-1", nil, nil).ok(t, &l)
+	if l.NextCursor == "" {
+		t.Fatal("no cursor")
+	}
+	return l.NextCursor
 }
 
 // ledgerPage reads one page and returns its seqs.

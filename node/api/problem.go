@@ -13,6 +13,7 @@ import (
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/transfers"
@@ -187,7 +188,8 @@ func apiProblem(e *Error, err error) Problem {
 func registeredStatus(err error) int {
 	switch {
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, accounts.ErrUnknownAccount),
-		errors.Is(err, transfers.ErrUnknownTransfer), errors.Is(err, participants.ErrNotFound):
+		errors.Is(err, transfers.ErrUnknownTransfer), errors.Is(err, participants.ErrNotFound),
+		errors.Is(err, anchors.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ledger.ErrBadQuery), errors.Is(err, contracts.ErrTxDecode),
 		errors.Is(err, contracts.ErrTxNonCanonical), errors.Is(err, contracts.ErrWrongChainID),
@@ -199,7 +201,7 @@ func registeredStatus(err error) int {
 		errors.Is(err, contracts.ErrSignerDisabled), errors.Is(err, contracts.ErrUnauthorizedRole):
 		return http.StatusForbidden
 	case errors.Is(err, contracts.ErrBadSequence), errors.Is(err, transfers.ErrDuplicateTransfer),
-		errors.Is(err, accounts.ErrAccountExists):
+		errors.Is(err, accounts.ErrAccountExists), errors.Is(err, anchors.ErrBadSeq):
 		return http.StatusConflict
 	case errors.Is(err, ledger.ErrUnknownPath):
 		// The API asked the node for a path it does not serve: the node

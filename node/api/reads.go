@@ -27,8 +27,8 @@ func (s *Server) getAccount(c *gin.Context) {
 	}
 	s.serveRecord(c, recordSpec{
 		path: "account/" + id, key: accounts.AccountKey(id),
-		newMsg: func() proto.Message { return &custodyv1.Account{} },
-	}, func(_ context.Context, who *caller, m proto.Message) error {
+		codec: protoCodec(func() proto.Message { return &custodyv1.Account{} }),
+	}, func(_ context.Context, who *caller, m any) error {
 		if !who.mayReadAccount(m.(*custodyv1.Account)) {
 			return ErrForbidden.Wrapf("account %s", id)
 		}
@@ -43,7 +43,7 @@ func (s *Server) getFunds(c *gin.Context) {
 	}
 	s.serveRecord(c, recordSpec{
 		path: "funds/" + id, key: funds.FundsKey(id),
-		newMsg: func() proto.Message { return &custodyv1.Funds{} },
+		codec: protoCodec(func() proto.Message { return &custodyv1.Funds{} }),
 	}, nil)
 }
 
@@ -61,8 +61,8 @@ func (s *Server) getTransfer(c *gin.Context) {
 	}
 	s.serveRecord(c, recordSpec{
 		path: "transfer/" + bank + "/" + id, key: transfers.TransferKey(bank, id),
-		newMsg: func() proto.Message { return &custodyv1.Transfer{} },
-	}, func(_ context.Context, who *caller, m proto.Message) error {
+		codec: protoCodec(func() proto.Message { return &custodyv1.Transfer{} }),
+	}, func(_ context.Context, who *caller, m any) error {
 		if !who.mayReadTransfer(m.(*custodyv1.Transfer)) {
 			return ErrForbidden.Wrapf("transfer %s/%s", bank, id)
 		}
@@ -84,8 +84,8 @@ func (s *Server) getCustodyTotal(c *gin.Context) {
 	}
 	s.serveRecord(c, recordSpec{
 		path: "custody/" + bank + "/" + broker, key: funds.CustodyTotalKey(bank, broker),
-		newMsg: func() proto.Message { return &custodyv1.CustodyTotal{} },
-		zero:   func() proto.Message { return &custodyv1.CustodyTotal{BankId: bank, BrokerId: broker} },
+		codec: protoCodec(func() proto.Message { return &custodyv1.CustodyTotal{} }),
+		zero:  func() any { return &custodyv1.CustodyTotal{BankId: bank, BrokerId: broker} },
 	}, nil)
 }
 
@@ -95,8 +95,8 @@ func (s *Server) getSupply(c *gin.Context) {
 	}
 	s.serveRecord(c, recordSpec{
 		path: "supply", key: funds.SupplyKey(),
-		newMsg: func() proto.Message { return &custodyv1.Supply{} },
-		zero:   func() proto.Message { return &custodyv1.Supply{} },
+		codec: protoCodec(func() proto.Message { return &custodyv1.Supply{} }),
+		zero:  func() any { return &custodyv1.Supply{} },
 	}, nil)
 }
 
@@ -109,7 +109,7 @@ func (s *Server) getParticipant(c *gin.Context) {
 	s.serveRecord(c, recordSpec{
 		// participants' key: PrefixParticipant | id (docs/state.md).
 		path: "participant/" + id, key: append([]byte{contracts.PrefixParticipant}, id...),
-		newMsg: func() proto.Message { return &custodyv1.Participant{} },
+		codec: protoCodec(func() proto.Message { return &custodyv1.Participant{} }),
 	}, nil)
 }
 
@@ -126,8 +126,8 @@ func (s *Server) getKey(c *gin.Context) {
 	s.serveRecord(c, recordSpec{
 		// auth's key: PrefixKey | the 20 address bytes (docs/state.md).
 		path: "signer/" + addr, key: append([]byte{contracts.PrefixKey}, raw...),
-		newMsg: func() proto.Message { return &custodyv1.KeyRecord{} },
-	}, func(ctx context.Context, who *caller, m proto.Message) error {
+		codec: protoCodec(func() proto.Message { return &custodyv1.KeyRecord{} }),
+	}, func(ctx context.Context, who *caller, m any) error {
 		rec := m.(*custodyv1.KeyRecord)
 		if who.Address == addr || who.Role == custodyv1.Role_ROLE_REGULATOR || rec.Role != custodyv1.Role_ROLE_CLIENT {
 			return nil

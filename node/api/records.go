@@ -35,16 +35,44 @@ type recordSpec struct {
 	path string
 	// key is the raw state key, read with a proof for ?prove=true.
 	key []byte
-	// newMsg returns an empty record of the right type.
-	newMsg func() proto.Message
+	// codec reads and writes the record's forms.
+	codec codec
 	// zero, if set, is the record a missing key stands for (a custody total
 	// or the supply before any deposit) instead of a 404.
-	zero func() proto.Message
+	zero func() any
+}
+
+// codec reads a record from its two forms — the node's JSON answer and
+// its state bytes — into a value for the access check, and writes a value
+// as the answer's JSON (the same JSON the node's query gives).
+type codec struct {
+	fromJSON  func([]byte) (any, error)
+	fromState func([]byte) (any, error)
+	toJSON    func(any) (json.RawMessage, error)
+}
+
+// protoCodec is the codec of a protobuf record (state bytes are its
+// deterministic encoding, the node's JSON is protojson).
+func protoCodec(newMsg func() proto.Message) codec {
+	return codec{
+		fromJSON: func(bz []byte) (any, error) {
+			m := newMsg()
+			return m, unmarshalJSON(bz, m)
+		},
+		fromState: func(bz []byte) (any, error) {
+			m := newMsg()
+			if err := proto.Unmarshal(bz, m); err != nil {
+				return nil, ErrUpstream.Wrapf("decode %T: %v", m, err)
+			}
+			return m, nil
+		},
+		toJSON: func(v any) (json.RawMessage, error) { return marshalJSON(v.(proto.Message)) },
+	}
 }
 
 // mayRead decides, from the record read, whether the caller may see it.
 // A nil mayRead lets every authenticated caller read.
-type mayRead func(ctx context.Context, who *caller, m proto.Message) error
+type mayRead func(ctx context.Context, who *caller, v any) error
 
 // serveRecord is the handler body of every one-record read: read (with the
 // proof if asked), check access on what was read, answer.
@@ -77,17 +105,17 @@ func (s *Server) serveRecord(c *gin.Context, spec recordSpec, allow mayRead) {
 // query; with prove it is the raw key at the latest state version, with its
 // proof and the app hash of the header that commits to that version. A missing record is
 // ledger.ErrNotFound (with prove, rec holds the proof of absence).
-func (s *Server) readRecord(ctx context.Context, spec recordSpec, prove bool) (*Record, proto.Message, error) {
-	m := spec.newMsg()
+func (s *Server) readRecord(ctx context.Context, spec recordSpec, prove bool) (*Record, any, error) {
 	if !prove {
 		res, err := s.chain.Query(ctx, "/custody/"+spec.path, nil, 0, false)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := unmarshalJSON(res.Value, m); err != nil {
+		v, err := spec.codec.fromJSON(res.Value)
+		if err != nil {
 			return nil, nil, err
 		}
-		return &Record{Height: res.Height, Value: res.Value}, m, nil
+		return &Record{Height: res.Height, Value: res.Value}, v, nil
 	}
 	res, err := s.chain.Query(ctx, client.QueryPathKey, spec.key, 0, true)
 	if err != nil {
@@ -100,25 +128,27 @@ func (s *Server) readRecord(ctx context.Context, spec recordSpec, prove bool) (*
 	rec := &Record{Height: res.Height, Proof: &client.RESTProof{
 		Height: res.Height, AppHash: appHash, Key: spec.key, ProofOps: res.ProofOps,
 	}}
+	var v any
 	switch {
-	case len(res.Value) > 0:
-		rec.Proof.Value = res.Value
-		if err := proto.Unmarshal(res.Value, m); err != nil {
-			return nil, nil, ErrUpstream.Wrapf("decode %T at %X: %v", m, spec.key, err)
+	case len(res.Value) > 0 || !provesAbsence(res.ProofOps):
+		// A key set to zero bytes is a record whose every field is zero
+		// (a new account's Funds): it exists, though ICS23 cannot prove
+		// a leaf with an empty value, so that proof will not verify.
+		if len(res.Value) > 0 {
+			rec.Proof.Value = res.Value
 		}
-	case !provesAbsence(res.ProofOps):
-		// The key is set to zero bytes: a record whose every field is
-		// zero (a new account's Funds). The record exists; ICS23 cannot
-		// prove a leaf with an empty value, so the proof will not verify.
+		if v, err = spec.codec.fromState(res.Value); err != nil {
+			return nil, nil, fmt.Errorf("%w (key %X)", err, spec.key)
+		}
 	case spec.zero != nil:
-		m = spec.zero()
+		v = spec.zero()
 	default:
 		return rec, nil, ledger.ErrNotFound.Wrapf("%s: proven absent at height %d", spec.path, res.Height)
 	}
-	if rec.Value, err = marshalJSON(m); err != nil {
+	if rec.Value, err = spec.codec.toJSON(v); err != nil {
 		return nil, nil, err
 	}
-	return rec, m, nil
+	return rec, v, nil
 }
 
 // provesAbsence says whether a /store/key proof is a proof of absence

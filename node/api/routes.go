@@ -48,6 +48,8 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/custody/:bank_id/:broker_id", read, s.getCustodyTotal)
 	v1.GET("/supply", read, s.getSupply)
 	v1.GET("/invariants", read, s.getInvariants)
+	v1.GET("/anchors/:operator", read, s.getAnchors)
+	v1.GET("/anchors/:operator/:seq", read, s.getAnchor)
 	v1.POST("/txs", timeout(s.cfg.RequestTimeout+s.cfg.CommitTimeout), s.postTx)
 	v1.GET("/txs/:hash", read, s.getTx)
 	return r
