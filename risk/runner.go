@@ -1,9 +1,12 @@
 package risk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -43,8 +46,8 @@ type RunnerConfig struct {
 	// TickEvery is the event-time interval of the ticks broadcast to every
 	// partition, so timers fire in partitions without traffic (default 1s).
 	TickEvery time.Duration
-	// OnAlert is called for each new alert, from the worker goroutines
-	// (concurrently: it must synchronise). Alerts are already stored.
+	// OnAlert is called for each new alert, in store order, from one
+	// goroutine (the collector). Alerts are already stored.
 	OnAlert func(Alert)
 }
 
@@ -52,6 +55,19 @@ type RunnerConfig struct {
 // it numbers and persists inputs, routes them by associated-account group
 // to worker goroutines (broadcasting market data, ticks and parameters),
 // stores what the cores return, and checkpoints them.
+//
+// # Alert numbering
+//
+// The store numbers alerts in insertion order (Alert.Seq), and anchored
+// batches cover ranges of those numbers, so the numbering must not depend
+// on goroutine scheduling. Inputs are dispatched in flushes; each worker
+// returns the alerts of its part of a flush to one collector, which waits
+// for every worker of the flush, orders the union by (the Seq of the input
+// being applied when the alert fired, rule, id), stores it in one
+// transaction, and only then moves to the next flush. The numbering is thus
+// a function of the input stream, the owner and the worker count: a
+// restarted process, or a hot standby applying the same stream, numbers
+// every alert as the leader did.
 type Runner struct {
 	cfg     RunnerConfig
 	workers []*worker
@@ -61,17 +77,118 @@ type Runner struct {
 	lastTk  time.Time
 	closed  bool
 	aborted bool
+	flushN  uint64 // number of the last flush dispatched
 	wg      sync.WaitGroup
+	coll    *collector
 	errMu   sync.Mutex
 	err     error
 }
 
 type worker struct {
+	idx     int
 	id      string
 	core    *Core
-	in      chan []Input
+	in      chan batch
 	since   int
 	applied uint64
+	lastN   uint64 // last flush this worker was part of
+}
+
+// batch is a worker's part of flush n.
+type batch struct {
+	n   uint64
+	ins []Input
+}
+
+// noticed is an alert with the Seq of the input whose Step raised it.
+type noticed struct {
+	at uint64
+	a  Alert
+}
+
+func sortNoticed(ns []noticed) {
+	slices.SortStableFunc(ns, func(x, y noticed) int {
+		if x.at != y.at {
+			return cmp.Compare(x.at, y.at)
+		}
+		if c := strings.Compare(x.a.Rule, y.a.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(x.a.ID, y.a.ID)
+	})
+}
+
+// collector stores each flush's alerts, in flush order (see Runner).
+type collector struct {
+	r       *Runner
+	results chan result
+	done    chan struct{}
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	expect map[uint64]int // flush → results still awaited
+	got    map[uint64][]noticed
+	stored uint64 // every flush up to this one is stored
+	err    error
+}
+
+type result struct {
+	n      uint64
+	alerts []noticed
+}
+
+func newCollector(r *Runner, stored uint64) *collector {
+	c := &collector{r: r, results: make(chan result, 64), done: make(chan struct{}),
+		expect: map[uint64]int{}, got: map[uint64][]noticed{}, stored: stored}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+// register announces flush n with k worker results to come.
+func (c *collector) register(n uint64, k int) {
+	c.mu.Lock()
+	c.expect[n] = k
+	c.mu.Unlock()
+}
+
+func (c *collector) run() {
+	defer close(c.done)
+	for res := range c.results {
+		c.mu.Lock()
+		c.got[res.n] = append(c.got[res.n], res.alerts...)
+		c.expect[res.n]--
+		for {
+			n := c.stored + 1
+			if left, ok := c.expect[n]; !ok || left > 0 || c.err != nil {
+				break
+			}
+			ns := c.got[n]
+			delete(c.got, n)
+			delete(c.expect, n)
+			c.mu.Unlock()
+			sortNoticed(ns)
+			err := c.r.emit(ns)
+			c.mu.Lock()
+			if err != nil {
+				c.err = err
+				c.r.fail(err)
+				break
+			}
+			c.stored = n
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// wait blocks until flush n is stored (or storing failed).
+func (c *collector) wait(n uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.stored < n && c.err == nil {
+		c.cond.Wait()
+	}
+	return c.err
 }
 
 // NewRunner builds the runner and, when a store is configured, recovers:
@@ -97,9 +214,10 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 	r := &Runner{cfg: cfg, next: 1}
 	for i := 0; i < cfg.Workers; i++ {
 		r.workers = append(r.workers, &worker{
+			idx:  i,
 			id:   fmt.Sprintf("owner-%d-of-%d/worker-%d-of-%d", cfg.Owner.Index, max(cfg.Owner.Of, 1), i, cfg.Workers),
 			core: NewCore(cfg.Params, cfg.Groups),
-			in:   make(chan []Input, 4),
+			in:   make(chan batch, 4),
 		})
 	}
 	if cfg.Store != nil {
@@ -107,6 +225,8 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 			return nil, err
 		}
 	}
+	r.coll = newCollector(r, 0)
+	go r.coll.run()
 	for _, w := range r.workers {
 		r.wg.Add(1)
 		go r.run(w)
@@ -135,8 +255,11 @@ func (r *Runner) recover(ctx context.Context) error {
 		return err
 	}
 	r.next = last + 1
-	// Replay synchronously, before the workers start.
-	var pending [][]Alert = make([][]Alert, len(r.workers))
+	// Replay synchronously, before the workers start. The alerts are
+	// stored in the collector's order (input, rule, id): what is already
+	// stored is a prefix of that order, so what is new gets the numbers an
+	// uninterrupted run gave it.
+	var pending []noticed
 	err = st.InputsAfter(from, func(in Input) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -144,7 +267,9 @@ func (r *Runner) recover(ctx context.Context) error {
 		r.noteTime(in)
 		for i, w := range r.workers {
 			if r.routes(&in, i) {
-				pending[i] = append(pending[i], w.core.Step(in)...)
+				for _, a := range w.core.Step(in) {
+					pending = append(pending, noticed{at: in.Seq, a: a})
+				}
 			}
 		}
 		return nil
@@ -152,12 +277,8 @@ func (r *Runner) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("risk: replay: %w", err)
 	}
-	for i, w := range r.workers {
-		if err := r.emit(w, pending[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	sortNoticed(pending)
+	return r.emit(pending)
 }
 
 // routes reports whether worker i must apply in.
@@ -207,6 +328,36 @@ func (r *Runner) Submit(in Input) error {
 	return nil
 }
 
+// ErrOutOfOrder is returned by SubmitNumbered for an input whose Seq is not
+// the runner's next.
+var ErrOutOfOrder = errors.New("risk: numbered input out of order")
+
+// SubmitNumbered takes an input that another runner already numbered (a
+// hot standby applying its leader's stored stream, ticks included): its Seq
+// must be LastSeq()+1, and no tick is inserted. Same concurrency rule as
+// Submit.
+func (r *Runner) SubmitNumbered(in Input) error {
+	if r.closed {
+		return ErrClosed
+	}
+	if err := r.failed(); err != nil {
+		return err
+	}
+	if in.Seq != r.next {
+		return fmt.Errorf("%w: got %d, want %d", ErrOutOfOrder, in.Seq, r.next)
+	}
+	r.next++
+	r.noteTime(in)
+	if t := in.Time(); r.lastTk.IsZero() && !t.IsZero() {
+		r.lastTk = t.Truncate(r.cfg.TickEvery)
+	}
+	r.buf = append(r.buf, in)
+	if len(r.buf) >= r.cfg.FlushEvery {
+		return r.Flush()
+	}
+	return nil
+}
+
 func (r *Runner) add(in Input) {
 	in.Seq = r.next
 	r.next++
@@ -225,6 +376,7 @@ func (r *Runner) Flush() error {
 		}
 	}
 	per := make([][]Input, len(r.workers))
+	k := 0
 	for _, in := range r.buf {
 		for i := range r.workers {
 			if r.routes(&in, i) {
@@ -232,13 +384,37 @@ func (r *Runner) Flush() error {
 			}
 		}
 	}
+	for i := range r.workers {
+		if len(per[i]) > 0 {
+			k++
+		}
+	}
+	r.flushN++
+	n := r.flushN
+	if k == 0 {
+		// Nothing of this flush is ours: an empty result keeps the
+		// collector's flush order moving.
+		r.coll.register(n, 1)
+		r.coll.results <- result{n: n}
+	} else {
+		r.coll.register(n, k)
+	}
 	for i, w := range r.workers {
 		if len(per[i]) > 0 {
-			w.in <- per[i]
+			w.in <- batch{n: n, ins: per[i]}
 		}
 	}
 	r.buf = nil
 	return nil
+}
+
+// Drain flushes and waits until every input dispatched so far has been
+// applied and its alerts stored.
+func (r *Runner) Drain() error {
+	if err := r.Flush(); err != nil {
+		return err
+	}
+	return r.coll.wait(r.flushN)
 }
 
 // Close ends the stream: a final tick at the newest event time brings
@@ -252,11 +428,7 @@ func (r *Runner) Close() error {
 		r.add(Input{Kind: InputTick, Tick: r.maxT})
 	}
 	err := r.Flush()
-	r.closed = true
-	for _, w := range r.workers {
-		close(w.in)
-	}
-	r.wg.Wait()
+	r.stop(false)
 	return errors.Join(err, r.failed())
 }
 
@@ -266,11 +438,17 @@ func (r *Runner) Abort() {
 	if r.closed {
 		return
 	}
-	r.closed, r.aborted = true, true
+	r.stop(true)
+}
+
+func (r *Runner) stop(abort bool) {
+	r.closed, r.aborted = true, abort
 	for _, w := range r.workers {
 		close(w.in)
 	}
 	r.wg.Wait()
+	close(r.coll.results)
+	<-r.coll.done
 }
 
 func (r *Runner) fail(err error) {
@@ -289,17 +467,21 @@ func (r *Runner) failed() error {
 
 func (r *Runner) run(w *worker) {
 	defer r.wg.Done()
-	for batch := range w.in {
-		var out []Alert
-		for _, in := range batch {
-			out = append(out, w.core.Step(in)...)
+	for b := range w.in {
+		var out []noticed
+		for _, in := range b.ins {
+			for _, a := range w.core.Step(in) {
+				out = append(out, noticed{at: in.Seq, a: a})
+			}
 		}
-		w.since += len(batch)
-		if err := r.emit(w, out); err != nil {
-			r.fail(err)
-			continue
-		}
+		w.since += len(b.ins)
+		w.lastN = b.n
+		r.coll.results <- result{n: b.n, alerts: out}
 		if w.since >= r.cfg.CheckpointEvery {
+			// A checkpoint covers only what is stored: wait for this flush.
+			if err := r.coll.wait(b.n); err != nil {
+				continue
+			}
 			if err := r.checkpoint(w); err != nil {
 				r.fail(err)
 			}
@@ -308,17 +490,25 @@ func (r *Runner) run(w *worker) {
 	if r.aborted || r.failed() != nil {
 		return
 	}
+	if err := r.coll.wait(w.lastN); err != nil {
+		return
+	}
 	if err := r.checkpoint(w); err != nil {
 		r.fail(err)
 	}
 }
 
-// emit stores alerts before anything else sees them; a checkpoint is only
-// taken after its alerts are stored, so recovery never loses one. Only the
-// alerts new to the store go on to OnAlert: a replay forwards nothing twice.
-func (r *Runner) emit(w *worker, out []Alert) error {
-	if len(out) == 0 {
+// emit stores alerts (in the order given) before anything else sees them;
+// a checkpoint is only taken after its alerts are stored, so recovery never
+// loses one. Only the alerts new to the store go on to OnAlert: a replay
+// forwards nothing twice.
+func (r *Runner) emit(ns []noticed) error {
+	if len(ns) == 0 {
 		return nil
+	}
+	out := make([]Alert, len(ns))
+	for i := range ns {
+		out[i] = ns[i].a
 	}
 	if r.cfg.Store != nil {
 		var err error

@@ -19,6 +19,8 @@
 //	p/<version>        JSON(risk.ParamVersion)
 //	f/<seq>            freeze request (opaque JSON, numbered from 1)
 //	m/alert-seq        last alert seq
+//	n/<name>           a named counter of the daemon (8 bytes), e.g. the
+//	                   last ledger height taken
 package store
 
 import (
@@ -541,4 +543,56 @@ func (s *Store) FreezeRequests(fn func(seq uint64, raw []byte) error) error {
 		}
 		return nil
 	})
+}
+
+// SetCounter records a named counter of the daemon (the last chain height
+// its ledger feed took, ...).
+func (s *Store) SetCounter(name string, v uint64) error {
+	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(key("n/", []byte(name)), be(v)) })
+	if err != nil {
+		return fmt.Errorf("store: set %s: %w", name, err)
+	}
+	return nil
+}
+
+// Counter returns a named counter (0 when never set).
+func (s *Store) Counter(name string) (uint64, error) {
+	var v uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		v, err = getU64(txn, key("n/", []byte(name)))
+		return err
+	})
+	return v, err
+}
+
+// LastInputOf returns the stored input of kind with the highest Seq, and
+// whether there is one. It walks back from the newest input.
+func (s *Store) LastInputOf(kind risk.InputKind) (risk.Input, bool, error) {
+	var (
+		in    risk.Input
+		found bool
+	)
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte("i/")})
+		defer it.Close()
+		for it.Seek(key("i/", be(^uint64(0)))); it.ValidForPrefix([]byte("i/")); it.Next() {
+			var x risk.Input
+			err := it.Item().Value(func(v []byte) error {
+				if len(v) < 8 {
+					return fmt.Errorf("store: short input record")
+				}
+				return json.Unmarshal(v[8:], &x)
+			})
+			if err != nil {
+				return fmt.Errorf("store: read input: %w", err)
+			}
+			if x.Kind == kind {
+				in, found = x, true
+				return nil
+			}
+		}
+		return nil
+	})
+	return in, found, err
 }

@@ -155,3 +155,36 @@ func TestStore_ParamVersions(t *testing.T) {
 	var rec struct{ X int }
 	require.True(t, errors.Is(s.BatchRecord(1, &rec), ErrNotFound))
 }
+
+func TestStore_CountersAndLastInputOf(t *testing.T) {
+	st, err := Open("", Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.Counter("ledger-height"); err != nil || v != 0 {
+		t.Fatalf("unset counter %d %v", v, err)
+	}
+	if err := st.SetCounter("ledger-height", 42); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := st.Counter("ledger-height"); v != 42 {
+		t.Fatalf("counter %d", v)
+	}
+	if _, found, err := st.LastInputOf(risk.InputEvent); found || err != nil {
+		t.Fatalf("empty store: %v %v", found, err)
+	}
+	t0 := time.Date(2025, 7, 8, 1, 30, 0, 0, time.UTC)
+	err = st.PutInputs([]risk.Input{
+		{Seq: 1, Kind: risk.InputEvent, Event: &capture.Event{Seq: 7, CaptureTime: t0}},
+		{Seq: 2, Kind: risk.InputEvent, Event: &capture.Event{Seq: 8, CaptureTime: t0}},
+		{Seq: 3, Kind: risk.InputTick, Tick: t0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, found, err := st.LastInputOf(risk.InputEvent)
+	if err != nil || !found || in.Seq != 2 || in.Event.Seq != 8 {
+		t.Fatalf("last event input %+v %v %v", in, found, err)
+	}
+}
