@@ -14,6 +14,10 @@ import (
 // ErrNotInBatch is returned by Prove for an alert no batch covers yet.
 var ErrNotInBatch = errors.New("anchor: alert not in any batch")
 
+// ErrIncomplete is returned by Rebuild when the store does not hold the
+// alerts of the range (yet): the process is behind the one that cut it.
+var ErrIncomplete = errors.New("anchor: the store lacks alerts of the batch")
+
 // Batch is one anchored set of alerts: the alerts with store Seq in
 // [FirstSeq, LastSeq], in Seq order, are the leaves.
 type Batch struct {
@@ -246,4 +250,40 @@ func decodeHash(s string) (Hash, error) {
 	}
 	copy(h[:], b)
 	return h, nil
+}
+
+// Rebuild recomputes batch seq from the store's alerts numbered first..last
+// (count of them): what a process that did not cut the batch itself (a
+// standby taking over, a restart that lost its batch records) checks
+// against the root anchored on chain before recording the batch as its
+// own. ParamsHash, TxHash and Height are the caller's to fill in.
+func Rebuild(st *store.Store, seq, first, last uint64, count int) (Batch, error) {
+	as, err := st.ListAlerts(store.Filter{AfterSeq: first - 1, Limit: count + 1})
+	if err != nil {
+		return Batch{}, err
+	}
+	var in []risk.Alert
+	for _, a := range as {
+		if a.Seq <= last {
+			in = append(in, a)
+		}
+	}
+	if len(in) != count || count == 0 {
+		return Batch{}, fmt.Errorf("%w: batch %d covers %d..%d (%d alerts), the store has %d of them", ErrIncomplete, seq, first, last, count, len(in))
+	}
+	b := Batch{Seq: seq, FirstSeq: first, LastSeq: last, Count: count, From: in[0].Time, To: in[0].Time}
+	leaves := make([]Hash, len(in))
+	for i := range in {
+		leaves[i] = LeafHash(in[i].Canonical())
+		b.AlertIDs = append(b.AlertIDs, in[i].ID)
+		if in[i].Time.Before(b.From) {
+			b.From = in[i].Time
+		}
+		if in[i].Time.After(b.To) {
+			b.To = in[i].Time
+		}
+	}
+	root := Root(leaves)
+	b.Root = hex.EncodeToString(root[:])
+	return b, nil
 }

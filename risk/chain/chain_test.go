@@ -185,6 +185,34 @@ func testAnchorAndVerify(t *testing.T, net *chaintest.Network) {
 		t.Fatal(err)
 	}
 
+	// A standby's store, with the same alerts under the same numbers,
+	// records the chain's batches as its own and can then prove them.
+	st5 := openStore(t)
+	st5.PutAlerts(alerts(1, 10, "x"))
+	st5.PutAlerts(alerts(11, 2, "x"))
+	if n, err := reader.Sync(ctx, st5); err != nil || n != 4 {
+		t.Fatalf("sync: %d %v", n, err)
+	}
+	a11, _ := st5.ListAlerts(store.Filter{AfterSeq: 10, Limit: 1})
+	p11, err := anchor.Prove(st5, a11[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.VerifyAlert(ctx, a11[0], p11); err != nil {
+		t.Fatalf("alert 11 from the synced store: %v", err)
+	}
+	if n, err := reader.Sync(ctx, st5); err != nil || n != 0 {
+		t.Fatalf("second sync: %d %v", n, err)
+	}
+	if _, err := reader.Sync(ctx, st3); !errors.Is(err, chain.ErrDiverged) {
+		t.Fatalf("sync of other alerts: %v", err)
+	}
+	st6 := openStore(t)
+	st6.PutAlerts(alerts(1, 6, "x"))
+	if n, err := reader.Sync(ctx, st6); !errors.Is(err, anchor.ErrIncomplete) || n != 1 {
+		t.Fatalf("sync of a store behind: %d %v", n, err)
+	}
+
 	last, err := reader.LastBatch(ctx)
 	if err != nil || last == nil || last.Seq != 4 || last.LastSeq != 12 {
 		t.Fatalf("last batch %+v %v", last, err)
