@@ -484,7 +484,9 @@ func (e *env) testKeys(t *testing.T) {
 
 func (e *env) testAccounts(t *testing.T) {
 	var a custodyv1.Account
-	e.do("GET", "/v1/accounts/ACC-1", "client-1", nil, nil).record(t, &a)
+	got := e.do("GET", "/v1/accounts/ACC-1", "client-1", nil, nil)
+	api.Golden(t, "account.json", normalized(t, got.body))
+	got.record(t, &a)
 	if a.Id != "ACC-1" || a.BrokerId != "broker-1" || a.Status != custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE {
 		t.Fatalf("account %v", &a)
 	}
@@ -499,6 +501,9 @@ func (e *env) testAccounts(t *testing.T) {
 		}
 		if status == 403 {
 			a.problem(t, 403, "api/7")
+			if who == "client-2" {
+				api.Golden(t, "forbidden.json", a.body)
+			}
 		}
 	}
 	e.do("GET", "/v1/accounts/ACC-404", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
@@ -678,7 +683,9 @@ func (e *env) testTxs(t *testing.T) {
 	})
 	t.Run("refusals", func(t *testing.T) {
 		over := e.signTx("client-1", &custodyv1.MsgRequestWithdrawal{TransferId: "ACC-1/W2", AccountId: "ACC-1", Amount: 1_000_000})
-		p := e.do("POST", "/v1/txs", "client-1", txBody(over), nil).problem(t, http.StatusUnprocessableEntity, "funds/1")
+		a := e.do("POST", "/v1/txs", "client-1", txBody(over), nil)
+		p := a.problem(t, http.StatusUnprocessableEntity, "funds/1")
+		api.Golden(t, "tx_refused.json", normalized(t, a.body))
 		if p.Hash == "" || p.Codespace != "funds" || p.ABCICode != 1 {
 			t.Fatalf("problem %+v", p)
 		}
@@ -783,7 +790,11 @@ func encodeLedgerCursor(t *testing.T, e *env) string {
 func (e *env) ledgerPage(t *testing.T, who, query string) ([]uint64, string) {
 	t.Helper()
 	var l api.List
-	e.do("GET", "/v1/accounts/ACC-1/ledger"+query, who, nil, nil).ok(t, &l)
+	a := e.do("GET", "/v1/accounts/ACC-1/ledger"+query, who, nil, nil)
+	if query == "?limit=3" {
+		api.Golden(t, "ledger_page.json", normalized(t, a.body))
+	}
+	a.ok(t, &l)
 	var seqs []uint64
 	for _, raw := range l.Items {
 		var en custodyv1.LedgerEntry
@@ -964,6 +975,49 @@ func (e *env) testAccessLog(t *testing.T) {
 	if !strings.Contains(logs, "caller="+e.addr("client-1")) || !strings.Contains(logs, "path=/v1/accounts/ACC-1") {
 		t.Fatalf("the access log lacks the caller or path:\n%s", tail(logs, 2000))
 	}
+}
+
+// volatile names the JSON members that change from run to run: heights,
+// times, hashes of state and the request path stay, the rest is fixed by
+// the test's keys and script.
+var volatile = map[string]bool{
+	"height": true, "time": true, "opened_height": true, "opened_time": true, "updated_height": true,
+	"updated_time": true, "requested_height": true, "requested_time": true, "completed_height": true, "completed_time": true,
+}
+
+// normalized replaces volatile members with "<name>" so that an answer can
+// be compared with a golden file.
+func normalized(t *testing.T, bz []byte) []byte {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(bz, &v); err != nil {
+		t.Fatalf("%v: %s", err, bz)
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if volatile[k] {
+					v[k] = "<" + k + ">"
+				} else {
+					v[k] = walk(x)
+				}
+			}
+		case []any:
+			for i, x := range v {
+				v[i] = walk(x)
+			}
+		}
+		return v
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(walk(v)); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 func protojsonUnmarshal(bz []byte, m proto.Message) error { return protojson.Unmarshal(bz, m) }
