@@ -60,6 +60,7 @@ func newQueryCmd(e *env) *cobra.Command {
 		newJSONQuery(e, "participants", "the participants: banks, brokers, regulator, clearing house", "participants"),
 		newJSONQuery(e, "invariants", "the ledger's invariants, checked by the node on its latest state", "invariants"),
 	)
+	cmd.AddCommand(newTradingQueryCmds(e)...)
 	return cmd
 }
 

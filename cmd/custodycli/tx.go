@@ -36,6 +36,7 @@ func newTxCmd(e *env) *cobra.Command {
 		newDepositCmd(e), newWithdrawCmd(e), newConfirmWithdrawalCmd(e),
 		newFreezeCmd(e, true), newFreezeCmd(e, false),
 	)
+	cmd.AddCommand(newTradingTxCmds(e)...)
 	return cmd
 }
 

@@ -34,12 +34,12 @@ var (
 )
 
 // QueryPaths lists the paths Query serves (docs/messages.md names each).
-var QueryPaths = []string{
+var QueryPaths = append([]string{
 	"account/<id>", "funds/<id>", "ledger/<id>", "transfers/<account id>",
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}
+}, tradingQueryPaths...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -134,6 +134,9 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 			Broken     bool                        `json:"broken"`
 			Invariants []contracts.InvariantResult `json:"invariants"`
 		}{broken, res})
+	}
+	if out, ok, err := queryTrading(store, head, rest, rawQuery); ok {
+		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)
 }
