@@ -46,7 +46,7 @@ type Node struct {
 	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
 	closeApp func() error  // guarded by mu; set by Start
 	cmt      *cmtnode.Node // guarded by mu; set by Start
-	dbs      *unclosedDBs  // guarded by mu; set by Start
+	dbs      *nodeDBs      // guarded by mu; set by Start
 	stopped  bool
 }
 
@@ -190,7 +190,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: %w", err), closeApp())
 	}
-	dbs := &unclosedDBs{}
+	dbs := &nodeDBs{}
 	// LoadFilePV exits the process on a bad file; New has checked it exists.
 	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
@@ -303,28 +303,42 @@ func (n *Node) App() *abci.App {
 	return n.app
 }
 
-// unclosedDBs is CometBFT's default DB provider that remembers the
-// databases CometBFT 0.38 opens but never closes on Stop: the tx and block
-// indexer's "tx_index" (Node.OnStop stops the indexer service, which only
-// unsubscribes). Left open, its LevelDB lock makes a node restarted in the
-// same process fail with "resource temporarily unavailable".
-type unclosedDBs struct {
+// nodeDBs is CometBFT's default DB provider with two repairs for stopping
+// a node inside a process that goes on (tests, the in-process testnet):
+//
+//   - CometBFT 0.38 never closes the indexer's "tx_index" database on Stop
+//     (Node.OnStop stops the indexer service, which only unsubscribes). Left
+//     open, its LevelDB lock makes a node restarted in the same process fail
+//     with "resource temporarily unavailable". close closes it.
+//   - Node.OnStop closes the block and state stores while per-peer gossip
+//     goroutines of the consensus reactor may still be between two checks
+//     of whether they should run (queryMaj23Routine sleeps, then loads a
+//     commit). A read of a closed goleveldb makes the block store panic and
+//     takes the whole process down. Every database is wrapped so that, once
+//     closed, reads find nothing instead: the late goroutine sees no commit
+//     and exits at its next check.
+type nodeDBs struct {
 	mu  sync.Mutex
 	dbs []dbm.DB
 }
 
-func (u *unclosedDBs) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
+func (u *nodeDBs) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err == nil && ctx.ID == "tx_index" {
+	if err != nil {
+		return nil, err
+	}
+	wrapped := &closableDB{DB: db}
+	if ctx.ID == "tx_index" {
 		u.mu.Lock()
-		u.dbs = append(u.dbs, db)
+		u.dbs = append(u.dbs, wrapped)
 		u.mu.Unlock()
 	}
-	return db, err
+	return wrapped, nil
 }
 
-// close closes the remembered databases; call it once CometBFT has stopped.
-func (u *unclosedDBs) close() error {
+// close closes the databases CometBFT leaves open; call it once CometBFT has
+// stopped.
+func (u *nodeDBs) close() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var errs []error
@@ -333,4 +347,41 @@ func (u *unclosedDBs) close() error {
 	}
 	u.dbs = nil
 	return errors.Join(errs...)
+}
+
+// closableDB makes reads after Close find nothing rather than fail (see
+// nodeDBs). Close is idempotent. Writes after Close still fail: nothing may
+// be written to a stopped node's stores.
+type closableDB struct {
+	dbm.DB
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (d *closableDB) Get(key []byte) ([]byte, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return nil, nil
+	}
+	return d.DB.Get(key)
+}
+
+func (d *closableDB) Has(key []byte) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false, nil
+	}
+	return d.DB.Has(key)
+}
+
+func (d *closableDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	return d.DB.Close()
 }

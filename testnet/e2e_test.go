@@ -378,6 +378,41 @@ func (h *harness) running() []*Node {
 	return out
 }
 
+// waitMeshed waits until every running node is connected to every other
+// running node. A validator restarted on its old port may find a peer still
+// holding a half-open connection to its previous incarnation (in-process,
+// the stopped node's sockets linger; across machines, a crash leaves the
+// same): that peer refuses the new connection as a duplicate until its pong
+// timeout drops the old one, up to a minute. Until then the network has
+// lost two links, and killing another validator would be a second fault,
+// not the one the test is about.
+func (h *harness) waitMeshed(ctx context.Context, t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		nodes := h.running()
+		meshed := true
+		for _, n := range nodes {
+			ni, err := h.rpcs[n.Name].NetInfo(ctx)
+			if err != nil || ni.NPeers < len(nodes)-1 {
+				meshed = false
+				break
+			}
+		}
+		if meshed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nodes did not reconnect to each other within 90s")
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for peers: %v", ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // drain waits until every running node's mempool is empty and one more
 // block has been committed, so every tx sent so far is in a block.
 func (h *harness) drain(ctx context.Context) {
@@ -519,6 +554,7 @@ func (h *harness) restartCatchesUp(ctx context.Context, t *testing.T, name strin
 	_, err := WaitForHeight(wctx, n, target)
 	require.NoError(t, err, "restarted %s did not catch up", name)
 	h.sameBlocksEverywhere(ctx, t)
+	h.waitMeshed(ctx, t)
 }
 
 // killedValidatorChainCommits kills one validator and checks that the other
@@ -544,6 +580,7 @@ func (h *harness) killedValidatorChainCommits(ctx context.Context, t *testing.T,
 	defer cancel()
 	_, err = WaitForHeight(wctx, h.tn.Node(name), got)
 	require.NoError(t, err)
+	h.waitMeshed(ctx, t)
 }
 
 // stateSyncJoin adds a full node that joins by state sync, then checks that
