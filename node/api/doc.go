@@ -20,6 +20,11 @@
 //	GET  /v1/transfers/{bank_id}/{transfer_id}
 //	GET  /v1/custody/{bank_id}/{broker_id}           a bank's custody total for a broker
 //	GET  /v1/supply, /v1/invariants                 chain-wide figures, institutions only
+//	GET  /v1/business-day, /v1/instruments[/{security}]        market data
+//	GET  /v1/accounts/{id}/holdings[/{security}], .../orders[/{suffix}[/fills]], /v1/fills/{exec_id}
+//	GET  /v1/settlement/{date}/reports[/{broker_id}], .../fills/{broker_id}, /v1/settlement/breaks
+//	GET  /v1/reconciliation/{date}[/{bank_id}/{broker_id}], /v1/reconciliation/breaks
+//	GET  /v1/anchors/{operator}[/{seq}]             anchored alert batches
 //	POST /v1/txs, GET /v1/txs/{hash}                relay a signed tx, look one up
 //
 // One-record reads answer {height, value}; with ?prove=true they add the

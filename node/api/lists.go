@@ -39,11 +39,28 @@ var cst = time.FixedZone("CST", 8*60*60)
 // page is the position and size of a list read.
 type page struct {
 	limit int
-	from  uint64
+	// key is the cursor's position: "" for the first page.
+	key string
 }
 
-func encodeCursor(list, owner string, seq uint64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + list + ":" + owner + ":" + strconv.FormatUint(seq, 10)))
+// seq is the page's position in a list numbered by sequence.
+func (p page) seq() (uint64, error) {
+	if p.key == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(p.key, 10, 64)
+	if err != nil {
+		return 0, ErrBadCursor.Wrapf("not a cursor of this list")
+	}
+	return n, nil
+}
+
+func encodeCursor(list, owner, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + list + ":" + owner + ":" + key))
+}
+
+func seqCursor(list, owner string, seq uint64) string {
+	return encodeCursor(list, owner, strconv.FormatUint(seq, 10))
 }
 
 // pageParams reads ?limit and ?cursor for the list named list of owner.
@@ -59,12 +76,10 @@ func (s *Server) pageParams(c *gin.Context, list, owner string) (page, error) {
 	if v, ok := c.GetQuery("cursor"); ok {
 		raw, err := base64.RawURLEncoding.DecodeString(v)
 		prefix := "v1:" + list + ":" + owner + ":"
-		if err != nil || !strings.HasPrefix(string(raw), prefix) {
+		if err != nil || !strings.HasPrefix(string(raw), prefix) || len(raw) == len(prefix) {
 			return page{}, ErrBadCursor.Wrapf("not a cursor of this %s", list)
 		}
-		if p.from, err = strconv.ParseUint(strings.TrimPrefix(string(raw), prefix), 10, 64); err != nil {
-			return page{}, ErrBadCursor.Wrapf("not a cursor of this %s", list)
-		}
+		p.key = strings.TrimPrefix(string(raw), prefix)
 	}
 	return p, nil
 }
@@ -189,12 +204,17 @@ func (s *Server) serveSeqList(c *gin.Context, l seqList) {
 		fail(c, err)
 		return
 	}
+	from, err := pg.seq()
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	batch := pg.limit + 1
 	if l.filtered || since > 0 || until < 1<<63-1 {
 		batch = max(batch, scanBatch)
 	}
 	out := List{Items: []json.RawMessage{}}
-	from, scanned := pg.from, 0
+	scanned := 0
 	for {
 		res, err := s.chain.Query(c.Request.Context(), "/custody/"+l.path(from, batch), nil, 0, false)
 		if err != nil {
@@ -225,7 +245,7 @@ func (s *Server) serveSeqList(c *gin.Context, l seqList) {
 				return
 			}
 			if len(out.Items) == pg.limit {
-				out.NextCursor = encodeCursor(l.name, l.owner, seq)
+				out.NextCursor = seqCursor(l.name, l.owner, seq)
 				c.JSON(http.StatusOK, out)
 				return
 			}
@@ -240,7 +260,7 @@ func (s *Server) serveSeqList(c *gin.Context, l seqList) {
 			return
 		}
 		if scanned >= maxScanEntries {
-			out.NextCursor = encodeCursor(l.name, l.owner, from)
+			out.NextCursor = seqCursor(l.name, l.owner, from)
 			c.JSON(http.StatusOK, out)
 			return
 		}
@@ -275,8 +295,12 @@ func (s *Server) getAccountTransfers(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	from, err := pg.seq()
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	out := List{Items: []json.RawMessage{}}
-	from := pg.from
 	for q := 0; ; q++ {
 		// Ask for exactly what the page still needs: the node's next_seq is
 		// then the cursor of the next page, with nothing read and dropped.
@@ -324,7 +348,7 @@ func (s *Server) getAccountTransfers(c *gin.Context) {
 			return
 		}
 		if len(out.Items) == pg.limit || q+1 >= maxScanQueries {
-			out.NextCursor = encodeCursor("transfers", id, from)
+			out.NextCursor = seqCursor("transfers", id, from)
 			c.JSON(http.StatusOK, out)
 			return
 		}

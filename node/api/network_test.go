@@ -24,7 +24,10 @@ import (
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/anchors"
+	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/reconcile"
+	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	"github.com/custody-ledger/custody/node/api"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -356,6 +359,7 @@ func TestAPI(t *testing.T) {
 	t.Run("txs", e.testTxs)
 	t.Run("ledger", e.testLedger)
 	t.Run("transfers", e.testTransfers)
+	t.Run("trading", e.testTrading)
 	t.Run("limits", e.testLimits)
 	t.Run("access log", e.testAccessLog)
 }
@@ -931,6 +935,292 @@ func (e *env) testTransfers(t *testing.T) {
 	if _, err := client.VerifyRESTMessage(e.ctx, e.v, transfers.TransferKey("bank-1", "ACC-1/W1"), r.Proof, &pt); err != nil || pt.Amount != 2500 {
 		t.Fatalf("proven transfer %v: %v", &pt, err)
 	}
+}
+
+// playDay plays business day 20250102: a listing, three buy orders of
+// ACC-1 (b1 filled by E1 and E2, b2 cancelled, b3 left to expire),
+// clearing against a trade file that matches broker-1 and not broker-2,
+// and the banks' statements (bank-1's matches, bank-2's does not).
+func (e *env) playDay(t *testing.T) {
+	const sec = "600000.SH"
+	e.round(
+		step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: "DEP-6", AccountId: "ACC-1", Amount: 100_000}},
+		step{"clearing-house-1", &custodyv1.MsgEndOfDay{Date: 0, NextDate: 20250102, Instruments: []*custodyv1.Instrument{{
+			Security: sec, Name: "Pudong Bank", Board: custodyv1.Board_BOARD_MAIN, ReferencePrice: 10_000,
+			Cycle: custodyv1.SettlementCycle_SETTLEMENT_CYCLE_T1,
+		}}}},
+	)
+	order := func(suffix string, price int64) step {
+		m, err := client.PlaceOrderMsg(e.keys["client-1"], &custodyv1.OrderTicket{
+			ChainId: e.tn.ChainID, OrderId: "ACC-1/" + suffix, AccountId: "ACC-1", Security: sec,
+			Side: custodyv1.Side_SIDE_BUY, Type: custodyv1.OrderType_ORDER_TYPE_LIMIT, Price: price, Quantity: 100, BusinessDate: 20250102,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return step{"broker-1", m}
+	}
+	e.round(order("b1", 10_000), order("b2", 9_900), order("b3", 9_800))
+	cancel, err := client.CancelOrderMsg(e.keys["client-1"], e.tn.ChainID, "ACC-1/b2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.round(
+		step{"broker-1", &custodyv1.MsgReportFill{ExecId: "E1", OrderId: "ACC-1/b1", Price: 10_000, Quantity: 60}},
+		step{"broker-1", &custodyv1.MsgReportFill{ExecId: "E2", OrderId: "ACC-1/b1", Price: 10_000, Quantity: 40}},
+		step{"broker-1", cancel},
+	)
+	e.round(step{"clearing-house-1", &custodyv1.MsgEndOfDay{Date: 20250102, NextDate: 20250103,
+		ClosingPrices: []*custodyv1.ClosingPrice{{Security: sec, Price: 10_100}},
+		TradeTotals: []*custodyv1.TradeTotals{
+			{BrokerId: "broker-1", FillCount: 2, BuyValue: 10_000},
+			{BrokerId: "broker-2", FillCount: 1, BuyValue: 5},
+		},
+	}})
+	var f custodyv1.Funds
+	e.do("GET", "/v1/accounts/ACC-1/funds", "regulator-1", nil, nil).record(t, &f)
+	good := sha256.Sum256([]byte(fmt.Sprintf("ACC-1,%d\n", f.Balance)))
+	bad := sha256.Sum256([]byte("ACC-2,1\n"))
+	e.round(
+		step{"bank-1", &custodyv1.MsgSubmitStatement{Date: 20250102, BrokerId: "broker-1", CustodyTotal: f.Balance, ClientCount: 1, ClientsHash: good[:]}},
+		step{"bank-2", &custodyv1.MsgSubmitStatement{Date: 20250102, BrokerId: "broker-2", CustodyTotal: 1, ClientCount: 1, ClientsHash: bad[:]}},
+	)
+}
+
+// listOf reads a list and returns each item's string field.
+func (e *env) listOf(t *testing.T, who, path, field string) ([]string, string) {
+	t.Helper()
+	var l api.List
+	e.do("GET", path, who, nil, nil).ok(t, &l)
+	var out []string
+	for _, raw := range l.Items {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(m[field]))
+	}
+	return out, l.NextCursor
+}
+
+// access checks the status each caller gets for path.
+func (e *env) access(t *testing.T, path string, want map[string]int) {
+	t.Helper()
+	for who, status := range want {
+		a := e.do("GET", path, who, nil, nil)
+		if a.status != status {
+			t.Errorf("%s GET %s: %d, want %d: %s", who, path, a.status, status, a.body)
+		} else if status == http.StatusForbidden {
+			a.problem(t, status, "api/7")
+		}
+	}
+	e.do("GET", path, "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
+}
+
+func (e *env) testTrading(t *testing.T) {
+	e.playDay(t)
+	all := func(status int) map[string]int {
+		m := map[string]int{}
+		for _, w := range []string{"client-1", "client-2", "broker-1", "broker-2", "bank-1", "bank-2", "regulator-1", "clearing-house-1"} {
+			m[w] = status
+		}
+		return m
+	}
+	with := func(m map[string]int, ok ...string) map[string]int {
+		for _, w := range ok {
+			m[w] = http.StatusOK
+		}
+		return m
+	}
+	proven := func(path, who string, key []byte, out proto.Message) {
+		t.Helper()
+		var r api.Record
+		e.do("GET", path+"?prove=true", who, nil, nil).ok(t, &r)
+		if _, err := client.VerifyRESTMessage(e.ctx, e.v, key, r.Proof, out); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+
+	t.Run("market data", func(t *testing.T) {
+		var d custodyv1.BusinessDay
+		e.do("GET", "/v1/business-day", "client-2", nil, nil).record(t, &d)
+		if d.Date != 20250103 || d.PreviousDate != 20250102 {
+			t.Fatalf("business day %v", &d)
+		}
+		proven("/v1/business-day", "client-2", trading.BusinessDayKey(), &d)
+		e.access(t, "/v1/business-day", all(http.StatusOK))
+		if ids, _ := e.listOf(t, "client-2", "/v1/instruments", "security"); fmt.Sprint(ids) != "[600000.SH]" {
+			t.Fatalf("instruments %v", ids)
+		}
+		e.access(t, "/v1/instruments", all(http.StatusOK))
+		var in custodyv1.Instrument
+		e.do("GET", "/v1/instruments/600000.SH", "client-1", nil, nil).record(t, &in)
+		if in.ReferencePrice != 10_100 {
+			t.Fatalf("instrument %v: the closing price is the next reference price", &in)
+		}
+		proven("/v1/instruments/600000.SH", "bank-2", trading.InstrumentKey("600000.SH"), &in)
+		e.access(t, "/v1/instruments/600000.SH", all(http.StatusOK))
+		e.do("GET", "/v1/instruments/600001.SH", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/instruments/PUDONG", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	})
+
+	acct := with(all(http.StatusForbidden), "client-1", "broker-1", "bank-1", "regulator-1")
+	t.Run("holdings", func(t *testing.T) {
+		if b, _ := e.listOf(t, "client-1", "/v1/accounts/ACC-1/holdings", "balance"); fmt.Sprint(b) != "[100]" {
+			t.Fatalf("holdings %v", b)
+		}
+		e.access(t, "/v1/accounts/ACC-1/holdings", acct)
+		var h custodyv1.Holding
+		e.do("GET", "/v1/accounts/ACC-1/holdings/600000.SH", "broker-1", nil, nil).record(t, &h)
+		if h.Balance != 100 || h.Sellable != 100 {
+			t.Fatalf("holding %v: T+1 shares are sellable the next day", &h)
+		}
+		proven("/v1/accounts/ACC-1/holdings/600000.SH", "client-1", trading.HoldingKey("ACC-1", "600000.SH"), &h)
+		e.access(t, "/v1/accounts/ACC-1/holdings/600000.SH", acct)
+		// A security not held is a zero holding, proven absent.
+		var r api.Record
+		e.do("GET", "/v1/accounts/ACC-1/holdings/000001.SZ?prove=true", "client-1", nil, nil).ok(t, &r)
+		if p, err := client.VerifyRESTProof(e.ctx, e.v, trading.HoldingKey("ACC-1", "000001.SZ"), r.Proof); err != nil || p.Value != nil {
+			t.Fatalf("proof of no holding: %v", err)
+		}
+		e.do("GET", "/v1/accounts/ACC-404/holdings", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/accounts/ACC-1/holdings/600000", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	})
+
+	t.Run("orders", func(t *testing.T) {
+		ids, next := e.listOf(t, "client-1", "/v1/accounts/ACC-1/orders?limit=2", "id")
+		ids2, last := e.listOf(t, "client-1", "/v1/accounts/ACC-1/orders?limit=2&cursor="+next, "id")
+		if fmt.Sprint(ids, ids2) != "[ACC-1/b1 ACC-1/b2] [ACC-1/b3]" || last != "" {
+			t.Fatalf("order pages %v %v (%q)", ids, ids2, last)
+		}
+		for status, want := range map[string]string{"filled": "[ACC-1/b1]", "cancelled,expired": "[ACC-1/b2 ACC-1/b3]", "open": "[]"} {
+			if ids, _ := e.listOf(t, "broker-1", "/v1/accounts/ACC-1/orders?status="+status, "id"); fmt.Sprint(ids) != want {
+				t.Errorf("status %s: %v, want %s", status, ids, want)
+			}
+		}
+		e.access(t, "/v1/accounts/ACC-1/orders", acct)
+		e.do("GET", "/v1/accounts/ACC-1/orders?status=lost", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+		e.do("GET", "/v1/accounts/ACC-1/orders?cursor="+encodeLedgerCursor(t, e), "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/9")
+		e.do("GET", "/v1/accounts/ACC-404/orders", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+
+		var o custodyv1.Order
+		e.do("GET", "/v1/accounts/ACC-1/orders/b1", "client-1", nil, nil).record(t, &o)
+		if o.Status != custodyv1.OrderStatus_ORDER_STATUS_FILLED || o.FilledQuantity != 100 || o.FillCount != 2 {
+			t.Fatalf("order %v", &o)
+		}
+		proven("/v1/accounts/ACC-1/orders/b3", "bank-1", trading.OrderKey("ACC-1/b3"), &o)
+		if o.Status != custodyv1.OrderStatus_ORDER_STATUS_EXPIRED {
+			t.Fatalf("b3 %v: a day order expires at clearing", &o)
+		}
+		e.access(t, "/v1/accounts/ACC-1/orders/b1", acct)
+		e.do("GET", "/v1/accounts/ACC-1/orders/zz", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/accounts/ACC-1/orders/b%201", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+
+		if ids, _ := e.listOf(t, "client-1", "/v1/accounts/ACC-1/orders/b1/fills", "exec_id"); fmt.Sprint(ids) != "[E1 E2]" {
+			t.Fatalf("fills of b1 %v", ids)
+		}
+		e.access(t, "/v1/accounts/ACC-1/orders/b1/fills", acct)
+		e.do("GET", "/v1/accounts/ACC-1/orders/zz/fills", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	})
+
+	t.Run("fills", func(t *testing.T) {
+		var f custodyv1.Fill
+		e.do("GET", "/v1/fills/E1", "clearing-house-1", nil, nil).record(t, &f)
+		if f.Quantity != 60 || f.AccountId != "ACC-1" || f.Value != 6_000 {
+			t.Fatalf("fill %v", &f)
+		}
+		proven("/v1/fills/E2", "client-1", trading.FillKey("E2"), &f)
+		e.access(t, "/v1/fills/E1", with(all(http.StatusForbidden), "client-1", "broker-1", "bank-1", "regulator-1", "clearing-house-1"))
+		e.do("GET", "/v1/fills/E9", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/fills/E%201", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+
+		settlement := with(all(http.StatusForbidden), "broker-1", "regulator-1", "clearing-house-1")
+		ids, next := e.listOf(t, "broker-1", "/v1/settlement/20250102/fills/broker-1?limit=1", "exec_id")
+		ids2, last := e.listOf(t, "broker-1", "/v1/settlement/2025-01-02/fills/broker-1?limit=1&cursor="+next, "exec_id")
+		if fmt.Sprint(ids, ids2) != "[E1] [E2]" || last != "" && last == next {
+			t.Fatalf("day fills %v %v", ids, ids2)
+		}
+		if last != "" {
+			if more, end := e.listOf(t, "broker-1", "/v1/settlement/20250102/fills/broker-1?limit=1&cursor="+last, "exec_id"); len(more) != 0 || end != "" {
+				t.Fatalf("after the last fill: %v %q", more, end)
+			}
+		}
+		e.access(t, "/v1/settlement/20250102/fills/broker-1", settlement)
+		e.do("GET", "/v1/settlement/20251301/fills/broker-1", "broker-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	})
+
+	t.Run("settlement", func(t *testing.T) {
+		var r custodyv1.SettlementReport
+		e.do("GET", "/v1/settlement/20250102/reports/broker-1", "broker-1", nil, nil).record(t, &r)
+		if r.FillCount != 2 || r.BuyValue != 10_000 || r.SettlementBreak || r.NetObligation != 10_000 {
+			t.Fatalf("report %v", &r)
+		}
+		proven("/v1/settlement/20250102/reports/broker-1", "clearing-house-1", clearing.ReportKey(20250102, "broker-1"), &r)
+		e.access(t, "/v1/settlement/20250102/reports/broker-1", with(all(http.StatusForbidden), "broker-1", "regulator-1", "clearing-house-1"))
+		e.do("GET", "/v1/settlement/20240101/reports/broker-1", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/settlement/20250102/reports/Broker", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+
+		brokers, _ := e.listOf(t, "clearing-house-1", "/v1/settlement/20250102/reports", "broker_id")
+		own, _ := e.listOf(t, "broker-1", "/v1/settlement/20250102/reports", "broker_id")
+		if fmt.Sprint(own) != "[broker-1]" || len(brokers) < 1 || brokers[0] != "broker-1" {
+			t.Fatalf("reports: clearing house %v, broker-1 %v", brokers, own)
+		}
+		e.access(t, "/v1/settlement/20250102/reports", with(all(http.StatusForbidden), "broker-1", "broker-2", "regulator-1", "clearing-house-1"))
+
+		if b, _ := e.listOf(t, "clearing-house-1", "/v1/settlement/breaks", "broker_id"); fmt.Sprint(b) != "[broker-2]" {
+			t.Fatalf("settlement breaks %v", b)
+		}
+		if b, _ := e.listOf(t, "broker-1", "/v1/settlement/breaks", "broker_id"); len(b) != 0 {
+			t.Fatalf("broker-1 sees breaks %v", b)
+		}
+		if b, _ := e.listOf(t, "regulator-1", "/v1/settlement/breaks?since=2025-01-03", "broker_id"); len(b) != 0 {
+			t.Fatalf("breaks since 2025-01-03: %v", b)
+		}
+		e.access(t, "/v1/settlement/breaks", with(all(http.StatusForbidden), "broker-1", "broker-2", "regulator-1", "clearing-house-1"))
+		e.do("GET", "/v1/settlement/breaks?since=someday", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	})
+
+	t.Run("reconciliation", func(t *testing.T) {
+		var r custodyv1.ReconResult
+		e.do("GET", "/v1/reconciliation/20250102/bank-1/broker-1", "bank-1", nil, nil).record(t, &r)
+		if r.Status != custodyv1.ReconStatus_RECON_STATUS_MATCH {
+			t.Fatalf("bank-1/broker-1 %v", &r)
+		}
+		proven("/v1/reconciliation/20250102/bank-2/broker-2", "broker-2", reconcile.ResultKey(20250102, "bank-2", "broker-2"), &r)
+		if r.Status != custodyv1.ReconStatus_RECON_STATUS_BREAK || r.BankTotal != 1 || r.ChainTotal == 1 {
+			t.Fatalf("bank-2/broker-2 %v", &r)
+		}
+		e.access(t, "/v1/reconciliation/20250102/bank-1/broker-1", with(all(http.StatusForbidden), "bank-1", "broker-1", "regulator-1", "clearing-house-1"))
+		e.do("GET", "/v1/reconciliation/20250102/bank-1/broker-2", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/reconciliation/2025-01-32/bank-1/broker-1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+
+		pairs := func(who, path string) string {
+			var l api.List
+			e.do("GET", path, who, nil, nil).ok(t, &l)
+			var out []string
+			for _, raw := range l.Items {
+				var r custodyv1.ReconResult
+				if err := protojsonUnmarshal(raw, &r); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, r.BankId+"/"+r.BrokerId)
+			}
+			return fmt.Sprint(out)
+		}
+		for who, want := range map[string]string{"regulator-1": "[bank-1/broker-1 bank-2/broker-2]", "bank-1": "[bank-1/broker-1]", "broker-2": "[bank-2/broker-2]"} {
+			if got := pairs(who, "/v1/reconciliation/20250102"); got != want {
+				t.Errorf("%s sees results %s, want %s", who, got, want)
+			}
+		}
+		for who, want := range map[string]string{"regulator-1": "[bank-2/broker-2]", "clearing-house-1": "[bank-2/broker-2]", "bank-1": "[]", "bank-2": "[bank-2/broker-2]"} {
+			if got := pairs(who, "/v1/reconciliation/breaks"); got != want {
+				t.Errorf("%s sees breaks %s, want %s", who, got, want)
+			}
+		}
+		recon := with(all(http.StatusForbidden), "bank-1", "bank-2", "broker-1", "broker-2", "regulator-1", "clearing-house-1")
+		e.access(t, "/v1/reconciliation/20250102", recon)
+		e.access(t, "/v1/reconciliation/breaks", recon)
+	})
 }
 
 // testLimits runs second servers on the same node with tight limits.

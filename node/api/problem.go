@@ -16,6 +16,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/participants"
+	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
 )
 
@@ -189,7 +190,8 @@ func registeredStatus(err error) int {
 	switch {
 	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, accounts.ErrUnknownAccount),
 		errors.Is(err, transfers.ErrUnknownTransfer), errors.Is(err, participants.ErrNotFound),
-		errors.Is(err, anchors.ErrNotFound):
+		errors.Is(err, anchors.ErrNotFound), errors.Is(err, trading.ErrUnknownInstrument),
+		errors.Is(err, trading.ErrUnknownOrder):
 		return http.StatusNotFound
 	case errors.Is(err, ledger.ErrBadQuery), errors.Is(err, contracts.ErrTxDecode),
 		errors.Is(err, contracts.ErrTxNonCanonical), errors.Is(err, contracts.ErrWrongChainID),
@@ -201,7 +203,8 @@ func registeredStatus(err error) int {
 		errors.Is(err, contracts.ErrSignerDisabled), errors.Is(err, contracts.ErrUnauthorizedRole):
 		return http.StatusForbidden
 	case errors.Is(err, contracts.ErrBadSequence), errors.Is(err, transfers.ErrDuplicateTransfer),
-		errors.Is(err, accounts.ErrAccountExists), errors.Is(err, anchors.ErrBadSeq):
+		errors.Is(err, accounts.ErrAccountExists), errors.Is(err, anchors.ErrBadSeq),
+		errors.Is(err, trading.ErrOrderExists), errors.Is(err, trading.ErrDuplicateExec):
 		return http.StatusConflict
 	case errors.Is(err, ledger.ErrUnknownPath):
 		// The API asked the node for a path it does not serve: the node

@@ -154,19 +154,7 @@ type List struct {
 // getParticipants lists the institutions: a small set fixed at genesis,
 // so it comes in one page.
 func (s *Server) getParticipants(c *gin.Context) {
-	res, err := s.chain.Query(c.Request.Context(), "/custody/participants", nil, 0, false)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	var body struct {
-		Participants []json.RawMessage `json:"participants"`
-	}
-	if err := json.Unmarshal(res.Value, &body); err != nil {
-		fail(c, ErrUpstream.Wrapf("participants: %v", err))
-		return
-	}
-	c.JSON(http.StatusOK, List{Height: res.Height, Items: nonNil(body.Participants)})
+	s.serveNodeList(c, "participants", "participants", nil)
 }
 
 // getInvariants runs the ledger's invariants on the node's latest state.
