@@ -28,8 +28,9 @@ func ForEach(store contracts.Store, fn func(*custodyv1.Transfer)) {
 }
 
 // checkPendingFrozen: each account's open-withdrawal count is its number of
-// pending withdrawals, and its frozen figure holds at least their sum
-// (exactly their sum until trading freezes money for buy orders).
+// pending withdrawals, and its frozen figure holds at least their sum: open
+// orders freeze money too. The exact account — frozen = pending withdrawals
+// + open orders' freezes — is trading/frozen-funds, which knows the orders.
 func checkPendingFrozen(store contracts.Store) (string, bool) {
 	type open struct {
 		n   uint32
