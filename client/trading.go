@@ -135,7 +135,7 @@ func (c *Client) ProvenOrderFills(ctx context.Context, v *Verifier, orderID stri
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	ids, err := c.listIDs(ctx, "fills/"+orderID, "fills", "exec_id")
+	ids, err := c.listIDs(ctx, "fills/"+orderID, "fills", "exec_id", p.Height)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -164,13 +164,15 @@ func (c *Client) ProvenOrderFills(ctx context.Context, v *Verifier, orderID stri
 	return out, o, p.Height, nil
 }
 
-// listIDs asks the node for a JSON list and returns one string field of
-// each item (unproven: the caller proves each record).
-func (c *Client) listIDs(ctx context.Context, path, list, field string) ([]string, error) {
-	raw, err := c.QueryJSON(ctx, path)
+// listIDs asks the node for a JSON list at height (0: the latest) and
+// returns one string field of each item (unproven: the caller proves each
+// record).
+func (c *Client) listIDs(ctx context.Context, path, list, field string, height int64) ([]string, error) {
+	res, err := c.Query(ctx, "/custody/"+path, nil, height, false)
 	if err != nil {
 		return nil, err
 	}
+	raw := res.Value
 	var page map[string][]map[string]any
 	if err := json.Unmarshal(raw, &page); err != nil {
 		return nil, fmt.Errorf("client: %s: %w", path, err)
@@ -195,7 +197,7 @@ func (c *Client) ProvenOrders(ctx context.Context, v *Verifier, accountID, statu
 	if statuses != "" {
 		path += "?status=" + statuses
 	}
-	ids, err := c.listIDs(ctx, path, "orders", "id")
+	ids, err := c.listIDs(ctx, path, "orders", "id", 0)
 	if err != nil {
 		return nil, err
 	}
