@@ -1,6 +1,7 @@
 // Command riskd is the capture-and-risk daemon: it decodes the mirrored
-// exchange links into normalized order-flow events (decode, capture) and
-// feeds the risk core.
+// exchange links into normalized order-flow events (decode, capture), runs
+// the risk core live (run) or over a capture (replay), and checks an
+// alert against the root anchored on chain (verify-alert).
 package main
 
 import (
@@ -21,6 +22,7 @@ var subcommands = []func(io.Writer, io.Writer) *cobra.Command{
 	newCaptureCmd,
 	newReplayCmd,
 	newVerifyAlertCmd,
+	newRunCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/anchor"
@@ -35,7 +36,43 @@ type Verification struct {
 // ErrRootMismatch, anchor.ErrBadProof, or the proof/light-client errors of
 // the client package.
 func (ch *Chain) VerifyAlert(ctx context.Context, a risk.Alert, p anchor.InclusionProof) (*Verification, error) {
-	rec, proven, err := ch.ProvenBatch(ctx, p.Batch)
+	return ch.verifyAlert(ctx, a, p, ch.ProvenBatch)
+}
+
+// AlertVerifier verifies many alerts, reading each batch from the chain
+// (with its proof) once. Not safe for concurrent use.
+type AlertVerifier struct {
+	ch      *Chain
+	batches map[uint64]provenBatch
+}
+
+type provenBatch struct {
+	rec *anchors.Batch
+	p   *client.Proven
+}
+
+// NewAlertVerifier returns an AlertVerifier over ch.
+func (ch *Chain) NewAlertVerifier() *AlertVerifier {
+	return &AlertVerifier{ch: ch, batches: map[uint64]provenBatch{}}
+}
+
+// Verify is Chain.VerifyAlert with the batch read once per verifier.
+func (av *AlertVerifier) Verify(ctx context.Context, a risk.Alert, p anchor.InclusionProof) (*Verification, error) {
+	return av.ch.verifyAlert(ctx, a, p, func(ctx context.Context, seq uint64) (*anchors.Batch, *client.Proven, error) {
+		if b, ok := av.batches[seq]; ok {
+			return b.rec, b.p, nil
+		}
+		rec, pr, err := av.ch.ProvenBatch(ctx, seq)
+		if err == nil {
+			av.batches[seq] = provenBatch{rec, pr}
+		}
+		return rec, pr, err
+	})
+}
+
+func (ch *Chain) verifyAlert(ctx context.Context, a risk.Alert, p anchor.InclusionProof,
+	read func(context.Context, uint64) (*anchors.Batch, *client.Proven, error)) (*Verification, error) {
+	rec, proven, err := read(ctx, p.Batch)
 	if err != nil {
 		return nil, err
 	}

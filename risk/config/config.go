@@ -112,12 +112,16 @@ type Chain struct {
 	Poll risk.Duration `toml:"poll"`
 }
 
-// Capture configures live capture of the mirrored exchange links.
+// Capture configures the order-flow source: live capture of the mirrored
+// exchange links, or a recorded capture file.
 type Capture struct {
-	// Iface is the interface to capture on ("" : no live capture).
-	Iface string   `toml:"iface"`
-	SZSE  []string `toml:"szse"` // SZSE Binary gateways host:port
-	SSE   []string `toml:"sse"`  // SSE order databases host:port
+	// Iface is the interface to capture on (AF_PACKET, needs root).
+	Iface string `toml:"iface"`
+	// Pcap is a capture file to decode instead (with its packets' clock);
+	// the daemon keeps running after its end.
+	Pcap string   `toml:"pcap"`
+	SZSE []string `toml:"szse"` // SZSE Binary gateways host:port
+	SSE  []string `toml:"sse"`  // SSE order databases host:port
 }
 
 // Market configures the market snapshot feed.
@@ -220,6 +224,12 @@ func (c Config) Validate() error {
 	}
 	if (c.Chain.TrustHeight > 0) != (c.Chain.TrustHash != "") {
 		errs = append(errs, &ValidationError{"chain.trust_hash", errors.New("give trust_height and trust_hash together")})
+	}
+	if c.Capture.Iface != "" && c.Capture.Pcap != "" {
+		errs = append(errs, &ValidationError{"capture.pcap", errors.New("give iface or pcap, not both")})
+	}
+	if (c.Capture.Iface != "" || c.Capture.Pcap != "") && len(c.Capture.SZSE)+len(c.Capture.SSE) == 0 {
+		errs = append(errs, &ValidationError{"capture.szse", errors.New("capture needs szse and/or sse endpoints")})
 	}
 	if c.Standby.TakeoverAfter <= 0 {
 		errs = append(errs, &ValidationError{"standby.takeover_after", fmt.Errorf("must be > 0, got %s", c.Standby.TakeoverAfter.D())})

@@ -596,3 +596,14 @@ func (s *Store) LastInputOf(kind risk.InputKind) (risk.Input, bool, error) {
 	})
 	return in, found, err
 }
+
+// LastAlertSeq returns the number of the newest stored alert (0 when none).
+func (s *Store) LastAlertSeq() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		v, err = getU64(txn, []byte("m/alert-seq"))
+		return err
+	})
+	return v, err
+}

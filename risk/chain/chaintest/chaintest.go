@@ -7,6 +7,7 @@ package chaintest
 import (
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,29 +41,23 @@ func Start(t testing.TB) *Network {
 	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
 	m.LogLevel = "error"
 	m.Prometheus = false
-	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
+	var (
+		tn  *testnet.Testnet
+		l   *testnet.Launcher
+		op  testnet.ParticipantKey
+		err error
+	)
+	// Ports are picked free, then bound by the nodes: on a machine shared
+	// with other tests one may be taken in between; try a fresh network.
+	for attempt := 1; ; attempt++ {
+		tn, l, op, err = start(t, m)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		t.Logf("chaintest: %v; generating another network", err)
+	}
 	if err != nil {
 		t.Fatal(err)
-	}
-	op, err := tn.AddRiskOperator(Operator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := l.StopAll(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := l.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range tn.Nodes {
-		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
-			t.Fatal(err)
-		}
 	}
 	ks, err := tn.Keys()
 	if err != nil {
@@ -77,12 +72,42 @@ func Start(t testing.TB) *Network {
 		t.Fatal(err)
 	}
 	h1 := int64(1)
-	hdr, err := rpc.Header(ctx, &h1)
+	hdr, err := rpc.Header(context.Background(), &h1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	net.TrustHash = hdr.Header.Hash()
 	return net
+}
+
+// start generates, adds the risk operator and starts every node, waiting
+// for height 2. The nodes stop at the end of the test.
+func start(t testing.TB, m testnet.Manifest) (*testnet.Testnet, *testnet.Launcher, testnet.ParticipantKey, error) {
+	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
+	if err != nil {
+		return nil, nil, testnet.ParticipantKey{}, err
+	}
+	op, err := tn.AddRiskOperator(Operator)
+	if err != nil {
+		return nil, nil, op, err
+	}
+	l := testnet.NewLauncher(tn, &testnet.InProcess{})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if err := l.StopAll(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := l.StartAll(ctx); err != nil {
+		return nil, nil, op, err
+	}
+	for _, n := range tn.Nodes {
+		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
+			return nil, nil, op, err
+		}
+	}
+	return tn, l, op, nil
 }
 
 // RPC is node i's RPC address.

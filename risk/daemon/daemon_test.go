@@ -1,0 +1,297 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custody-ledger/custody/capture"
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/client/keys"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/anchor"
+	"github.com/custody-ledger/custody/risk/chain"
+	"github.com/custody-ledger/custody/risk/chain/chaintest"
+	"github.com/custody-ledger/custody/risk/config"
+	"github.com/custody-ledger/custody/risk/daemon"
+	"github.com/custody-ledger/custody/risk/store"
+	"github.com/custody-ledger/custody/testnet/exchsim"
+)
+
+// recordPcap plays the scenarios on the simulators and writes their
+// traffic as a pcap (packet clock from 2024-01-02 09:30 CST).
+func recordPcap(t *testing.T, path string, scs ...exchsim.Scenario) (szse, sse string, events int) {
+	t.Helper()
+	sim, err := exchsim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, sc := range scs {
+		evs, err := sim.Run(ctx, sc, exchsim.RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events += len(evs)
+	}
+	sim.Close()
+	var pc bytes.Buffer
+	if _, err := exchsim.WritePcap(&pc, sim.Tap().Conns, sim.Tap().Segs, exchsim.PcapOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pc.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// What the risk core must see is what the decoder makes of the file
+	// (it drops the SZSE report replays the simulated OMS asks for).
+	events = 0
+	if _, err := capture.DecodePcapFile(ctx, path, sim.Config(), func(*capture.Event) error { events++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return sim.SZSEAddr(), sim.SSEAddr(), events
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return res.StatusCode
+}
+
+func send(t *testing.T, method, url string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDaemon_PcapToAnchoredAlerts runs `riskd run` in process over a
+// recorded capture and a running four-node chain: onboarding groups a
+// client's shareholder accounts, the alerts are anchored after the
+// parameter version, a parameter change is anchored too, a withdrawal
+// request reaches the engine through the ledger feed, a freeze goes through
+// the regulator's key, and every stored alert verifies against the chain.
+func TestDaemon_PcapToAnchoredAlerts(t *testing.T) {
+	net := chaintest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "flow.pcap")
+	szse, sse, nEvents := recordPcap(t, pcap, exchsim.Normal(), exchsim.WashTrade(), exchsim.Spoofing(), exchsim.ProgramBurst(400))
+
+	// One client holds both SZSE wash accounts: onboarding must group
+	// them (the SSE pair is grouped by the configuration).
+	c := net.Client(t, 0)
+	commit := client.SubmitOptions{Mode: client.ModeCommit}
+	_, ck, _ := ed25519.GenerateKey(nil)
+	for _, m := range []any{
+		&custodyv1.MsgOpenAccount{AccountId: "C-1", ClientPubKey: ck.Public().(ed25519.PublicKey),
+			IdentityHash: client.SaltedHash([]byte("s"), "id-1"), BankCardHash: client.SaltedHash([]byte("s"), "card-1"),
+			BankId: "bank-1", ShareholderAccounts: []string{"0100001111", "0100002222"}},
+	} {
+		if _, err := c.Submit(ctx, net.Keys["broker-1"], m.(*custodyv1.MsgOpenAccount), commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []*custodyv1.MsgConfirmAccount{{AccountId: "C-1", Approve: true}} {
+		if _, err := c.Submit(ctx, net.Keys["bank-1"], m, commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgBankToBroker{TransferId: "D1", AccountId: "C-1", Amount: 1_000_000}, commit); err != nil {
+		t.Fatal(err)
+	}
+
+	// The regulator's key sits in the risk core's keyring as its freeze key.
+	kr, err := keys.Open(net.TN.RiskOperatorKeyring(chaintest.Operator), keys.BackendTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.ImportKey("regulator-1", net.Keys["regulator-1"], nil); err != nil {
+		t.Fatal(err)
+	}
+	var ws []string
+	for _, w := range net.Witnesses(0) {
+		ws = append(ws, fmt.Sprintf("%q", w))
+	}
+	cfgText := fmt.Sprintf(`
+[engine]
+data_dir = %q
+workers = 2
+checkpoint_every = 500
+[anchor]
+max_count = 16
+max_age = "300ms"
+[admin]
+listen = "127.0.0.1:0"
+[market]
+listen = "127.0.0.1:0"
+[capture]
+pcap = %q
+szse = [%q]
+sse = [%q]
+[chain]
+node = %q
+witnesses = [%s]
+keyring = %q
+keyring_backend = "test"
+key = %q
+freeze_key = "regulator-1"
+poll = "200ms"
+[[associated]]
+accounts = ["A111111111", "A222222222"]
+# The capture's clock is 2024 and the chain's is now: every wire fill would
+# look missing from the chain (which has no trading contract yet).
+[rules.wire_ledger]
+enabled = false
+[rules.self_trade]
+per_day = 4
+[rules.spoofing]
+min_qty = 50000
+per_day = 2
+`, filepath.Join(dir, "data"), pcap, szse, sse, net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(chaintest.Operator), chaintest.Operator)
+	cfg, err := config.Parse(strings.NewReader(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan daemon.Ready, 1)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(runCtx, cfg, daemon.Options{Logf: t.Logf, OnReady: func(r daemon.Ready) { ready <- r }})
+	}()
+	var admin string
+	select {
+	case r := <-ready:
+		admin = "http://" + r.Admin
+	case err := <-done:
+		t.Fatalf("daemon stopped: %v", err)
+	case <-ctx.Done():
+		t.Fatal("daemon not ready")
+	}
+
+	var st daemon.Status
+	waitFor(t, "every captured event and a first anchored batch", time.Minute, func() bool {
+		getJSON(t, admin+"/v1/status", &st)
+		return st.LastEventSeq == uint64(nEvents) && st.Anchored > 0 && st.AnchorError == ""
+	})
+	t.Logf("status %+v", st)
+
+	// A parameter change is versioned and anchored.
+	if code, m := send(t, "PUT", admin+"/v1/rules/large_order", map[string]any{"who": "ops-alice", "params": map[string]any{"min_qty": 250000}}); code != http.StatusOK {
+		t.Fatalf("param change: %d %v", code, m)
+	}
+	waitFor(t, "the new parameter version on chain", 30*time.Second, func() bool {
+		raw, err := c.QueryJSON(ctx, "anchors/"+chaintest.Operator)
+		return err == nil && strings.Contains(string(raw), `"version":"2"`) && strings.Contains(string(raw), `"changed_by":"ops-alice"`)
+	})
+
+	// A withdrawal request on chain reaches the engine.
+	res, err := c.Submit(ctx, ck, &custodyv1.MsgRequestWithdrawal{TransferId: "C-1/W1", AccountId: "C-1", Amount: 900_000}, commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the ledger feed to pass the withdrawal", 30*time.Second, func() bool {
+		getJSON(t, admin+"/v1/status", &st)
+		return st.LedgerHeight >= res.Height
+	})
+
+	// A freeze through the admin API, signed with the regulator's key.
+	code, m := send(t, "POST", admin+"/v1/freeze", map[string]any{"account": "C-1", "who": "carol", "reason": "wash trades"})
+	if code != http.StatusAccepted || m["tx_hash"] == nil {
+		t.Fatalf("freeze: %d %v", code, m)
+	}
+
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon: %v", err)
+	}
+
+	// Every alert is in an anchored batch and verifies against the chain.
+	sto, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sto.Close()
+	reader, err := chain.New(ctx, net.Client(t, 1), net.Verifier(t, 2), nil, chaintest.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := sto.ListAlerts(store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	av := reader.NewAlertVerifier()
+	rules := map[string]int{}
+	for _, a := range as {
+		rules[a.Rule]++
+		p, err := anchor.Prove(sto, a.ID)
+		if err != nil {
+			t.Fatalf("alert %d: %v", a.Seq, err)
+		}
+		if p.TxHash == "" {
+			t.Fatalf("alert %d: batch %d not anchored", a.Seq, p.Batch)
+		}
+		if _, err := av.Verify(ctx, a, p); err != nil {
+			t.Fatalf("alert %d: %v", a.Seq, err)
+		}
+	}
+	t.Logf("%d alerts verified against the chain: %v", len(as), rules)
+	for _, want := range []string{risk.RuleSelfTrade, risk.RuleOrderRate, risk.RuleSpoofing} {
+		if rules[want] == 0 {
+			t.Errorf("no %s alert: %v", want, rules)
+		}
+	}
+	selfSZSE := false
+	for _, a := range as {
+		if a.Rule == risk.RuleSelfTrade && strings.HasPrefix(a.Accounts[0], "01") {
+			selfSZSE = true
+		}
+	}
+	if !selfSZSE {
+		t.Error("no self-trade between the SZSE accounts onboarding grouped")
+	}
+	in, found, err := sto.LastInputOf(risk.InputLedger)
+	if err != nil || !found || in.Ledger.Account != "C-1" || in.Ledger.AmountFen != 900_000 || in.Ledger.Kind != risk.LedgerWithdrawal {
+		t.Fatalf("ledger input %+v %v %v", in.Ledger, found, err)
+	}
+	a, _, err := c.ProvenAccount(ctx, net.Verifier(t, 3), "C-1")
+	if err != nil || !a.Frozen {
+		t.Fatalf("account after the freeze: %v %v", a, err)
+	}
+}
