@@ -1,0 +1,247 @@
+package load
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/custody-ledger/custody/testnet"
+)
+
+// watch applies every block, in height order: it reads the block (its
+// txs) and its results (their codes) and resolves the load's txs by hash;
+// the next block's header gives their commit time (stats.block). Polling
+// heights, not tx_search, keeps the cost per block, not per tx, and works
+// with the null indexer.
+//
+// Reading a big block and its results can take longer than a block
+// interval on a busy 2-core machine, and a watcher that falls behind
+// throttles the closed-loop load (a tx's in-flight slot is freed when the
+// watcher sees it). So it reads up
+// to one height per node ahead, in parallel, each from a different node
+// (which also spreads the cost of encoding the results, every tx's events
+// as JSON, over the nodes), decodes only the fields it needs, and applies
+// the heights in order.
+func (r *Runner) watch(ctx context.Context) {
+	next := r.Height() + 1
+	latest := next - 1
+	type fetched struct {
+		b   *rawBlock
+		res *rawResults
+		err error
+		t0  time.Time
+	}
+	inflight := map[int64]chan fetched{}
+	skip := 0
+	for ctx.Err() == nil {
+		nodes := r.Nodes()
+		if latest < next {
+			if h, err := r.latestHeight(ctx, nodes[(int(next)+skip)%len(nodes)]); err == nil {
+				latest = h
+			} else {
+				skip++
+			}
+			if latest < next {
+				sleep(ctx, r.cfg.Poll)
+				continue
+			}
+		}
+		for h := next; h <= latest && h < next+int64(len(nodes)); h++ {
+			if inflight[h] != nil {
+				continue
+			}
+			ch := make(chan fetched, 1)
+			inflight[h] = ch
+			n := nodes[(int(h)+skip)%len(nodes)]
+			go func() {
+				t0 := time.Now()
+				b, res, err := r.fetch(ctx, n, h)
+				ch <- fetched{b, res, err, t0}
+			}()
+		}
+		var f fetched
+		select {
+		case f = <-inflight[next]:
+		case <-ctx.Done():
+			return
+		}
+		delete(inflight, next)
+		if f.err != nil {
+			// The node is down, or lacks the height (a node that state
+			// synced past it): read it from the next node.
+			skip++
+			sleep(ctx, r.cfg.Poll)
+			continue
+		}
+		now := time.Now()
+		r.apply(next, f.b, f.res, now)
+		r.mu.Lock()
+		r.stats.fetch(now, now.Sub(f.t0), now.Sub(f.b.Block.Header.Time))
+		r.mu.Unlock()
+		next++
+	}
+}
+
+// The JSON-RPC answers, reduced to what the watcher uses (encoding/json
+// skips the rest, which is most of block_results: every tx's events).
+type (
+	rawBlock struct {
+		BlockID struct {
+			Hash string `json:"hash"`
+		} `json:"block_id"`
+		Block struct {
+			Header struct {
+				Time    time.Time `json:"time"`
+				AppHash string    `json:"app_hash"`
+			} `json:"header"`
+			Data struct {
+				Txs [][]byte `json:"txs"`
+			} `json:"data"`
+			LastCommit struct {
+				Round int32 `json:"round"`
+			} `json:"last_commit"`
+		} `json:"block"`
+	}
+	rawResults struct {
+		TxsResults []struct {
+			Code      uint32 `json:"code"`
+			Codespace string `json:"codespace"`
+		} `json:"txs_results"`
+	}
+	rawStatus struct {
+		SyncInfo struct {
+			LatestBlockHeight string `json:"latest_block_height"`
+		} `json:"sync_info"`
+	}
+)
+
+// rpcError is a JSON-RPC error answer.
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    string `json:"data"`
+}
+
+func (e *rpcError) Error() string {
+	return fmt.Sprintf("rpc error %d: %s: %s", e.Code, e.Message, e.Data)
+}
+
+func (r *Runner) get(ctx context.Context, n *testnet.Node, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.RPCURL()+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := r.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var env struct {
+		Result json.RawMessage `json:"result"`
+		Error  *rpcError       `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(res.Body, 512<<20)).Decode(&env); err != nil {
+		return fmt.Errorf("load: %s%s: %w", n.Name, path, err)
+	}
+	if env.Error != nil {
+		return env.Error
+	}
+	return json.Unmarshal(env.Result, out)
+}
+
+func (r *Runner) latestHeight(ctx context.Context, n *testnet.Node) (int64, error) {
+	var st rawStatus
+	if err := r.get(ctx, n, "/status", &st); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(st.SyncInfo.LatestBlockHeight, 10, 64)
+}
+
+func (r *Runner) fetch(ctx context.Context, n *testnet.Node, h int64) (*rawBlock, *rawResults, error) {
+	q := "?height=" + strconv.FormatInt(h, 10)
+	var b rawBlock
+	if err := r.get(ctx, n, "/block"+q, &b); err != nil {
+		return nil, nil, err
+	}
+	// The block is stored before it is executed; its results come after
+	// FinalizeBlock. Wait for them on the same node.
+	for ctx.Err() == nil {
+		var res rawResults
+		err := r.get(ctx, n, "/block_results"+q, &res)
+		if err == nil {
+			if len(res.TxsResults) != len(b.Block.Data.Txs) {
+				return nil, nil, fmt.Errorf("load: %s: height %d has %d txs and %d results", n.Name, h, len(b.Block.Data.Txs), len(res.TxsResults))
+			}
+			return &b, &res, nil
+		}
+		var re *rpcError
+		if !errors.As(err, &re) || !strings.Contains(re.Data, "results") {
+			return nil, nil, err
+		}
+		sleep(ctx, r.cfg.Poll)
+	}
+	return nil, nil, ctx.Err()
+}
+
+func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
+	r.procMu.Lock()
+	defer r.procMu.Unlock()
+	type resolution struct {
+		a *Action
+		o Outcome
+	}
+	var resolved, lates []resolution
+	r.mu.Lock()
+	for i, tx := range b.Block.Data.Txs {
+		hash := sha256.Sum256(tx)
+		o := Outcome{Status: StatusCommitted, Height: h}
+		if c := res.TxsResults[i]; c.Code != 0 {
+			o = Outcome{Status: StatusFailed, Code: codeLabel(c.Codespace, c.Code), Height: h}
+		}
+		if a, ok := r.pending[hash]; ok {
+			resolved = append(resolved, resolution{a, o})
+			continue
+		}
+		if a, ok := r.lost[hash]; ok {
+			delete(r.lost, hash)
+			if !a.setup {
+				r.stats.lateCommits = append(r.stats.lateCommits, fmt.Sprintf("%s %s seq %d: declared lost, then in block %d (%s)",
+					a.Kind, a.Signer.Name, a.seq, h, o.Status))
+			}
+			lates = append(lates, resolution{a, o})
+			continue
+		}
+		r.stats.foreign++
+	}
+	r.blocks = append(r.blocks, BlockRecord{
+		Height: h, Seen: seen, BlockID: b.BlockID.Hash, AppHash: b.Block.Header.AppHash, Txs: len(b.Block.Data.Txs),
+	})
+	// LastCommit.Round is the round at which the previous height committed.
+	r.stats.block(h, b.Block.Header.Time, len(b.Block.Data.Txs), b.Block.LastCommit.Round > 0)
+	r.mu.Unlock()
+	for _, x := range resolved {
+		r.resolve(x.a, x.o, seen)
+	}
+	for _, x := range lates {
+		if x.a.Done != nil {
+			x.a.Done(x.a, x.o)
+		}
+	}
+	r.mu.Lock()
+	r.height = h
+	r.mu.Unlock()
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
