@@ -21,6 +21,8 @@ type Store interface {
 	PutAlerts([]Alert) ([]Alert, error)
 	SaveCheckpoint(partition string, applied uint64, state []byte) error
 	LoadCheckpoint(partition string) (applied uint64, state []byte, found bool, err error)
+	// LastInputOf returns the stored input of a kind with the highest Seq.
+	LastInputOf(kind InputKind) (Input, bool, error)
 }
 
 // ErrClosed is returned by Runner.Submit after Close.
@@ -255,6 +257,27 @@ func (r *Runner) recover(ctx context.Context) error {
 		return err
 	}
 	r.next = last + 1
+	// Ticks continue where the stored stream's left off, even when every
+	// checkpoint is newer than the last tick: the stream after a restart is
+	// numbered as an uninterrupted run would have numbered it.
+	if tk, found, err := st.LastInputOf(InputTick); err != nil {
+		return err
+	} else if found {
+		r.noteTime(tk)
+	} else if last > 0 {
+		// No tick yet: the schedule started at the first timed input.
+		errFound := errors.New("found")
+		err := st.InputsAfter(0, func(in Input) error {
+			if t := in.Time(); !t.IsZero() && in.Kind != InputTick {
+				r.lastTk = t.Truncate(r.cfg.TickEvery)
+				return errFound
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errFound) {
+			return err
+		}
+	}
 	// Replay synchronously, before the workers start. The alerts are
 	// stored in the collector's order (input, rule, id): what is already
 	// stored is a prefix of that order, so what is new gets the numbers an

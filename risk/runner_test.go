@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/custody-ledger/custody/capture"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/internal/workload"
 	"github.com/custody-ledger/custody/risk/store"
@@ -215,4 +216,56 @@ func TestRunner_DrainAndSubmitNumbered(t *testing.T) {
 	require.NoError(t, s.Close())
 	require.Equal(t, storeOrder(t, leader), storeOrder(t, standby))
 	require.Equal(t, drained, storeOrder(t, leader)[:len(drained)])
+}
+
+// A restart numbers the rest of the stream as an uninterrupted run would:
+// the ticks the runner inserts continue from the last stored tick, even
+// when every partition had checkpointed past it.
+func TestRunner_RestartKeepsTheTickSchedule(t *testing.T) {
+	t0 := time.Date(2025, 7, 8, 1, 30, 0, 0, time.UTC)
+	ev := func(ms int) risk.Input {
+		return risk.Input{Kind: risk.InputEvent, Event: &capture.Event{Kind: capture.KindOrder, Account: "A", Security: "000001",
+			Side: capture.SideBuy, Price: 100000, Qty: 100, CaptureTime: t0.Add(time.Duration(ms) * time.Millisecond)}}
+	}
+	ins := []risk.Input{ev(100), ev(500), ev(1500), ev(2500)}
+	kinds := func(st *store.Store) []risk.InputKind {
+		var out []risk.InputKind
+		require.NoError(t, st.InputsAfter(0, func(in risk.Input) error { out = append(out, in.Kind); return nil }))
+		return out
+	}
+	cfg := baseConfig()
+	cfg.CheckpointEvery = 1
+
+	ref, err := store.Open("", store.Options{InMemory: true})
+	require.NoError(t, err)
+	defer ref.Close()
+	cfg.Store = ref
+	r, err := risk.NewRunner(context.Background(), cfg)
+	require.NoError(t, err)
+	for _, in := range ins {
+		require.NoError(t, r.Submit(in))
+	}
+	require.NoError(t, r.Drain())
+	r.Abort()
+
+	st, err := store.Open("", store.Options{InMemory: true})
+	require.NoError(t, err)
+	defer st.Close()
+	cfg.Store = st
+	r, err = risk.NewRunner(context.Background(), cfg)
+	require.NoError(t, err)
+	for _, in := range ins[:2] {
+		require.NoError(t, r.Submit(in))
+	}
+	require.NoError(t, r.Drain())
+	r.Abort()
+	r, err = risk.NewRunner(context.Background(), cfg)
+	require.NoError(t, err)
+	for _, in := range ins[2:] {
+		require.NoError(t, r.Submit(in))
+	}
+	require.NoError(t, r.Drain())
+	r.Abort()
+	require.Equal(t, kinds(ref), kinds(st))
+	require.Equal(t, []risk.InputKind{risk.InputEvent, risk.InputEvent, risk.InputTick, risk.InputEvent, risk.InputTick, risk.InputEvent}, kinds(st))
 }

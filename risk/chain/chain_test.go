@@ -217,6 +217,29 @@ func testAnchorAndVerify(t *testing.T, net *chaintest.Network) {
 	if err != nil || last == nil || last.Seq != 4 || last.LastSeq != 12 {
 		t.Fatalf("last batch %+v %v", last, err)
 	}
+	// An old leader comes back after its standby anchored in its place: its
+	// own batches were cut differently and never anchored. Sync replaces
+	// them with the chain's (rebuilt and checked) and drops the rest, and
+	// the next cut follows on from the chain's last range.
+	st7 := openStore(t)
+	st7.PutAlerts(alerts(1, 14, "x"))
+	old := anchor.NewBatcher(st7, nil, anchor.Config{MaxCount: 2})
+	for range 7 {
+		if _, err := old.Cut(ctx, now, params, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := ch.Sync(ctx, st7); err != nil || n != 4 {
+		t.Fatalf("sync over unanchored records: %d %v", n, err)
+	}
+	if last, _ := st7.LastBatchSeq(); last != 4 {
+		t.Fatalf("local batches after sync: %d", last)
+	}
+	b5, err := anchor.NewBatcher(st7, ch, anchor.Config{MaxCount: 10}).Cut(ctx, now, params, true)
+	if err != nil || b5.Seq != 5 || b5.FirstSeq != 13 || b5.Count != 2 || b5.TxHash == "" {
+		t.Fatalf("batch after sync: %+v %v", b5, err)
+	}
+
 	raw, err := reader.Client().QueryJSON(ctx, "anchors/"+chaintest.Operator)
 	if err != nil {
 		t.Fatal(err)

@@ -10,25 +10,45 @@ import (
 	"github.com/custody-ledger/custody/risk/store"
 )
 
-// Sync brings the store's batch records up to the operator's batches on
-// chain: every batch the chain has beyond the store's last record is
-// rebuilt from the store's own alerts (anchor.Rebuild), checked against the
-// root read with a proof, and recorded with where the chain holds it. A
-// process runs it before it anchors: a hot standby taking over from its
-// leader (which cut and anchored those batches), or a restart whose store
-// lost records. It returns how many batches it recorded; a root that
+// Sync makes the store's batch records agree with the operator's batches
+// on chain, before a process anchors: a hot standby taking over from its
+// leader (which cut and anchored those batches), a leader restarting after
+// a crash between its anchoring tx and its record of it, or an old leader
+// coming back after its standby anchored in its place.
+//
+// Records the chain confirms (those with a tx hash) are kept. From the
+// first record without one, every batch the chain has is rebuilt from the
+// store's own alerts (anchor.Rebuild), checked against the root read with a
+// proof, and recorded with where the chain holds it; local records the
+// chain does not have are dropped (never anchored, their alerts are cut
+// again). It returns how many chain batches it recorded; a root that
 // differs is ErrDiverged, missing alerts anchor.ErrIncomplete.
 func (ch *Chain) Sync(ctx context.Context, st *store.Store) (int, error) {
 	local, err := st.LastBatchSeq()
 	if err != nil {
 		return 0, err
 	}
+	from := local + 1
+	for seq := local; seq > 0; seq-- {
+		var b anchor.Batch
+		if err := st.BatchRecord(seq, &b); err != nil {
+			return 0, err
+		}
+		if b.TxHash != "" {
+			break
+		}
+		from = seq
+	}
 	head, err := ch.LastBatch(ctx)
-	if err != nil || head == nil {
+	if err != nil {
 		return 0, err
 	}
+	var headSeq uint64
+	if head != nil {
+		headSeq = head.Seq
+	}
 	n := 0
-	for seq := local + 1; seq <= head.Seq; seq++ {
+	for seq := from; seq <= headSeq; seq++ {
 		rec, _, err := ch.ProvenBatch(ctx, seq)
 		if err != nil {
 			return n, err
@@ -47,6 +67,11 @@ func (ch *Chain) Sync(ctx context.Context, st *store.Store) (int, error) {
 			return n, err
 		}
 		n++
+	}
+	for seq := max(from, headSeq+1); seq <= local; seq++ {
+		if err := st.DeleteBatchRecord(seq); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

@@ -483,6 +483,16 @@ func (s *Store) PutBatchRecord(seq uint64, v any) error {
 	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(key("b/", be(seq)), js) })
 }
 
+// DeleteBatchRecord removes the batch record seq (one never anchored, that
+// the chain's own batches replace).
+func (s *Store) DeleteBatchRecord(seq uint64) error {
+	err := s.db.Update(func(txn *badger.Txn) error { return txn.Delete(key("b/", be(seq))) })
+	if err != nil {
+		return fmt.Errorf("store: delete batch %d: %w", seq, err)
+	}
+	return nil
+}
+
 // BatchRecord decodes the batch record seq into v; errors wrap ErrNotFound.
 func (s *Store) BatchRecord(seq uint64, v any) error {
 	return s.db.View(func(txn *badger.Txn) error { return getJSON(txn, key("b/", be(seq)), v) })
