@@ -101,6 +101,7 @@ type daemon struct {
 	base   *chain.BaseData   // onboarded base data (nil without a chain)
 	first  risk.ParamVersion // the version the stored stream starts under
 	runner *risk.Runner
+	guard  *replayGuard
 
 	api     atomic.Pointer[apiHandler]
 	role    atomic.Value // Role
@@ -108,7 +109,8 @@ type daemon struct {
 
 	mu        sync.Mutex // guards the fields below
 	anchorErr string
-	eventSeq  uint64 // last capture Seq submitted
+	eventSeq  uint64 // last capture Seq submitted (the pump numbers events)
+	replays   uint64 // captured events dropped as replays of stored ones
 	ledgerH   int64  // last block the ledger feed fully took
 }
 
@@ -157,16 +159,23 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	if err := d.newAPI(role == RoleStandby); err != nil {
 		return err
 	}
+	d.guard = newReplayGuard(d.st, append(append([]string(nil), cfg.Capture.SZSE...), cfg.Capture.SSE...))
 	d.runner, err = risk.NewRunner(ctx, risk.RunnerConfig{
-		Params: d.first.Params, Groups: d.groups, Workers: cfg.Engine.Workers, Store: d.st,
+		Params: d.first.Params, Groups: d.groups, Workers: d.cfg.Engine.Workers, Store: markingStore{d.st, d.guard},
 		CheckpointEvery: cfg.Engine.CheckpointEvery,
 	})
 	if err != nil {
 		return err
 	}
+	if in, found, err := d.st.LastInputOf(risk.InputEvent); err != nil {
+		d.runner.Abort()
+		return err
+	} else if found {
+		d.eventSeq = in.Event.Seq
+	}
 	last, _ := d.st.LastInputSeq()
 	alerts, _ := d.st.LastAlertSeq()
-	d.logf("riskd: %s: recovered %d inputs, %d alerts, %d groups, %d workers", role, last, alerts, len(d.lists), cfg.Engine.Workers)
+	d.logf("riskd: %s: recovered %d inputs, %d alerts, %d groups, %d workers", role, last, alerts, len(d.lists), d.cfg.Engine.Workers)
 
 	srv, ready, err := d.serve()
 	if err != nil {

@@ -117,24 +117,16 @@ func orNone(s string) string {
 	return s
 }
 
-// startCapture starts live capture or the capture file. Events are
-// renumbered after the last one stored, so that evidence ids ("ev:SEQ")
-// continue one trade series across restarts.
+// startCapture starts live capture or the capture file. The pump numbers
+// the events (see replayGuard).
 func (d *daemon) startCapture(ctx context.Context, wg *sync.WaitGroup, send func(item) error, fatal chan<- error) error {
 	c := d.cfg.Capture
 	if c.Iface == "" && c.Pcap == "" {
 		return nil
 	}
-	var base uint64
-	if in, found, err := d.st.LastInputOf(risk.InputEvent); err != nil {
-		return err
-	} else if found {
-		base = in.Event.Seq
-	}
 	ccfg := capture.Config{SZSE: c.SZSE, SSE: c.SSE}
 	emit := func(e *capture.Event) error {
 		ev := *e
-		ev.Seq += base
 		return send(item{in: &risk.Input{Kind: risk.InputEvent, Event: &ev}})
 	}
 	wg.Add(1)
@@ -256,8 +248,18 @@ func (d *daemon) pump(items <-chan item) error {
 	}
 	submit := func(in risk.Input) error {
 		if in.Kind == risk.InputEvent {
+			fresh, err := d.guard.admit(in.Event)
+			if err != nil {
+				return err
+			}
 			d.mu.Lock()
-			d.eventSeq = in.Event.Seq
+			if !fresh {
+				d.replays++
+				d.mu.Unlock()
+				return nil
+			}
+			d.eventSeq++
+			in.Event.Seq = d.eventSeq
 			d.mu.Unlock()
 		}
 		return d.runner.Submit(in)

@@ -299,16 +299,19 @@ func (d *daemon) takeover(ctx context.Context) error {
 
 // Status is what GET /v1/status reports.
 type Status struct {
-	Role          Role   `json:"role"`
-	Operator      string `json:"operator,omitempty"`
-	LastInputSeq  uint64 `json:"last_input_seq"`
-	LastEventSeq  uint64 `json:"last_event_seq"`
-	Alerts        uint64 `json:"alerts"`
-	Batches       uint64 `json:"batches"`
-	Anchored      uint64 `json:"anchored"`
-	LedgerHeight  int64  `json:"ledger_height"`
-	ParamsVersion int64  `json:"params_version"`
-	AnchorError   string `json:"anchor_error,omitempty"`
+	Role         Role   `json:"role"`
+	Operator     string `json:"operator,omitempty"`
+	LastInputSeq uint64 `json:"last_input_seq"`
+	LastEventSeq uint64 `json:"last_event_seq"`
+	Alerts       uint64 `json:"alerts"`
+	Batches      uint64 `json:"batches"`
+	Anchored     uint64 `json:"anchored"`
+	LedgerHeight int64  `json:"ledger_height"`
+	// ReplaysDropped counts captured events dropped as replays of stored
+	// ones (see the daemon's replay guard).
+	ReplaysDropped uint64 `json:"replays_dropped"`
+	ParamsVersion  int64  `json:"params_version"`
+	AnchorError    string `json:"anchor_error,omitempty"`
 }
 
 func (d *daemon) status() (Status, error) {
@@ -334,7 +337,7 @@ func (d *daemon) status() (Status, error) {
 		}
 	}
 	d.mu.Lock()
-	s.LastEventSeq, s.LedgerHeight, s.AnchorError = d.eventSeq, d.ledgerH, d.anchorErr
+	s.LastEventSeq, s.LedgerHeight, s.AnchorError, s.ReplaysDropped = d.eventSeq, d.ledgerH, d.anchorErr, d.replays
 	d.mu.Unlock()
 	return s, nil
 }

@@ -21,6 +21,8 @@
 //	m/alert-seq        last alert seq
 //	n/<name>           a named counter of the daemon (8 bytes), e.g. the
 //	                   last ledger height taken
+//	e/<mark>           a captured event's identity (empty value), so that a
+//	                   restarted capture does not feed a replayed report again
 package store
 
 import (
@@ -112,6 +114,12 @@ func key(prefix string, rest ...[]byte) []byte {
 // PutInputs stores inputs by their Seq (which must be non-zero). Writing an
 // input that is already there rewrites the same bytes: idempotent.
 func (s *Store) PutInputs(ins []risk.Input) error {
+	return s.PutInputsAndMarks(ins, nil)
+}
+
+// PutInputsAndMarks stores inputs as PutInputs does and, in the same write
+// batch, the identities of the captured events among them (see HasMark).
+func (s *Store) PutInputsAndMarks(ins []risk.Input, marks []string) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for i := range ins {
@@ -126,6 +134,11 @@ func (s *Store) PutInputs(ins []risk.Input) error {
 		v := binary.BigEndian.AppendUint64(nil, uint64(in.Time().UnixNano()))
 		if err := wb.Set(key("i/", be(in.Seq)), append(v, js...)); err != nil {
 			return fmt.Errorf("store: put input %d: %w", in.Seq, err)
+		}
+	}
+	for _, m := range marks {
+		if err := wb.Set(key("e/", []byte(m)), nil); err != nil {
+			return fmt.Errorf("store: put mark: %w", err)
 		}
 	}
 	if err := wb.Flush(); err != nil {
@@ -616,4 +629,21 @@ func (s *Store) LastAlertSeq() (uint64, error) {
 		return err
 	})
 	return v, err
+}
+
+// HasMark reports whether an event identity was recorded.
+func (s *Store) HasMark(mark string) (bool, error) {
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(key("e/", []byte(mark)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: get mark: %w", err)
+	}
+	return found, nil
 }
