@@ -301,8 +301,8 @@ takeover_after = "2s"
 	// The reference: the same rules and groups (the onboarded one given
 	// by hand), no chain, never interrupted.
 	refCfg, err := config.Parse(strings.NewReader(strings.Replace(common, "[engine]\n",
-		fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, "ref")), 1)+
-		"[admin]\nlisten = \"127.0.0.1:0\"\n[market]\nlisten = \"127.0.0.1:0\"\n"+
+		fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, "ref")), 1) +
+		"[admin]\nlisten = \"127.0.0.1:0\"\n[market]\nlisten = \"127.0.0.1:0\"\n" +
 		"[[associated]]\naccounts = [\"A111111111\", \"A222222222\"]\n[[associated]]\naccounts = [\"0100001111\", \"0100002222\", \"C-1\"]\n"))
 	if err != nil {
 		t.Fatal(err)
