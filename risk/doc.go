@@ -56,14 +56,26 @@
 // already applied, and the store ignores alert ids it already holds, so
 // nothing is lost or duplicated.
 //
+// # The chain and the daemon
+//
+// risk/chain is the chain side through the client SDK: it anchors batches
+// and parameter hashes with the risk operator's key (the anchor.Anchorer),
+// reads them back with IAVL proofs against light-client-verified headers
+// (`riskd verify-alert`), onboards base data, turns blocks into
+// LedgerEvents (the LedgerFeed) and submits freezes (admin.Freezer).
+// risk/daemon is `riskd run`: the sources, one pump goroutine owning the
+// Runner, the batcher, the admin API and the hot standby, which follows
+// the leader's stored input stream and, alert numbers being a function of
+// that stream, can take over anchoring where the leader stopped.
+//
 // # Out of scope here
 //
-// Reading base data and ledger events from the chain (the LedgerFeed seam
-// takes them), the anchoring transaction (risk/anchor's Anchorer seam), the
-// freeze transaction (risk/admin's Freezer seam), the hot standby, and the
-// exchange holiday calendar (off-hours checks weekends and sessions only).
+// The exchange holiday calendar (off-hours checks weekends and sessions
+// only), holdings from the chain (onboarding loads them when the trading
+// contract keeps them), and regrouping accounts without a restart.
 //
 // Subpackages: window (sliding windows), market (snapshot feed and cache),
 // store (badger), anchor (Merkle batches and proofs), admin (gin API),
-// config (TOML), replay (the riskd replay pipeline).
+// config (TOML), replay (the riskd replay pipeline), chain (the chain
+// side), daemon (riskd run). docs/risk.md is the operator's reference.
 package risk

@@ -1,7 +1,8 @@
 // Package config reads the risk core's TOML configuration: associated-account
-// groups, rule parameters, and the engine, store, anchoring and admin
-// settings. With no file, or for any key a file leaves out, the DOMAIN.md
-// defaults apply (risk.DefaultParams).
+// groups, rule parameters, and the engine, store, anchoring, admin,
+// capture, market, chain and standby settings (docs/risk.md lists each).
+// With no file, or for any key a file leaves out, the DOMAIN.md defaults
+// apply (risk.DefaultParams).
 //
 //	[engine]
 //	workers = 2                  # partitions (worker goroutines)
@@ -15,6 +16,23 @@
 //
 //	[admin]
 //	listen = "127.0.0.1:8089"
+//
+//	[capture]                  # riskd run: iface (live) or pcap, endpoints
+//	iface = "lo"
+//	szse = ["127.0.0.1:9100"]
+//	sse = ["127.0.0.1:9200"]
+//
+//	[market]
+//	listen = "127.0.0.1:9300"
+//
+//	[chain]                    # node, witnesses, trust root, keyring and keys
+//	node = "tcp://127.0.0.1:26657"
+//	witnesses = ["tcp://127.0.0.1:26660"]
+//	keyring = "keyring"
+//	key = "risk-1"
+//
+//	[standby]
+//	leader = ""                # the leader's admin URL: run as its hot standby
 //
 //	[[associated]]
 //	accounts = ["0601234567", "0607654321"]
