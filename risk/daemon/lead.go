@@ -316,7 +316,12 @@ func (d *daemon) batchLoop(ctx context.Context) error {
 	var lastErr string
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	var retained time.Time
 	for {
+		if time.Since(retained) >= time.Hour {
+			d.retain()
+			retained = time.Now()
+		}
 		select {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -368,4 +373,40 @@ func (d *daemon) cutOnce(ctx context.Context, b *anchor.Batcher, anchored *int64
 		d.logf("riskd: batch %d: alerts %d..%d (%d), root %s, tx %s at height %d", batch.Seq, batch.FirstSeq, batch.LastSeq, batch.Count, batch.Root, orNone(batch.TxHash), batch.Height)
 	}
 	return batch != nil, nil
+}
+
+// retain drops inputs and alerts older than engine.retention (by their
+// event time), but never an alert that a batch on chain does not cover yet:
+// the cutoff is at most the earliest alert time of the last batch anchored
+// (recorded, without a chain).
+func (d *daemon) retain() {
+	if d.cfg.Engine.Retention <= 0 {
+		return
+	}
+	cutoff := time.Now().Add(-d.cfg.Engine.Retention.D())
+	last, err := d.st.LastBatchSeq()
+	if err != nil {
+		d.logf("riskd: retention: %v", err)
+		return
+	}
+	covered := time.Time{}
+	for seq := last; seq > 0; seq-- {
+		var b anchor.Batch
+		if err := d.st.BatchRecord(seq, &b); err == nil && (b.TxHash != "" || d.conn == nil) {
+			covered = b.From
+			break
+		}
+	}
+	if covered.IsZero() {
+		return
+	}
+	if covered.Before(cutoff) {
+		cutoff = covered
+	}
+	ins, as, err := d.st.Retain(cutoff)
+	if err != nil {
+		d.logf("riskd: retention: %v", err)
+	} else if ins+as > 0 {
+		d.logf("riskd: retention dropped %d inputs and %d alerts before %s", ins, as, cutoff.Format(time.RFC3339))
+	}
 }
