@@ -65,11 +65,11 @@ type MetricsConfig struct {
 	Enabled bool `toml:"enabled"`
 }
 
-// APIConfig is the REST gateway's listen address. No REST server exists yet;
-// the address is kept so that later work and `custodyd start --api` agree on
-// where it lives.
+// APIConfig is where the node serves its REST API (package node/api, with
+// api.DefaultConfig for the rest); `custodyd start --api` overrides it.
 type APIConfig struct {
-	// Address is "tcp://host:port". Default "tcp://127.0.0.1:1317".
+	// Address is "tcp://host:port"; empty serves no API. Default
+	// "tcp://127.0.0.1:1317".
 	Address string `toml:"address"`
 }
 
@@ -212,7 +212,7 @@ dir = %q
 enabled = %t
 
 [api]
-# REST gateway address (reserved: no REST server is wired yet). (default "tcp://127.0.0.1:1317")
+# REST API address (docs/api.md); empty serves none. (default "tcp://127.0.0.1:1317")
 address = %q
 
 [tx]

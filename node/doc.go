@@ -25,9 +25,11 @@
 //     the genesis and keys exist. It opens nothing.
 //  2. Start(ctx) opens the application's state (abci.NewApp), builds the
 //     CometBFT node (which replays any block the application lacks: the
-//     ABCI handshake) and starts consensus, p2p and the RPC server.
-//  3. Stop() stops CometBFT first (so no ABCI call is in flight) and then
-//     closes the application: the reverse of Start.
+//     ABCI handshake), starts consensus, p2p and the RPC server, and then
+//     the REST API when [api] address is set.
+//  3. Stop() shuts the REST API down (draining its requests), stops
+//     CometBFT (so no ABCI call is in flight) and then closes the
+//     application: the reverse of Start.
 //
 // # Customising
 //
@@ -55,6 +57,7 @@
 //
 // Consensus, p2p, RPC, the light client and state sync are CometBFT's; this
 // package only configures them. Business rules live in contracts, their
-// ABCI adapter in abci. The REST gateway is not wired yet; its address is
-// already part of AppConfig so that it and `custodyd start --api` agree.
+// ABCI adapter in abci, the REST API in node/api: Start runs it on [api]
+// address over CometBFT's in-process RPC client, and Stop shuts it down
+// first.
 package node

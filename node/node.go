@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
 	abcitypes "github.com/cometbft/cometbft/abci/types"
@@ -18,10 +19,13 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
 	"github.com/cometbft/cometbft/types"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custody-ledger/custody/abci"
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/node/api"
 )
 
 // Version is the build's version, set with
@@ -47,6 +51,7 @@ type Node struct {
 	closeApp func() error  // guarded by mu; set by Start
 	cmt      *cmtnode.Node // guarded by mu; set by Start
 	dbs      *nodeDBs      // guarded by mu; set by Start
+	api      *api.Server   // guarded by mu; set by Start when [api] address is set
 	stopped  bool
 }
 
@@ -206,7 +211,15 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := cmt.Start(); err != nil {
 		return errors.Join(fmt.Errorf("node: start cometbft: %w", err), dbs.close(), closeApp())
 	}
-	n.app, n.closeApp, n.cmt, n.dbs = app, closeApp, cmt, dbs
+	var srv *api.Server
+	if app != nil && n.appCfg.API.Address != "" {
+		if srv, err = n.startAPI(cmt); err != nil {
+			stopErr := cmt.Stop()
+			cmt.Wait()
+			return errors.Join(err, stopErr, dbs.close(), closeApp())
+		}
+	}
+	n.app, n.closeApp, n.cmt, n.dbs, n.api = app, closeApp, cmt, dbs, srv
 	n.logger.Info("custody node started", "version", Version, "home", n.home,
 		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", n.appCfg.API.Address)
 	return nil
@@ -263,6 +276,13 @@ func (n *Node) Stop() error {
 		return nil
 	}
 	var errs []error
+	if n.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), apiShutdownTimeout)
+		if err := n.api.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("node: stop api: %w", err))
+		}
+		cancel()
+	}
 	if err := n.cmt.Stop(); err != nil {
 		errs = append(errs, fmt.Errorf("node: stop cometbft: %w", err))
 	}
@@ -275,6 +295,33 @@ func (n *Node) Stop() error {
 	}
 	n.logger.Info("custody node stopped", "home", n.home)
 	return errors.Join(errs...)
+}
+
+// apiShutdownTimeout bounds how long Stop waits for REST requests in flight.
+const apiShutdownTimeout = 10 * time.Second
+
+// startAPI starts the REST server on [api] address over the SDK on
+// CometBFT's in-process RPC client: no socket between the API and the node.
+func (n *Node) startAPI(cmt *cmtnode.Node) (*api.Server, error) {
+	cfg := api.DefaultConfig()
+	cfg.Address = n.appCfg.API.Address
+	chain := client.New(rpclocal.New(cmt), cmt.GenesisDoc().ChainID, client.Options{})
+	srv, err := api.New(cfg, api.Deps{Chain: chain, Logger: n.logger.With("module", "api")})
+	if err != nil {
+		return nil, fmt.Errorf("node: api: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("node: api: %w", err)
+	}
+	return srv, nil
+}
+
+// API returns the running REST server, or nil (not started, or no [api]
+// address).
+func (n *Node) API() *api.Server {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.api
 }
 
 // Home is the node's home directory.
