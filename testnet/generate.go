@@ -393,10 +393,15 @@ func FreePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// CheckPortsFree reports the ports of n that something else listens on.
+// CheckPortsFree reports the ports of n (P2P, RPC and, when set, REST) that
+// something else listens on.
 func CheckPortsFree(n *Node) error {
 	var errs []error
-	for _, p := range []int{n.P2PPort, n.RPCPort} {
+	ports := []int{n.P2PPort, n.RPCPort}
+	if n.APIPort != 0 {
+		ports = append(ports, n.APIPort)
+	}
+	for _, p := range ports {
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("testnet: node %s: port %d is taken: %w", n.Name, p, err))

@@ -71,8 +71,8 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "wrote %d nodes of chain %s under %s\n", len(t.Nodes), t.ChainID, dir)
 			for _, n := range t.Nodes {
-				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  p2p %d  metrics %d  home %s\n",
-					n.Name, n.Power, n.RPCURL(), n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
+				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  rest http://127.0.0.1:%d  p2p %d  metrics %d  home %s\n",
+					n.Name, n.Power, n.RPCURL(), n.APIPort, n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
 			}
 			return nil
 		},
@@ -120,8 +120,8 @@ reverse order.`,
 				return err
 			}
 			for _, n := range t.Nodes {
-				fmt.Fprintf(out, "  %-18s rpc %s  metrics http://127.0.0.1:%d/metrics  log %s\n",
-					n.Name, n.RPCURL(), n.PrometheusPort, filepath.Join(t.Home(n), "node.log"))
+				fmt.Fprintf(out, "  %-18s rpc %s  rest http://127.0.0.1:%d/v1/status  metrics http://127.0.0.1:%d/metrics  log %s\n",
+					n.Name, n.RPCURL(), n.APIPort, n.PrometheusPort, filepath.Join(t.Home(n), "node.log"))
 			}
 			fmt.Fprintln(out, "running; Ctrl-C stops every node")
 			exited := make(chan string, len(t.Nodes))
