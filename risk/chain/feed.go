@@ -55,6 +55,16 @@ func NewFeed(ch *Chain, base *BaseData, poll time.Duration, logf func(string, ..
 	return f
 }
 
+// Learn adds base data loaded since the feed started (on-demand
+// onboarding) to the account mapping.
+func (f *Feed) Learn(b *BaseData) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, hs := range b.Shareholders() {
+		f.holders[id] = hs
+	}
+}
+
 // Run implements risk.LedgerFeed.
 func (f *Feed) Run(ctx context.Context, fromHeight int64, emit func(risk.LedgerEvent) error) error {
 	return f.RunBlocks(ctx, fromHeight, emit, nil)
@@ -179,8 +189,9 @@ func (f *Feed) convert(ctx context.Context, ev abcitypes.Event, id string, t tim
 		if strings.Contains(m["side"], "SELL") {
 			side = capture.SideSell
 		}
-		return risk.LedgerEvent{ID: id, Kind: risk.LedgerFill, Time: t, Account: f.holderFor(m["account_id"], m["security"]),
-			Security: m["security"], Side: side, Price: price, Qty: qty, ExecID: m["exec_id"]}, true, nil
+		sec := wireCode(m["security"])
+		return risk.LedgerEvent{ID: id, Kind: risk.LedgerFill, Time: t, Account: f.holderFor(m["account_id"], sec),
+			Security: sec, Side: side, Price: price, Qty: qty, ExecID: m["exec_id"]}, true, nil
 	}
 	return risk.LedgerEvent{}, false, nil
 }
@@ -203,6 +214,13 @@ func (f *Feed) checkWithdrawal(ctx context.Context, ref, account string, amount 
 		return fmt.Errorf("%w: withdrawal event %s says %s %d, the proven transfer %s %d", ErrProofMismatch, ref, account, amount, t.AccountId, t.Amount)
 	}
 	return nil
+}
+
+// wireCode is the chain's security code ("600000.SH") as the exchange
+// links and market feeds name it ("600000"), the risk core's key.
+func wireCode(security string) string {
+	code, _, _ := strings.Cut(security, ".")
+	return code
 }
 
 // holderFor picks the shareholder account of fund account acct on the

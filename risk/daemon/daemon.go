@@ -44,6 +44,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -66,8 +67,9 @@ import (
 type Options struct {
 	// Logf logs one line; default: the standard logger.
 	Logf func(format string, args ...any)
-	// OnReady is called once the admin API (and market feed) listen, with
-	// their addresses (useful with port 0).
+	// OnReady is called once the process leads and its admin API and
+	// market feed listen, with their addresses (useful with port 0). A
+	// standby calls it when it takes over.
 	OnReady func(Ready)
 }
 
@@ -98,7 +100,8 @@ type daemon struct {
 	conn   *chain.Conn // nil without a chain
 	groups *risk.Groups
 	lists  [][]string
-	base   *chain.BaseData   // onboarded base data (nil without a chain)
+	base   *chain.BaseData   // onboarded base data (nil without a chain); mu
+	feed   *chain.Feed       // the ledger feed while leading; mu
 	first  risk.ParamVersion // the version the stored stream starts under
 	runner *risk.Runner
 	guard  *replayGuard
@@ -282,6 +285,7 @@ func (d *daemon) serve() (*http.Server, Ready, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", d.handleStatus)
 	mux.HandleFunc("GET /v1/stream", d.handleStream)
+	mux.HandleFunc("POST /v1/onboard", d.handleOnboard)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { d.api.Load().h.ServeHTTP(w, r) })
 	srv := admin.NewServer(ln.Addr().String(), mux)
 	srv.WriteTimeout = 0 // the stream is long-lived; handlers bound their own work
@@ -301,4 +305,38 @@ func (d *daemon) setAnchorErr(err error) {
 		return
 	}
 	d.anchorErr = err.Error()
+}
+
+// handleOnboard loads the base data again (on demand): it reports the
+// accounts and the groups the chain gives now, and whether they differ
+// from the groups in force, which change only at the next start (the
+// partitioning of the stored stream depends on them).
+func (d *daemon) handleOnboard(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if d.conn == nil {
+		w.WriteHeader(http.StatusNotImplemented)
+		json.NewEncoder(w).Encode(map[string]string{"error": "no chain configured"})
+		return
+	}
+	base, err := d.conn.Onboard(r.Context())
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	d.mu.Lock()
+	d.base = base
+	if d.feed != nil {
+		d.feed.Learn(base)
+	}
+	d.mu.Unlock()
+	now := risk.NewGroups(append(configLists(d.cfg), base.Groups...)).Lists()
+	json.NewEncoder(w).Encode(struct {
+		Accounts      int        `json:"accounts"`
+		Proven        bool       `json:"proven"`
+		Height        int64      `json:"height"`
+		Groups        [][]string `json:"groups"`
+		InForce       [][]string `json:"groups_in_force"`
+		RestartNeeded bool       `json:"restart_needed"`
+	}{len(base.Accounts), base.Proven, base.Height, now, d.lists, !sameGroups(now, d.lists)})
 }

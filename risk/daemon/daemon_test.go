@@ -231,8 +231,24 @@ per_day = 2
 		return st.LedgerHeight >= res.Height
 	})
 
+	// On-demand onboarding sees an account opened since the start; its
+	// group joins at the next start.
+	_, ck2, _ := ed25519.GenerateKey(nil)
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], &custodyv1.MsgOpenAccount{AccountId: "C-2", ClientPubKey: ck2.Public().(ed25519.PublicKey),
+		IdentityHash: client.SaltedHash([]byte("s"), "id-2"), BankCardHash: client.SaltedHash([]byte("s"), "card-2"),
+		BankId: "bank-1", ShareholderAccounts: []string{"0100003333"}}, commit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgConfirmAccount{AccountId: "C-2", Approve: true}, commit); err != nil {
+		t.Fatal(err)
+	}
+	code, m := send(t, "POST", admin+"/v1/onboard", nil)
+	if code != http.StatusOK || m["accounts"] != float64(2) || m["proven"] != true || m["restart_needed"] != true {
+		t.Fatalf("onboard: %d %v", code, m)
+	}
+
 	// A freeze through the admin API, signed with the regulator's key.
-	code, m := send(t, "POST", admin+"/v1/freeze", map[string]any{"account": "C-1", "who": "carol", "reason": "wash trades"})
+	code, m = send(t, "POST", admin+"/v1/freeze", map[string]any{"account": "C-1", "who": "carol", "reason": "wash trades"})
 	if code != http.StatusAccepted || m["tx_hash"] == nil {
 		t.Fatalf("freeze: %d %v", code, m)
 	}

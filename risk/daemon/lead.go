@@ -200,13 +200,17 @@ func (d *daemon) startFeed(ctx context.Context, wg *sync.WaitGroup, send func(it
 	d.mu.Lock()
 	d.ledgerH = from
 	d.mu.Unlock()
-	if d.base == nil {
+	d.mu.Lock()
+	base := d.base
+	d.mu.Unlock()
+	if base == nil {
 		// A standby taking over: learn the accounts for fill mapping.
-		if base, err := d.conn.Onboard(ctx); err == nil {
-			d.base = base
-		}
+		base, _ = d.conn.Onboard(ctx)
 	}
-	feed := chain.NewFeed(d.conn.Chain, d.base, d.cfg.Chain.Poll.D(), d.logf)
+	feed := chain.NewFeed(d.conn.Chain, base, d.cfg.Chain.Poll.D(), d.logf)
+	d.mu.Lock()
+	d.base, d.feed = base, feed
+	d.mu.Unlock()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
