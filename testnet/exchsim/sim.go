@@ -22,6 +22,22 @@ type Sim struct {
 	gw            *gateway
 	db            *orderDB
 	wg            sync.WaitGroup
+
+	// resume is where the OMS sessions of the last run stood, for a run
+	// with RunOptions.Resume. Guarded by mu.
+	resume omsState
+}
+
+// omsState is what a broker's OMS remembers of its sessions when it
+// reconnects during the day: the SZSE order ids it was given (for
+// cancels), the SSE order-table record number it last used and the last
+// confirm and trade rows it read.
+type omsState struct {
+	szseIDs map[string]string
+	sseRecs map[string]int
+	sseRec  int
+	sseCfm  int
+	sseTrd  int
 }
 
 // Start listens on 127.0.0.1 (ephemeral ports) and serves both simulators.
@@ -82,6 +98,14 @@ type RunOptions struct {
 	// starts with a TLS ClientHello (TDS 8.0 strict), which a passive
 	// decoder cannot read and must report.
 	TLSProbe bool
+	// Resume continues the OMS sessions where the previous run left off
+	// (SSE record numbers, the confirm and trade rows already read, SZSE
+	// order ids), as an OMS reconnecting during the day does: the events
+	// of several resumed runs are then exactly what one decoder of all
+	// their traffic emits. Without it each run's OMS starts afresh (record
+	// numbers from 1, re-reading every row; a decoder drops the re-reads).
+	// Resumed runs must not overlap.
+	Resume bool
 }
 
 // Run plays a scenario: one OMS session per market, actions in order, each
@@ -112,6 +136,16 @@ func (s *Sim) Run(ctx context.Context, sc Scenario, o RunOptions) ([]capture.Eve
 	}
 	z := &szseOMS{w: s.tap.Wrap(zc, true), r: bufio.NewReader(zc), exp: &exp, ids: map[string]string{}}
 	q := &sseOMS{w: s.tap.Wrap(sc2, true), r: bufio.NewReader(sc2), exp: &exp, recs: map[string]int{}}
+	s.mu.Lock()
+	if r := s.resume; o.Resume && r.szseIDs != nil {
+		z.ids, q.recs, q.rec, q.confirm, q.trade = r.szseIDs, r.sseRecs, r.sseRec, r.sseCfm, r.sseTrd
+	}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.resume = omsState{szseIDs: z.ids, sseRecs: q.recs, sseRec: q.rec, sseCfm: q.confirm, sseTrd: q.trade}
+		s.mu.Unlock()
+	}()
 	if err := z.send(&layers.SZSELogonMsg{SenderCompID: "OMS01", TargetCompID: "TGW01", HeartBtInt: 30, Password: "pw", DefaultApplVerID: "1.29"}); err != nil {
 		return nil, err
 	}
