@@ -1,0 +1,367 @@
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/client/keys"
+	"github.com/custody-ledger/custody/testnet"
+	"github.com/custody-ledger/custody/testnet/exchsim"
+)
+
+// Config says where the demo runs and how.
+type Config struct {
+	// Dir holds everything the demo writes: the node homes (a testnet
+	// directory, replaced if one is there), risk-1/ (the risk core's
+	// configuration, store and log), clients/ (the clients' keyring) and
+	// demo.log. Required.
+	Dir string
+	// Nodes runs the nodes: &testnet.Processes{Binary: custodyd} for the
+	// command, &testnet.InProcess{} for tests. Required.
+	Nodes testnet.Provider
+	// Riskd is the riskd executable the risk core runs as (`riskd run`);
+	// empty runs the same daemon (risk/daemon) in this process.
+	Riskd string
+	// Iface is where the risk core captures the simulators' traffic.
+	// Default "lo".
+	Iface string
+	// TimeoutCommit overrides the manifest's consensus.timeout_commit
+	// (default 500ms) when positive.
+	TimeoutCommit time.Duration
+	// Date is the business date the day trades on, YYYYMMDD. Default today
+	// in China (UTC+8); the next business date is the next weekday.
+	Date uint32
+	// Progress receives the demo's progress; nil discards it.
+	Progress func(Progress)
+}
+
+// Demo is one run of the scripted day. New prepares it, Play plays it,
+// Stop stops everything it started.
+type Demo struct {
+	cfg        Config
+	date, next uint32
+	log        *os.File // Dir/demo.log: what each phase did, in words
+
+	tn   *testnet.Testnet
+	l    *testnet.Launcher
+	keys map[string]ed25519.PrivateKey // first signing key of each participant
+	cls  map[string]*client.Client     // by node name
+	v    *client.Verifier
+	sim  *exchsim.Sim
+	risk *riskCore
+	// opKey is risk-1's signing key (in Dir/risk-1/keyring-test).
+	opKey ed25519.PrivateKey
+
+	pending  []pendingTx
+	orders   map[string]*order // by ClOrdID on the wire
+	nextCl   int
+	wire     wireTotals
+	events   uint64 // order-flow events the risk core must have captured
+	refusals []Refusal
+	lastFill time.Time // when the last fill was committed on chain
+	ledgerH  int64     // the last height whose events the risk core must take
+	rest     restStatus
+	// agreedHeight is the height up to which every node reported the same
+	// blocks and app hashes (the checks phase).
+	agreedHeight int64
+	alertSummary AlertSummary // the alerts phase's verification
+
+	mu       sync.Mutex // guards the progress fields below
+	phase    int
+	started  time.Time
+	phaseT0  time.Time
+	height   int64
+	txs      int64
+	txsSeenH int64
+	alerts   uint64
+	stopOnce sync.Once
+	stopErr  error
+	stopPoll context.CancelFunc
+	pollDone chan struct{}
+}
+
+// pendingTx is a tx sent and not yet seen in a block.
+type pendingTx struct {
+	node string
+	hash []byte
+	what string
+}
+
+// wireTotals are the exchange's own figures of the day (the clearing
+// house's trade file): fills, buy and sell value per trade, closing prices.
+type wireTotals struct {
+	fills     uint32
+	buyValue  int64
+	sellValue int64
+	last      map[string]int64 // last fill price by chain security
+}
+
+// New checks cfg and prepares a demo; nothing starts until Play.
+func New(cfg Config) (*Demo, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("demo: Config.Dir is required")
+	}
+	if cfg.Nodes == nil {
+		return nil, errors.New("demo: Config.Nodes is required")
+	}
+	if cfg.Iface == "" {
+		cfg.Iface = "lo"
+	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	cfg.Dir = dir
+	d := &Demo{cfg: cfg, orders: map[string]*order{}, wire: wireTotals{last: map[string]int64{}}}
+	d.date, d.next = cfg.Date, 0
+	if d.date == 0 {
+		d.date = dateOf(time.Now().In(chinaTime))
+	}
+	if d.next, err = nextWeekday(d.date); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+func dateOf(t time.Time) uint32 {
+	return uint32(t.Year()*10000 + int(t.Month())*100 + t.Day())
+}
+
+func nextWeekday(date uint32) (uint32, error) {
+	t, err := time.ParseInLocation("20060102", fmt.Sprint(date), chinaTime)
+	if err != nil {
+		return 0, fmt.Errorf("demo: date %d: %w", date, err)
+	}
+	for t = t.AddDate(0, 0, 1); t.Weekday() == time.Saturday || t.Weekday() == time.Sunday; t = t.AddDate(0, 0, 1) {
+	}
+	return dateOf(t), nil
+}
+
+// Date is the business date the day trades on; NextDate the one clearing
+// opens.
+func (d *Demo) Date() uint32     { return d.date }
+func (d *Demo) NextDate() uint32 { return d.next }
+
+// Testnet is the running network (nil before the network phase).
+func (d *Demo) Testnet() *testnet.Testnet { return d.tn }
+
+// logf writes one line to Dir/demo.log.
+func (d *Demo) logf(format string, args ...any) {
+	if d.log != nil {
+		fmt.Fprintf(d.log, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
+	}
+}
+
+// Play runs every phase in order and returns the summary read back from
+// the chain and the risk core. It stops at the first phase that fails;
+// Stop cleans up either way.
+func (d *Demo) Play(ctx context.Context) (*Summary, error) {
+	if err := os.MkdirAll(d.cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	lf, err := os.OpenFile(filepath.Join(d.cfg.Dir, "demo.log"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	d.log = lf
+	d.mu.Lock()
+	d.started = time.Now()
+	d.mu.Unlock()
+	pctx, stop := context.WithCancel(context.Background())
+	d.stopPoll, d.pollDone = stop, make(chan struct{})
+	go d.poll(pctx)
+	for i, p := range phases {
+		d.mu.Lock()
+		d.phase, d.phaseT0 = i+1, time.Now()
+		d.mu.Unlock()
+		d.report(false, "")
+		d.logf("phase %d/%d %s: %s", i+1, len(phases), p.Name, p.Title)
+		note, err := p.run(d, ctx)
+		if err != nil {
+			d.logf("phase %s failed: %v", p.Name, err)
+			return nil, fmt.Errorf("demo: phase %q: %w", p.Name, err)
+		}
+		d.logf("phase %s done: %s", p.Name, note)
+		d.refresh(ctx)
+		d.report(true, note)
+	}
+	s, err := d.summary(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("demo: summary: %w", err)
+	}
+	return s, nil
+}
+
+// Stop stops the risk core, the simulators and the nodes, in that order
+// (the risk core anchors its last batch on the still running chain). It is
+// safe to call more than once and after a failed Play.
+func (d *Demo) Stop() error {
+	d.stopOnce.Do(func() {
+		if d.stopPoll != nil {
+			d.stopPoll()
+			<-d.pollDone
+		}
+		var errs []error
+		if d.risk != nil {
+			errs = append(errs, d.risk.stop())
+		}
+		if d.v != nil {
+			errs = append(errs, d.v.Close())
+		}
+		if d.sim != nil {
+			errs = append(errs, d.sim.Close())
+		}
+		if d.l != nil {
+			errs = append(errs, d.l.StopAll())
+		}
+		if d.log != nil {
+			errs = append(errs, d.log.Close())
+		}
+		d.stopErr = errors.Join(errs...)
+	})
+	return d.stopErr
+}
+
+// Done returns a channel that is closed when a node or the risk core
+// exits by itself (the command then stops the rest), and says which.
+func (d *Demo) Done() <-chan string {
+	out := make(chan string, 1)
+	if d.tn == nil {
+		return out
+	}
+	for _, n := range d.tn.Nodes {
+		if ch := d.l.Done(n.Name); ch != nil {
+			go func(name string, ch <-chan struct{}) {
+				<-ch
+				select {
+				case out <- "node " + name + " (see " + filepath.Join(d.tn.Home(n), "node.log") + ")":
+				default:
+				}
+			}(n.Name, ch)
+		}
+	}
+	if d.risk != nil {
+		go func() {
+			<-d.risk.done
+			select {
+			case out <- "the risk core (see " + d.risk.logPath + ")":
+			default:
+			}
+		}()
+	}
+	return out
+}
+
+// send signs msg with key, hands it to node's mempool and remembers it
+// for settle.
+func (d *Demo) send(ctx context.Context, node string, key ed25519.PrivateKey, msg proto.Message, what string) error {
+	res, err := d.cls[node].Submit(ctx, key, msg, client.SubmitOptions{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	d.pending = append(d.pending, pendingTx{node: node, hash: res.Hash, what: what})
+	return nil
+}
+
+// settle waits until every tx sent is in a block with code 0 and returns
+// the highest height among them.
+func (d *Demo) settle(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var top int64
+	for _, p := range d.pending {
+		res, err := d.cls[p.node].WaitTx(ctx, p.hash)
+		if err != nil {
+			d.pending = nil
+			return 0, fmt.Errorf("%s: %w", p.what, err)
+		}
+		top = max(top, res.Height)
+	}
+	d.pending = nil
+	return top, nil
+}
+
+// Refusal is a tx the script sends for the chain to refuse, and the
+// chain's answer.
+type Refusal struct {
+	// What the script tried.
+	What string `json:"what"`
+	// Code is the registered code of the refusal ("funds/1"), Log the
+	// node's message.
+	Code string `json:"code"`
+	Log  string `json:"log"`
+	// Err is the registered error (errors.Is against the contract's
+	// sentinel).
+	Err error `json:"-"`
+}
+
+// refuse sends msg, which the chain must refuse with want (at CheckTx or
+// in its block), and records the refusal.
+func (d *Demo) refuse(ctx context.Context, node string, key ed25519.PrivateKey, msg proto.Message, what string, want error) error {
+	c := d.cls[node]
+	res, err := c.Submit(ctx, key, msg, client.SubmitOptions{})
+	if err == nil {
+		_, err = c.WaitTx(ctx, res.Hash)
+	}
+	var te *client.TxError
+	if !errors.As(err, &te) || !errors.Is(err, want) {
+		return fmt.Errorf("%s: want the chain to refuse it with %v, got %v", what, want, err)
+	}
+	d.refusals = append(d.refusals, Refusal{What: what, Code: fmt.Sprintf("%s/%d", te.Codespace, te.Code), Log: te.Log, Err: te.Err})
+	d.logf("refused as intended: %s: %s/%d %s", what, te.Codespace, te.Code, te.Log)
+	return nil
+}
+
+// saveClientKeys writes every client's key to Dir/clients/keyring-test
+// (unencrypted, the test backend: a demo only) under its account id, for
+// the CLI.
+func (d *Demo) saveClientKeys() error {
+	kr, err := keys.Open(d.clientKeyring(), keys.BackendTest)
+	if err != nil {
+		return err
+	}
+	for _, c := range Clients {
+		if _, err := kr.ImportKey(c.ID, c.Key(), nil); err != nil {
+			return fmt.Errorf("demo: client key %s: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
+func (d *Demo) clientKeyring() string { return filepath.Join(d.cfg.Dir, "clients", testnet.KeyringDir) }
+
+// nodeOf is the node an institution runs (its own name in the default
+// network).
+func (d *Demo) nodeOf(participant string) string {
+	for _, n := range d.tn.Nodes {
+		if n.Participant == participant {
+			return n.Name
+		}
+	}
+	return d.tn.Nodes[0].Name
+}
+
+// tail returns the last lines of a log file, for an error message.
+func tail(path string, lines int) string {
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	ls := strings.Split(strings.TrimRight(string(bz), "\n"), "\n")
+	if len(ls) > lines {
+		ls = ls[len(ls)-lines:]
+	}
+	return strings.Join(ls, "\n")
+}

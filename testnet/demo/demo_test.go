@@ -1,0 +1,185 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/custody-ledger/custody/capture/source"
+	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/trading"
+	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/testnet"
+)
+
+// The day's figures, computed by hand from the script (phases.go) and
+// DOMAIN.md's fee rules: commission 0.025% with a 5.00 minimum per order,
+// stamp duty 0.05% on sells, transfer fee 0.001%, handling fee 0.00341%
+// (funds 0.004%), levy 0.002%; each item rounded half up to the fen on the
+// order's whole filled value. Money in fen.
+//
+//	order                         value       comm  stamp  trans  handl  levy   fees
+//	ACC-01 buy 1 000 600000 @10   10 000.00   5.00      -   0.10   0.34  0.20   5.64
+//	ACC-02 buy 1 000 000001 @12   12 000.00   5.00      -   0.12   0.41  0.24   5.77  (of 2 000; rest cancelled)
+//	ACC-03 buy 300 300750 @200    60 000.00  15.00      -   0.60   2.05  1.20  18.85
+//	ACC-04 buy 200 688981 @50     10 000.00   5.00      -   0.10   0.34  0.20   5.64
+//	ACC-05 buy 10 000 510300 @4   40 000.00  10.00      -   0.40   1.60  0.80  12.80  (fund rate 0.004%)
+//	ACC-05 sell 10 000 @4.01      40 100.00  10.03  20.05   0.40   1.60  0.80  32.88  (10.025 → 10.03, 0.401 → 0.40, 1.604 → 1.60, 0.802 → 0.80)
+//	ACC-07 buy 20 000 @3.99       79 800.00  19.95      -   0.80   3.19  1.60  25.54  (0.798 → 0.80, 3.192 → 3.19, 1.596 → 1.60)
+//	4 wash sells 10 000 @4        40 000.00  10.00  20.00   0.40   1.60  0.80  32.80 each
+//	4 wash buys 10 000 @4         40 000.00  10.00      -   0.40   1.60  0.80  12.80 each
+//
+// Each filled order fills in two reports on the wire (the simulated
+// exchange splits fills over 100 shares), each reported on chain: 7 × 2 +
+// 8 × 2 = 30 fills.
+const (
+	wantFills     = 30
+	wantBuyValue  = 1_000_000 + 1_200_000 + 6_000_000 + 1_000_000 + 4_000_000 + 7_980_000 + 4*4_000_000 // 371 800.00
+	wantSellValue = 4_010_000 + 4*4_000_000                                                             // 200 100.00
+	wantComm      = 500 + 500 + 1_500 + 500 + 1_000 + 1_003 + 1_995 + 8*1_000                          // 149.98
+	wantStamp     = 2_005 + 4*2_000                                                                     // 100.05
+	wantTransfer  = 10 + 12 + 60 + 10 + 40 + 40 + 80 + 8*40                                             // 5.72
+	wantHandling  = 34 + 41 + 205 + 34 + 160 + 160 + 319 + 8*160                                        // 22.33
+	wantLevy      = 20 + 24 + 120 + 20 + 80 + 80 + 160 + 8*80                                           // 11.44
+	wantFees      = 28_952                                                                              // 289.52
+	wantNet       = 17_170_000                                                                          // buys − sells: 171 700.00 to the clearing house
+
+	// Deposits: 50 000 + 50 000 + 100 000 + 30 000 + 60 000 + 12 000 000 +
+	// 200 000 + 200 000 + 500 000.
+	wantDeposits = 1_319_000_000
+	// Withdrawals: ACC-01 5 000.00 during the day; ACC-05 its whole balance
+	// after clearing: 60 000.00 − 40 012.80 + (40 100.00 − 32.88) = 60 054.32.
+	wantWithdrawals = 500_000 + 6_005_432
+	// Custody total at clearing: deposits − ACC-01's withdrawal − what the
+	// clients paid in net (buys − sells + fees = 171 989.52).
+	wantCustody = wantDeposits - 500_000 - (wantNet + wantFees) // 13 013 010.48
+
+	// Orders: ACC-01 2, ACC-02 1, ACC-03 1, ACC-04 1, ACC-05 2, ACC-06 3,
+	// ACC-07 1 + 4, ACC-08 4, ACC-09 400.
+	wantFilled    = 14  // ACC-01/b1, ACC-03, ACC-04, ACC-05 ×2, ACC-07/w0, 8 wash orders
+	wantCancelled = 5   // ACC-01/b2, ACC-02/b1 (half filled), ACC-06 ×3
+	wantExpired   = 400 // ACC-09's burst
+)
+
+// TestDemo_Figures checks the hand-computed constants add up to the
+// totals they claim, so a typo in one cannot hide behind another.
+func TestDemo_Figures(t *testing.T) {
+	require.EqualValues(t, 37_180_000, wantBuyValue)
+	require.EqualValues(t, 20_010_000, wantSellValue)
+	require.EqualValues(t, wantBuyValue-wantSellValue, wantNet)
+	require.EqualValues(t, wantFees, wantComm+wantStamp+wantTransfer+wantHandling+wantLevy)
+	require.EqualValues(t, 1_301_301_048, wantCustody)
+	require.Equal(t, "13 013 010.48", yuan(wantCustody))
+	require.Equal(t, "-0.05", yuan(-5))
+}
+
+// TestDemo_ScriptedDay plays the whole day on four nodes with the risk core
+// capturing live on lo, and checks the summary's every figure against the
+// hand-computed ones above, the refusals by their registered codes, and
+// the alerts by rule (each anchored and verified). The nodes and the risk
+// core run in this process, or, with CUSTODY_BIN set to a directory holding
+// custodyd and riskd (make demo-check), as child processes exactly as
+// `make demo` runs them.
+func TestDemo_ScriptedDay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a whole business day on a four-node network")
+	}
+	if src, err := source.OpenLive("lo", source.Filter{Ports: []uint16{1}}, 0); err != nil {
+		if errors.Is(err, source.ErrUnavailable) {
+			t.Skipf("live capture on lo is not allowed here (root or CAP_NET_RAW): %v", err)
+		}
+		t.Fatal(err)
+	} else {
+		src.Close()
+	}
+	cfg := Config{Dir: filepath.Join(t.TempDir(), "demo"), Nodes: &testnet.InProcess{}, TimeoutCommit: 300 * time.Millisecond}
+	if bin := os.Getenv("CUSTODY_BIN"); bin != "" {
+		cfg.Nodes = &testnet.Processes{Binary: filepath.Join(bin, "custodyd")}
+		cfg.Riskd = filepath.Join(bin, "riskd")
+	}
+	var phases []string
+	cfg.Progress = func(p Progress) {
+		if p.Done {
+			phases = append(phases, p.Name)
+			t.Logf("[%2d/%d] %-15s %s (%s; height %d, txs %d, alerts %d)", p.Phase, p.Of, p.Name, p.Note, round(p.PhaseElapsed), p.Height, p.Txs, p.Alerts)
+		}
+	}
+	d, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := d.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("demo log:\n%s", tail(filepath.Join(cfg.Dir, "demo.log"), 40))
+			t.Logf("risk core log:\n%s", tail(filepath.Join(cfg.Dir, RiskOperator, "riskd.log"), 40))
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	s, err := d.Play(ctx)
+	require.NoError(t, err)
+	t.Logf("played in %s", time.Since(start).Round(time.Second))
+	var out bytes.Buffer
+	_, err = s.WriteTo(&out)
+	require.NoError(t, err)
+	t.Logf("summary:%s", out.String())
+	require.Len(t, phases, len(Phases()))
+
+	require.Len(t, s.Brokers, 1)
+	b := s.Brokers[0]
+	require.Equal(t, Broker, b.Broker)
+	require.EqualValues(t, 9, b.Clients, "clients")
+	require.EqualValues(t, wantCustody, b.CustodyTotal, "custody total at clearing")
+	require.Equal(t, 9, b.TransfersIn, "transfers in")
+	require.EqualValues(t, wantDeposits, b.ValueIn, "deposited")
+	require.Equal(t, 2, b.TransfersOut, "transfers out")
+	require.EqualValues(t, wantWithdrawals, b.ValueOut, "withdrawn")
+	require.Equal(t, map[string]int{"filled": wantFilled, "cancelled": wantCancelled, "expired": wantExpired}, b.Orders)
+	require.EqualValues(t, wantFills, b.Fills, "fills")
+	require.EqualValues(t, wantBuyValue, b.BuyValue, "buy value")
+	require.EqualValues(t, wantSellValue, b.SellValue, "sell value")
+	require.Equal(t, Fees{Commission: wantComm, StampDuty: wantStamp, TransferFee: wantTransfer, HandlingFee: wantHandling, RegulatorLevy: wantLevy}, b.Fees)
+	require.EqualValues(t, wantFees, b.FeeTotal, "fees")
+	require.EqualValues(t, wantNet, b.NetObligation, "net obligation")
+	require.EqualValues(t, wantNet+wantFees, b.NetCash, "net cash")
+	require.False(t, b.SettlementBreak, "the clearing house's trade file is the exchange's: no settlement break")
+
+	// The deliberate break: 100.00 booked on the wrong client. Totals and
+	// counts agree; the per-client hash does not.
+	require.Equal(t, []ReconSummary{{Bank: Bank, Broker: Broker, Date: d.Date(), Status: "BREAK", BankTotal: wantCustody,
+		ChainTotal: wantCustody, BankClients: 9, ChainClients: 9, HashesAgree: false}}, s.Reconciliations)
+
+	// The refusals: a T+1 sale, a withdrawal of unsettled proceeds.
+	require.Len(t, s.Refusals, 2)
+	require.ErrorIs(t, s.Refusals[0].Err, trading.ErrInsufficientQty)
+	require.ErrorIs(t, s.Refusals[1].Err, funds.ErrOverdraft)
+	require.Contains(t, s.Refusals[1].Log, "withdrawable")
+
+	// Alerts: three large orders and the spoofing pattern (ACC-06), the
+	// 5th matched pair between ACC-07 and ACC-08 (4 rounds × 2 reports = 8
+	// pairs, each of 5 000 shares: under the 100 000 that fires alone), one
+	// per-second order-rate alert for the 400-order burst (at most one:
+	// fewer than 600 orders). No wire-versus-ledger alert: every fill on
+	// the link is on chain and every chain fill crossed the link.
+	a := s.Alerts
+	require.Equal(t, map[string]int{risk.RuleLargeOrder: 3, risk.RuleSpoofing: 1, risk.RuleSelfTrade: 1, risk.RuleOrderRate: 1}, a.ByRule)
+	require.Equal(t, 6, a.Total)
+	require.Equal(t, 6, a.Anchored)
+	require.Equal(t, 6, a.Verified)
+	require.Positive(t, a.Batches)
+
+	require.Equal(t, 4, s.Invariants.Nodes)
+	require.Positive(t, s.Invariants.Checked)
+	require.Zero(t, s.Invariants.Broken, "%v", s.Invariants.BrokenNames)
+	require.Positive(t, s.Height)
+	require.Positive(t, s.Txs)
+	t.Logf("REST served: %v %s", s.REST, s.RESTNote)
+}

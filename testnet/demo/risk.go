@@ -1,0 +1,305 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/admin"
+	"github.com/custody-ledger/custody/risk/config"
+	"github.com/custody-ledger/custody/risk/daemon"
+	"github.com/custody-ledger/custody/testnet"
+	"github.com/custody-ledger/custody/testnet/exchsim"
+)
+
+// wireLedgerBound is the risk core's wire-versus-ledger bound in the demo:
+// a fill on the wire must be on chain (and the other way round) within it.
+// The default (5m) suits production; the demo's chain commits a fill within
+// a second or two, and a short bound lets the day's own later events close
+// the comparison, so a fill missing on either side would be an alert in
+// the summary.
+const wireLedgerBound = 5 * time.Second
+
+// riskCore is the running risk core: `riskd run` as a child process, or
+// risk/daemon in this process, with the same configuration file.
+type riskCore struct {
+	admin   string // http://host:port of its admin API
+	cfgPath string
+	logPath string
+	http    *http.Client
+	done    chan struct{} // closed when it exits
+	stop    func() error
+}
+
+func (d *Demo) riskCore() *riskCore {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.risk
+}
+
+// riskConfig is the risk core's configuration: capture the simulators'
+// endpoints on the interface, follow and anchor on broker-1's node with
+// the bank's and the regulator's as light-client witnesses, sign as
+// risk-1, batch alerts within a second.
+func (d *Demo) riskConfig(adminAddr string) string {
+	node := d.tn.Node(d.nodeOf(Broker))
+	var witnesses []string
+	for _, p := range []string{Bank, Regulator} {
+		witnesses = append(witnesses, fmt.Sprintf("%q", d.tn.Node(d.nodeOf(p)).RPCAddress()))
+	}
+	var group []string
+	for _, id := range family {
+		c := clientByID(id)
+		group = append(group, fmt.Sprintf("%q, %q, %q", c.ID, c.SSE, c.SZSE))
+	}
+	return fmt.Sprintf(`# The demo's risk core (docs/demo.md): written by custodyd demo.
+[engine]
+data_dir = %q
+workers = 1
+
+[anchor]
+max_count = 64
+max_age = "1s"
+
+[admin]
+listen = %q
+
+[capture]
+iface = %q
+szse = [%q]
+sse = [%q]
+
+[chain]
+node = %q
+witnesses = [%s]
+keyring = %q
+keyring_backend = "test"
+key = %q
+poll = "250ms"
+
+# ACC-07 and ACC-08 are a married couple: associated accounts (关联账户).
+[[associated]]
+accounts = [%s]
+
+# The demo runs at any hour, and exchange sessions are 09:15-15:00 China
+# time: off_hours would depend on when you type make demo.
+[rules.off_hours]
+enabled = false
+
+[rules.wire_ledger]
+bound = %q
+`, filepath.Join(d.riskDir(), "data"), adminAddr, d.cfg.Iface, d.sim.SZSEAddr(), d.sim.SSEAddr(),
+		node.RPCAddress(), strings.Join(witnesses, ", "), d.tn.RiskOperatorKeyring(RiskOperator), RiskOperator,
+		strings.Join(group, ", "), wireLedgerBound.String())
+}
+
+func (d *Demo) riskDir() string { return filepath.Join(d.cfg.Dir, RiskOperator) }
+
+// startRisk writes the configuration and starts the risk core, then waits
+// for its admin API.
+func (d *Demo) startRisk(ctx context.Context) error {
+	ports, err := testnet.FreePorts(1)
+	if err != nil {
+		return err
+	}
+	adminAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	r := &riskCore{admin: "http://" + adminAddr, cfgPath: filepath.Join(d.riskDir(), "riskd.toml"),
+		logPath: filepath.Join(d.riskDir(), "riskd.log"), http: &http.Client{Timeout: 10 * time.Second},
+		done: make(chan struct{})}
+	text := d.riskConfig(adminAddr)
+	if err := os.WriteFile(r.cfgPath, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// Parse it here too: a bad file fails now, with the field named.
+	cfg, err := config.Parse(strings.NewReader(text))
+	if err != nil {
+		return fmt.Errorf("demo: risk config: %w", err)
+	}
+	logf, err := os.OpenFile(r.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if d.cfg.Riskd != "" {
+		cmd := exec.Command(d.cfg.Riskd, "run", "--config", r.cfgPath)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		// Own process group: Ctrl-C reaches the demo only, which stops the
+		// risk core before the nodes it anchors on.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return fmt.Errorf("demo: start %s: %w", d.cfg.Riskd, err)
+		}
+		var waitErr error
+		go func() {
+			waitErr = cmd.Wait()
+			logf.Close()
+			close(r.done)
+		}()
+		r.stop = func() error {
+			select {
+			case <-r.done:
+				return nil
+			default:
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				return fmt.Errorf("demo: stop riskd: %w", err)
+			}
+			select {
+			case <-r.done:
+				// riskd exits 130 when interrupted: a clean stop.
+				var ee *exec.ExitError
+				if waitErr != nil && !(errors.As(waitErr, &ee) && ee.ExitCode() == 130) {
+					return fmt.Errorf("demo: riskd: %w (see %s)", waitErr, r.logPath)
+				}
+				return nil
+			case <-time.After(45 * time.Second):
+				_ = cmd.Process.Kill()
+				<-r.done
+				return fmt.Errorf("demo: riskd did not stop within 45s; killed (see %s)", r.logPath)
+			}
+		}
+	} else {
+		rctx, cancel := context.WithCancel(context.Background())
+		logger := log.New(logf, "", log.LstdFlags|log.Lmicroseconds)
+		var runErr error
+		go func() {
+			runErr = daemon.Run(rctx, cfg, daemon.Options{Logf: logger.Printf})
+			if runErr != nil {
+				logger.Printf("riskd: %v", runErr)
+			}
+			logf.Close()
+			close(r.done)
+		}()
+		r.stop = func() error {
+			cancel()
+			select {
+			case <-r.done:
+				return runErr
+			case <-time.After(45 * time.Second):
+				return fmt.Errorf("demo: the risk core did not stop within 45s (see %s)", r.logPath)
+			}
+		}
+	}
+	d.mu.Lock()
+	d.risk = r
+	d.mu.Unlock()
+	// Start-up connects the light client, onboards the accounts and
+	// recovers the store before the admin API listens.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		_, err := r.status(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-r.done:
+			return fmt.Errorf("demo: the risk core exited at start-up:\n%s", tail(r.logPath, 15))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo: the risk core's admin API did not answer within 90s: %v (see %s)", err, r.logPath)
+		}
+	}
+}
+
+func (r *riskCore) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.admin+path, nil)
+	if err != nil {
+		return err
+	}
+	res, err := r.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("demo: risk admin %s: %s: %s", path, res.Status, strings.TrimSpace(string(body)))
+	}
+	return json.Unmarshal(body, out)
+}
+
+func (r *riskCore) status(ctx context.Context) (daemon.Status, error) {
+	var s daemon.Status
+	err := r.get(ctx, "/v1/status", &s)
+	return s, err
+}
+
+// alerts lists every alert in store order.
+func (r *riskCore) alerts(ctx context.Context) ([]risk.Alert, error) {
+	var out []risk.Alert
+	var after uint64
+	for range 100 {
+		var page []risk.Alert
+		if err := r.get(ctx, fmt.Sprintf("/v1/alerts?limit=1000&after=%d", after), &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < 1000 {
+			return out, nil
+		}
+		after = page[len(page)-1].Seq
+	}
+	return nil, errors.New("demo: more than 100 000 alerts")
+}
+
+func (r *riskCore) proof(ctx context.Context, id string) (admin.AlertProof, error) {
+	var p admin.AlertProof
+	err := r.get(ctx, "/v1/alerts/"+url.PathEscape(id)+"/proof", &p)
+	return p, err
+}
+
+// linkCheck sends one order per market that the exchange rejects (price
+// 0) until the risk core has captured all of its events: it proves the
+// capture is live before the day's first real order, and sets the count
+// of events the risk core has seen.
+func (d *Demo) linkCheck(ctx context.Context) (int, error) {
+	for attempt := 1; attempt <= 10; attempt++ {
+		before, err := d.risk.status(ctx)
+		if err != nil {
+			return attempt, err
+		}
+		sc := exchsim.Scenario{Name: "link check"}
+		for _, m := range []string{exchsim.SZSE, exchsim.SSE} {
+			acct, sec := "0999999999", "000001"
+			if m == exchsim.SSE {
+				acct, sec = "B999999999", "600000"
+			}
+			sc.Actions = append(sc.Actions, exchsim.Action{Market: m, ClOrdID: d.clOrdID("L"), Account: acct, Security: sec, Buy: true, Qty: 100, Reject: true})
+		}
+		exp, err := d.sim.Run(ctx, sc, exchsim.RunOptions{Resume: true})
+		if err != nil {
+			return attempt, err
+		}
+		want := before.LastEventSeq + uint64(len(exp))
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			s, err := d.risk.status(ctx)
+			if err == nil && s.LastEventSeq >= want {
+				d.events = s.LastEventSeq
+				return attempt, nil
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	s, _ := d.risk.status(ctx)
+	return 10, fmt.Errorf("demo: the risk core captured %d events of the link checks on %s; is live capture allowed here (root or CAP_NET_RAW)? see %s",
+		s.LastEventSeq, d.cfg.Iface, d.risk.logPath)
+}
