@@ -250,12 +250,12 @@ func TestE2E_LiveCaptureAnchorKillTakeover(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	ports, err := testnet.FreePorts(4)
+	ports, err := testnet.FreePorts(6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := func(i int) string { return fmt.Sprintf("127.0.0.1:%d", ports[i]) }
-	adminA, adminB, marketA, marketB := addr(0), addr(1), addr(2), addr(3)
+	adminA, adminB, marketA, marketB, adminRef, marketRef := addr(0), addr(1), addr(2), addr(3), addr(4), addr(5)
 	ruleCfg := `
 [rules.spoofing]
 min_qty = 50000
@@ -302,7 +302,7 @@ takeover_after = "2s"
 	// by hand), no chain, never interrupted.
 	refCfg, err := config.Parse(strings.NewReader(strings.Replace(common, "[engine]\n",
 		fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, "ref")), 1) +
-		"[admin]\nlisten = \"127.0.0.1:0\"\n[market]\nlisten = \"127.0.0.1:0\"\n" +
+		fmt.Sprintf("[admin]\nlisten = %q\n[market]\nlisten = %q\n", adminRef, marketRef) +
 		"[[associated]]\naccounts = [\"A111111111\", \"A222222222\"]\n[[associated]]\naccounts = [\"0100001111\", \"0100002222\", \"C-1\"]\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -351,7 +351,7 @@ takeover_after = "2s"
 	time.Sleep(500 * time.Millisecond) // capture sockets bound before traffic
 	run := func(scs ...exchsim.Scenario) {
 		for _, sc := range scs {
-			if _, err := sim.Run(ctx, sc, exchsim.RunOptions{}); err != nil {
+			if _, err := sim.Run(ctx, sc, exchsim.RunOptions{Resume: true}); err != nil {
 				t.Fatal(err)
 			}
 		}

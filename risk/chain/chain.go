@@ -18,8 +18,10 @@
 // that crashed after its anchoring tx committed but before it recorded the
 // fact, and of a standby that takes over from a leader which had already
 // anchored the batch. A different batch under the same seq is ErrDiverged:
-// two processes of one operator produced different alerts, and anchoring
-// stops until an operator looks.
+// the caller runs Sync, which tells the same alerts cut at other
+// boundaries (the chain's batches are rebuilt from the store and adopted)
+// from other alerts (a root the store cannot give: a real divergence,
+// where anchoring stops until an operator looks).
 package chain
 
 import (
@@ -29,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/anchors"
@@ -156,6 +159,18 @@ func (ch *Chain) Anchor(ctx context.Context, b anchor.Batch) (string, int64, err
 		return "", 0, fmt.Errorf("chain: anchor batch %d: %w", b.Seq, err)
 	}
 	rec, _, perr := ch.ProvenBatch(ctx, b.Seq)
+	// The refusal may come from a copy of this tx still on its way into a
+	// block (sent before a restart, or by a caller that stopped waiting):
+	// CheckTx sees the mempool, a proof only committed state. Give it a few
+	// blocks before calling the chain behind.
+	for wait := 0; errors.Is(perr, ErrNotAnchored) && wait < 20; wait++ {
+		select {
+		case <-ctx.Done():
+			return "", 0, fmt.Errorf("chain: re-sync batch %d: %w", b.Seq, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+		rec, _, perr = ch.ProvenBatch(ctx, b.Seq)
+	}
 	switch {
 	case errors.Is(perr, ErrNotAnchored):
 		return "", 0, fmt.Errorf("%w: batch %d refused (%w)", ErrBehind, b.Seq, err)

@@ -83,8 +83,9 @@ type Ready struct {
 type Role string
 
 const (
-	RoleLeader  Role = "leader"
-	RoleStandby Role = "standby"
+	RoleStarting Role = "starting" // a leader recovering, before its sources run
+	RoleLeader   Role = "leader"
+	RoleStandby  Role = "standby"
 )
 
 // flushEvery is how often the pump persists and dispatches what it holds:
@@ -127,7 +128,11 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	if cfg.Standby.Leader != "" {
 		role = RoleStandby
 	}
+	// A leader reports its role once its sources run (lead).
 	d.role.Store(role)
+	if role == RoleLeader {
+		d.role.Store(RoleStarting)
+	}
 	if err := os.MkdirAll(cfg.Engine.DataDir, 0o700); err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
@@ -146,6 +151,18 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 		defer d.conn.Close()
 		d.logf("riskd: chain %s, operator %s", d.conn.Client().ChainID(), d.conn.Operator())
 	}
+
+	// Serve from here on: a standby waiting for its leader answers
+	// /v1/status; the admin API comes up once the engine is ready.
+	srv, ready, err := d.serve()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, srv.Shutdown(sctx))
+	}()
 
 	var follow *follower
 	if role == RoleStandby {
@@ -180,25 +197,14 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	alerts, _ := d.st.LastAlertSeq()
 	d.logf("riskd: %s: recovered %d inputs, %d alerts, %d groups, %d workers", role, last, alerts, len(d.lists), d.cfg.Engine.Workers)
 
-	srv, ready, err := d.serve()
-	if err != nil {
-		d.runner.Abort()
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = errors.Join(err, srv.Shutdown(sctx))
-	}()
-
 	if role == RoleStandby {
 		took, err := follow.run(ctx)
 		if err != nil || !took {
 			d.logf("riskd: standby stops")
-			return errors.Join(err, d.runner.Close())
+			return errors.Join(err, d.stopStandby())
 		}
 		if err := d.takeover(ctx); err != nil {
-			return errors.Join(err, d.runner.Close())
+			return errors.Join(err, d.stopStandby())
 		}
 	}
 	return d.lead(ctx, ready)
@@ -286,7 +292,14 @@ func (d *daemon) serve() (*http.Server, Ready, error) {
 	mux.HandleFunc("GET /v1/status", d.handleStatus)
 	mux.HandleFunc("GET /v1/stream", d.handleStream)
 	mux.HandleFunc("POST /v1/onboard", d.handleOnboard)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { d.api.Load().h.ServeHTTP(w, r) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		api := d.api.Load()
+		if api == nil {
+			http.Error(w, `{"error":"starting"}`, http.StatusServiceUnavailable)
+			return
+		}
+		api.h.ServeHTTP(w, r)
+	})
 	srv := admin.NewServer(ln.Addr().String(), mux)
 	srv.WriteTimeout = 0 // the stream is long-lived; handlers bound their own work
 	go func() {
@@ -339,4 +352,13 @@ func (d *daemon) handleOnboard(w http.ResponseWriter, r *http.Request) {
 		InForce       [][]string `json:"groups_in_force"`
 		RestartNeeded bool       `json:"restart_needed"`
 	}{len(base.Accounts), base.Proven, base.Height, now, d.lists, !sameGroups(now, d.lists)})
+}
+
+// stopStandby stops a standby's runner without the final tick a leader's
+// Close adds: the standby's stream must stay the leader's, input for input.
+// What it applied is stored; the next start replays from the checkpoints.
+func (d *daemon) stopStandby() error {
+	err := d.runner.Drain()
+	d.runner.Abort()
+	return err
 }

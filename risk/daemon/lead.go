@@ -30,7 +30,6 @@ type item struct {
 
 // lead runs the leader until ctx ends: sources, pump, batch loop.
 func (d *daemon) lead(ctx context.Context, ready Ready) error {
-	d.role.Store(RoleLeader)
 	if d.conn != nil {
 		n, err := d.conn.Sync(ctx, d.st)
 		if err != nil {
@@ -79,6 +78,9 @@ func (d *daemon) lead(ctx context.Context, ready Ready) error {
 			return errors.Join(err, d.runner.Close())
 		}
 	}
+	// Leader from here on (a standby taking over reports it only now, once
+	// it captures).
+	d.role.Store(RoleLeader)
 	if d.o.OnReady != nil {
 		d.o.OnReady(ready)
 	}
@@ -340,7 +342,8 @@ func (d *daemon) batchLoop(ctx context.Context) error {
 				}
 			}
 		case <-tick.C:
-			_, err := d.cutOnce(ctx, b, &anchored, false)
+			// Not ctx: a stop must not cut off a tx waiting for its block.
+			_, err := d.cutOnce(context.WithoutCancel(ctx), b, &anchored, false)
 			if err != nil && ctx.Err() == nil && err.Error() != lastErr {
 				d.logf("riskd: anchoring: %v", err)
 			}
@@ -365,18 +368,42 @@ func (d *daemon) cutOnce(ctx context.Context, b *anchor.Batcher, anchored *int64
 		*anchored = cur.Version
 	}
 	if err := b.Retry(ctx); err != nil {
-		d.setAnchorErr(err)
-		return false, err
+		return false, d.resync(ctx, err)
 	}
 	batch, err := b.Cut(ctx, time.Now(), cur.Params, force)
-	d.setAnchorErr(err)
 	if err != nil {
-		return false, err
+		return false, d.resync(ctx, err)
 	}
+	d.setAnchorErr(nil)
 	if batch != nil {
 		d.logf("riskd: batch %d: alerts %d..%d (%d), root %s, tx %s at height %d", batch.Seq, batch.FirstSeq, batch.LastSeq, batch.Count, batch.Root, orNone(batch.TxHash), batch.Height)
 	}
 	return batch != nil, nil
+}
+
+// resync handles a batch the chain refused because it holds another batch
+// under that number (chain.ErrDiverged) or expects an earlier one
+// (chain.ErrBehind): another process of this operator anchored first — a
+// leader's last tx landing after its standby took over, or the other side
+// of a split. chain.Sync then records the chain's batches, each rebuilt
+// from this store's alerts and checked against its root, in place of the
+// local ones not anchored: the same alerts cut differently is no conflict.
+// Only a root that this store's alerts do not give is (ErrDiverged from
+// Sync), and anchoring stays stopped with the error in the status.
+func (d *daemon) resync(ctx context.Context, err error) error {
+	if d.conn == nil || !errors.Is(err, chain.ErrDiverged) && !errors.Is(err, chain.ErrBehind) {
+		d.setAnchorErr(err)
+		return err
+	}
+	n, serr := d.conn.Sync(ctx, d.st)
+	if serr != nil {
+		err = fmt.Errorf("%w (re-sync: %w)", err, serr)
+		d.setAnchorErr(err)
+		return err
+	}
+	d.logf("riskd: another process anchored first: recorded %d batches from the chain", n)
+	d.setAnchorErr(nil)
+	return nil
 }
 
 // retain drops inputs and alerts older than engine.retention (by their

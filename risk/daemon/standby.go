@@ -252,7 +252,12 @@ func (f *follower) run(ctx context.Context) (bool, error) {
 					continue // already applied (a reconnect overlaps)
 				}
 				if in.Kind == risk.InputParams && in.Params != nil {
+					// The standby's API shows the version the stream
+					// carries (and a takeover starts from it).
 					if err := d.st.PutParamVersion(*in.Params); err != nil {
+						return false, err
+					}
+					if err := d.newAPI(true); err != nil {
 						return false, err
 					}
 				}
@@ -315,7 +320,10 @@ type Status struct {
 }
 
 func (d *daemon) status() (Status, error) {
-	s := Status{Role: d.role.Load().(Role), ParamsVersion: d.api.Load().api.Current().Version}
+	s := Status{Role: d.role.Load().(Role)}
+	if api := d.api.Load(); api != nil {
+		s.ParamsVersion = api.api.Current().Version
+	}
 	if d.conn != nil {
 		s.Operator = d.conn.Operator()
 	}
