@@ -27,7 +27,7 @@ func TestRunBench_Smoke(t *testing.T) {
 		KeysPerParticipant: 2,
 		Tuning:             DefaultTuning(),
 	}
-	cfg.Load.Duration, cfg.Load.Warmup, cfg.Load.InFlight, cfg.Load.Drain = 4*time.Second, time.Second, 400, 15*time.Second
+	cfg.Load.Duration, cfg.Load.Warmup, cfg.Load.InFlight, cfg.Load.Drain = 4*time.Second, time.Second, 400, 5*time.Second
 	var progress bytes.Buffer
 	cfg.Out = &progress
 	rep, err := RunBench(t.Context(), cfg)

@@ -32,6 +32,9 @@ type Config struct {
 	// own txs in flight before it reads its sequence from the chain again.
 	// Default 10s.
 	ResyncWait time.Duration
+	// Expire is how long an acknowledged tx may wait for a block before its
+	// in-flight slot is given back (it stays watched). Default 30s.
+	Expire time.Duration
 	// Seed fixes every random choice of the workload. Default 1.
 	Seed int64
 }
@@ -45,6 +48,7 @@ func DefaultConfig() Config {
 		Drain:      30 * time.Second,
 		Poll:       20 * time.Millisecond,
 		ResyncWait: 10 * time.Second,
+		Expire:     30 * time.Second,
 		Seed:       1,
 	}
 }
@@ -72,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.Poll <= 0 {
 		bad("Poll", "must be positive, got %s", c.Poll)
+	}
+	if c.Expire <= 0 {
+		bad("Expire", "must be positive, got %s", c.Expire)
 	}
 	if c.ResyncWait <= 0 {
 		bad("ResyncWait", "must be positive, got %s", c.ResyncWait)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sync"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -361,11 +362,12 @@ func (c *Custody) toggleFreeze(r *Runner, rng *rand.Rand) *Action {
 // model built from the committed txs.
 var ErrModel = errors.New("load: node state differs from the committed txs")
 
-// CheckFunds compares every setup account's funds on the node behind cl,
-// at the latest height the runner has applied, with the model built from
-// the txs committed up to that height. It returns the height and how many
-// accounts it compared.
-func (c *Custody) CheckFunds(ctx context.Context, r *Runner, cl *client.Client) (int64, int, error) {
+// CheckFunds compares every setup account's funds on each node behind
+// clients, at the latest height the runner has applied (waiting for a node
+// that is not there yet), with the model built from the txs committed up to
+// that height. It returns the height and how many accounts it compared on
+// each node.
+func (c *Custody) CheckFunds(ctx context.Context, r *Runner, clients ...*client.Client) (int64, int, error) {
 	var h int64
 	want := map[string]fundsM{}
 	r.Snapshot(func(height int64) {
@@ -377,19 +379,34 @@ func (c *Custody) CheckFunds(ctx context.Context, r *Runner, cl *client.Client) 
 		c.mu.Unlock()
 	})
 	var errs []error
-	for _, acct := range c.accounts {
-		res, err := cl.Query(ctx, client.QueryPathKey, funds.FundsKey(acct), h, false)
-		if err != nil {
-			return h, 0, fmt.Errorf("load: funds of %s at %d: %w", acct, h, err)
+	for _, cl := range clients {
+		for {
+			// The block store has height h+1 only once the app has
+			// committed h (a query at h needs the app there).
+			st, err := cl.RPC().Status(ctx)
+			if err == nil && st.SyncInfo.LatestBlockHeight > h {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return h, 0, fmt.Errorf("load: a node did not reach height %d: %w", h, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
-		var f custodyv1.Funds
-		if err := proto.Unmarshal(res.Value, &f); err != nil {
-			return h, 0, fmt.Errorf("load: funds of %s: %w", acct, err)
-		}
-		w := want[acct]
-		if f.Balance != w.balance || f.Frozen != w.frozen || f.Available != f.Balance-f.Frozen {
-			errs = append(errs, fmt.Errorf("%w: %s at height %d: balance %d frozen %d available %d, want balance %d frozen %d",
-				ErrModel, acct, h, f.Balance, f.Frozen, f.Available, w.balance, w.frozen))
+		for _, acct := range c.accounts {
+			res, err := cl.Query(ctx, client.QueryPathKey, funds.FundsKey(acct), h, false)
+			if err != nil {
+				return h, 0, fmt.Errorf("load: funds of %s at %d: %w", acct, h, err)
+			}
+			var f custodyv1.Funds
+			if err := proto.Unmarshal(res.Value, &f); err != nil {
+				return h, 0, fmt.Errorf("load: funds of %s: %w", acct, err)
+			}
+			w := want[acct]
+			if f.Balance != w.balance || f.Frozen != w.frozen || f.Available != f.Balance-f.Frozen {
+				errs = append(errs, fmt.Errorf("%w: %s at height %d: balance %d frozen %d available %d, want balance %d frozen %d",
+					ErrModel, acct, h, f.Balance, f.Frozen, f.Available, w.balance, w.frozen))
+			}
 		}
 	}
 	return h, len(c.accounts), errors.Join(errs...)

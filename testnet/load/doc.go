@@ -54,6 +54,19 @@
 // counts the dropped txs as lost; Do sends setup txs one per signer at a
 // time, which the race cannot reorder.
 //
+// # Failed is not final
+//
+// A tx that failed in a block with contracts.ErrBadSequence consumed
+// nothing, and its bytes stay a valid tx of its signer at that sequence.
+// CometBFT removes a tx that failed in a block from the mempool's cache as
+// well as from the mempool (mempool.keep-invalid-txs-in-cache is false),
+// so a peer that still holds a copy (one that had not yet applied the
+// block, or was restarting) can gossip it back, and a later block can
+// commit it once its predecessor is in. The runner therefore keeps
+// watching such a tx and counts it committed if that happens (Reincluded);
+// clients must not treat a bad-sequence failure in a block as final
+// either, nor sign another tx at that sequence before it is settled.
+//
 // # Out of scope
 //
 // The load tool measures; it does not tune. Tuning (what RunBench applies

@@ -93,6 +93,9 @@ type Action struct {
 	released bool
 	done     chan struct{} // closed when resolved (setup waits on it)
 	outcome  Outcome
+	// failure is the tx's first failure in a block with a bad sequence,
+	// which is not final (the same bytes may commit later).
+	failure *Outcome
 }
 
 // Seq is the sequence the action's tx was signed at.
@@ -124,6 +127,7 @@ type Runner struct {
 
 	hc      *http.Client // the watcher's, for raw JSON-RPC reads
 	rpcs    map[string]*rpchttp.HTTP
+	byAddr  map[string]*Signer // custody signers by address
 	clients map[string]*client.Client
 	signers []*Signer
 	sem     chan struct{}
@@ -185,7 +189,11 @@ func NewRunner(cfg Config, t *testnet.Testnet, nodes []*testnet.Node, wl Workloa
 		}
 	}
 	r.signers = wl.Signers()
+	r.byAddr = map[string]*Signer{}
 	for i, s := range r.signers {
+		if s.Key != nil {
+			r.byAddr[client.Address(s.Key.Public().(ed25519.PublicKey))] = s
+		}
 		if s.Node == nil {
 			s.Node = nodes[i%len(nodes)]
 		}
@@ -268,8 +276,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.height, r.startH = st, st
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Add(1 + len(r.signers))
+	r.wg.Add(2 + len(r.signers))
 	go func() { defer r.wg.Done(); r.watch(ctx) }()
+	go func() { defer r.wg.Done(); r.expire(ctx) }()
 	for _, s := range r.signers {
 		go func() { defer r.wg.Done(); r.runSigner(ctx, s) }()
 	}
@@ -433,23 +442,34 @@ func (r *Runner) Generate(ctx context.Context, d time.Duration) {
 	}
 }
 
-// Drain waits until no tx the load sent is still waiting for a block, or
-// Config.Drain has passed, and then declares what is left lost.
+// Drain waits until every tx the load sent is in a block, or only txs in
+// doubt are left (superseded by a resync, expired, refused after a failed
+// attempt, or failed in a block with a bad sequence), or Config.Drain has
+// passed; it then gives those five more blocks and settles the rest: a tx
+// that failed in a block with a bad sequence is failed, any other lost.
 func (r *Runner) Drain(ctx context.Context) {
 	deadline := time.Now().Add(r.cfg.Drain)
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
 		r.mu.Lock()
-		n := len(r.pending)
+		sure := 0
+		for _, a := range r.pending {
+			if !a.released {
+				sure++
+			}
+		}
 		r.mu.Unlock()
-		if n == 0 {
+		if sure == 0 {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			deadline = time.Now()
-		case <-time.After(50 * time.Millisecond):
-		}
+		sleep(ctx, 50*time.Millisecond)
 	}
+	end := time.Now().Add(5 * time.Second)
+	if deadline.After(end) {
+		end = deadline
+	}
+	wctx, cancel := context.WithDeadline(ctx, end)
+	_ = r.WaitHeight(wctx, r.Height()+5)
+	cancel()
 	r.mu.Lock()
 	var left []*Action
 	for _, a := range r.pending {
@@ -457,6 +477,10 @@ func (r *Runner) Drain(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, a := range left {
+		if a.failure != nil {
+			r.resolve(a, *a.failure, time.Now())
+			continue
+		}
 		r.declareLost(a, "not in a block by the end of the drain")
 	}
 }
@@ -475,8 +499,10 @@ func (r *Runner) runSigner(ctx context.Context, s *Signer) {
 // send signs and broadcasts one action. A transport error or a full
 // mempool is retried with the same bytes (the node may have taken the tx;
 // a second copy is refused as already in its cache, which counts as
-// taken). A refusal is final; a bad-sequence refusal makes the signer read
-// its sequence from the chain again (resync).
+// taken). A refusal is final, unless an earlier attempt failed in transit:
+// then the tx may be in a block already or on its way, and it stays
+// watched. A bad-sequence refusal makes the signer continue from the
+// sequence the node expects (resync).
 func (r *Runner) send(ctx context.Context, s *Signer, a *Action) {
 	if s.Key != nil && !s.known {
 		if err := r.readSequence(ctx, s); err != nil {
@@ -493,9 +519,13 @@ func (r *Runner) send(ctx context.Context, s *Signer, a *Action) {
 	a.seq, a.hash, a.size = s.next, sha256.Sum256(tx), len(tx)
 	r.mu.Lock()
 	a.sent = time.Now()
+	if prev, ok := r.pending[a.hash]; ok && prev != a {
+		r.stats.anomalies = append(r.stats.anomalies, fmt.Sprintf("%s seq %d: %s and %s have the same bytes", s.Name, a.seq, prev.Kind, a.Kind))
+	}
 	r.pending[a.hash] = a
 	r.mu.Unlock()
 	backoff := 20 * time.Millisecond
+	uncertain := false
 	for {
 		res, err := r.rpc(s.Node).BroadcastTxSync(ctx, tx)
 		if err == nil {
@@ -506,6 +536,19 @@ func (r *Runner) send(ctx context.Context, s *Signer, a *Action) {
 			r.ack(s, a)
 			s.next++
 			return
+		case err == nil && uncertain:
+			// An earlier attempt failed in transit, so the node (since
+			// restarted, with an empty cache) or its peers may have the tx:
+			// this refusal may be of a copy of a tx already committed or
+			// on its way. Keep watching for it; the drain decides.
+			r.mu.Lock()
+			r.stats.uncertain++
+			r.mu.Unlock()
+			r.releaseSlot(a)
+			if s.Key != nil && errors.Is(client.CodeError(res.Codespace, res.Code), contracts.ErrBadSequence) {
+				r.resync(ctx, s, a, res.Log)
+			}
+			return
 		case err == nil:
 			label := codeLabel(res.Codespace, res.Code)
 			r.resolve(a, Outcome{Status: StatusRefused, Code: label}, time.Now())
@@ -514,9 +557,11 @@ func (r *Runner) send(ctx context.Context, s *Signer, a *Action) {
 			}
 			return
 		case ctx.Err() != nil:
-			r.resolve(a, Outcome{Status: StatusRefused, Code: "load stopped before the node answered"}, time.Now())
+			// Whether the node took it is unknown: keep watching for it.
+			r.releaseSlot(a)
 			return
 		}
+		uncertain = true
 		r.mu.Lock()
 		r.stats.rpcError(a.setup, err)
 		r.mu.Unlock()
@@ -615,6 +660,29 @@ func (r *Runner) resync(ctx context.Context, s *Signer, refused *Action, log str
 	}
 }
 
+// expire gives back the in-flight slots of txs acknowledged longer than
+// Config.Expire ago and still in no block: a crashed node's mempool took
+// them along, and without this the closed loop would run out of slots and
+// stop. They stay watched (a block may still hold them) and the drain
+// declares the rest lost.
+func (r *Runner) expire(ctx context.Context) {
+	for ctx.Err() == nil {
+		sleep(ctx, time.Second)
+		cutoff := time.Now().Add(-r.cfg.Expire)
+		var old []*Action
+		r.mu.Lock()
+		for _, a := range r.pending {
+			if a.acked && !a.released && a.sent.Before(cutoff) {
+				old = append(old, a)
+			}
+		}
+		r.mu.Unlock()
+		for _, a := range old {
+			r.releaseSlot(a)
+		}
+	}
+}
+
 // releaseSlot gives a's in-flight slot back (once).
 func (r *Runner) releaseSlot(a *Action) {
 	r.mu.Lock()
@@ -708,3 +776,6 @@ func codeLabel(codespace string, code uint32) string {
 	}
 	return fmt.Sprintf("%s/%d", codespace, code)
 }
+
+// badSequence is the label of contracts.ErrBadSequence in outcomes.
+var badSequence = codeLabel(contracts.ErrBadSequence.Codespace, contracts.ErrBadSequence.Code)

@@ -35,12 +35,21 @@ type stats struct {
 	anomalies   []string
 	lateCommits []string
 	foreign     int
+	uncertain   int // refusals after a failed attempt, left to the watcher
+	// foreignDetail describes the first foreign txs; settled records the
+	// outcome of each signer/sequence the runner resolved otherwise than
+	// by a block, to explain them.
+	foreignDetail []string
+	settled       map[string]string
+	badSeqInBlock int      // txs that failed in a block with a bad sequence (at first)
+	reincluded    []string // ... and were committed in a later block
 }
 
 func (s *stats) init() {
 	s.byKind = map[string]*[4]int{}
 	s.refused, s.failed, s.rpcErrors = map[string]int{}, map[string]int{}, map[string]int{}
 	s.awaiting, s.blockTxs = map[int64][]time.Time{}, map[int64]int{}
+	s.settled = map[string]string{}
 }
 
 func (s *stats) inWindow(t time.Time) bool {
@@ -63,6 +72,8 @@ func (s *stats) record(a *Action, o Outcome, at time.Time) {
 	case StatusRefused:
 		s.refused[o.Code]++
 	}
+	key := fmt.Sprintf("%s/%d", a.Signer.Name, a.seq)
+	s.settled[key] += fmt.Sprintf("[%s %X %s %s at %d] ", a.Kind, a.hash[:4], o.Status, o.Code, o.Height)
 }
 
 // block takes block h's header. Its time is the BFT time of the commit of
@@ -169,8 +180,18 @@ type Result struct {
 	Anomalies []string
 	// LateCommits are txs declared lost that a block held later.
 	LateCommits []string
-	// Foreign counts txs in blocks the load did not send (setup excluded).
+	// Foreign counts txs in blocks the load did not send, or had stopped
+	// watching for: none, when every tx is accounted for.
 	Foreign int
+	// ForeignDetail describes the first foreign txs.
+	ForeignDetail []string
+	// BadSeqInBlock counts txs that failed in a block with a bad sequence;
+	// Reincluded lists those of them a later block committed after all.
+	BadSeqInBlock int
+	Reincluded    []string
+	// Uncertain counts CheckTx refusals of a tx whose earlier attempt
+	// failed in transit (a node restarting): the tx stays watched.
+	Uncertain int
 	// MedianTxBytes is the median size of the committed txs.
 	MedianTxBytes int
 }
@@ -188,7 +209,8 @@ func (r *Runner) Result() Result {
 		App: r.wl.Name(), Committed: s.committedW, Samples: len(s.latencies), Blocks: s.blocksW, LaterRounds: s.laterRounds,
 		Acked: s.acked, ByKind: map[string][4]int{}, Refused: clone(s.refused), Failed: clone(s.failed),
 		RPCErrors: clone(s.rpcErrors), LostDetail: s.lostDetail[:min(len(s.lostDetail), 20)],
-		Anomalies: slices.Clone(s.anomalies), LateCommits: slices.Clone(s.lateCommits), Foreign: s.foreign,
+		Anomalies: slices.Clone(s.anomalies), LateCommits: slices.Clone(s.lateCommits), Foreign: s.foreign, Uncertain: s.uncertain, ForeignDetail: slices.Clone(s.foreignDetail),
+		BadSeqInBlock: s.badSeqInBlock, Reincluded: slices.Clone(s.reincluded),
 	}
 	if !s.start.IsZero() {
 		res.Window = end.Sub(s.start)
@@ -259,11 +281,20 @@ func (res Result) Summary() string {
 	for _, l := range res.Anomalies[:min(len(res.Anomalies), 20)] {
 		fmt.Fprintf(&b, "  anomaly: %s\n", l)
 	}
+	if res.BadSeqInBlock > 0 {
+		fmt.Fprintf(&b, "  failed in a block with a bad sequence: %d, of which a later block committed %d\n", res.BadSeqInBlock, len(res.Reincluded))
+	}
+	for _, l := range res.Reincluded[:min(len(res.Reincluded), 10)] {
+		fmt.Fprintf(&b, "    re-included: %s\n", l)
+	}
 	for _, l := range res.LateCommits[:min(len(res.LateCommits), 20)] {
 		fmt.Fprintf(&b, "  late commit: %s\n", l)
 	}
 	if res.Foreign > 0 {
-		fmt.Fprintf(&b, "  txs in blocks not sent by this load: %d\n", res.Foreign)
+		fmt.Fprintf(&b, "  txs in blocks not sent by this load, or no longer watched: %d\n", res.Foreign)
+		for _, l := range res.ForeignDetail {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
 	}
 	return b.String()
 }

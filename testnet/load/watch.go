@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/testnet"
 )
 
@@ -28,25 +29,40 @@ import (
 // to one height per node ahead, in parallel, each from a different node
 // (which also spreads the cost of encoding the results, every tx's events
 // as JSON, over the nodes), decodes only the fields it needs, and applies
-// the heights in order.
+// the heights in order. A node that fails a read is benched for a couple
+// of seconds.
 func (r *Runner) watch(ctx context.Context) {
 	next := r.Height() + 1
 	latest := next - 1
 	type fetched struct {
-		b   *rawBlock
-		res *rawResults
-		err error
-		t0  time.Time
+		node *testnet.Node
+		b    *rawBlock
+		res  *rawResults
+		err  error
+		t0   time.Time
 	}
 	inflight := map[int64]chan fetched{}
-	skip := 0
+	// A node that failed a read (down, restarting, state syncing) is left
+	// alone for a while, so that its timeouts do not hold the watcher up.
+	benched := map[string]time.Time{}
+	pick := func(nodes []*testnet.Node, h int64) *testnet.Node {
+		now := time.Now()
+		for i := range nodes {
+			n := nodes[(int(h)+i)%len(nodes)]
+			if now.After(benched[n.Name]) {
+				return n
+			}
+		}
+		return nodes[int(h)%len(nodes)]
+	}
 	for ctx.Err() == nil {
 		nodes := r.Nodes()
 		if latest < next {
-			if h, err := r.latestHeight(ctx, nodes[(int(next)+skip)%len(nodes)]); err == nil {
-				latest = h
+			n := pick(nodes, next)
+			if h, err := r.latestHeight(ctx, n); err == nil {
+				latest = max(latest, h)
 			} else {
-				skip++
+				benched[n.Name] = time.Now().Add(2 * time.Second)
 			}
 			if latest < next {
 				sleep(ctx, r.cfg.Poll)
@@ -59,11 +75,11 @@ func (r *Runner) watch(ctx context.Context) {
 			}
 			ch := make(chan fetched, 1)
 			inflight[h] = ch
-			n := nodes[(int(h)+skip)%len(nodes)]
+			n := pick(nodes, h)
 			go func() {
 				t0 := time.Now()
 				b, res, err := r.fetch(ctx, n, h)
-				ch <- fetched{b, res, err, t0}
+				ch <- fetched{n, b, res, err, t0}
 			}()
 		}
 		var f fetched
@@ -75,8 +91,8 @@ func (r *Runner) watch(ctx context.Context) {
 		delete(inflight, next)
 		if f.err != nil {
 			// The node is down, or lacks the height (a node that state
-			// synced past it): read it from the next node.
-			skip++
+			// synced past it): read it from another node.
+			benched[f.node.Name] = time.Now().Add(2 * time.Second)
 			sleep(ctx, r.cfg.Poll)
 			continue
 		}
@@ -134,6 +150,8 @@ func (e *rpcError) Error() string {
 }
 
 func (r *Runner) get(ctx context.Context, n *testnet.Node, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.RPCURL()+path, nil)
 	if err != nil {
 		return err
@@ -198,6 +216,7 @@ func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
 		o Outcome
 	}
 	var resolved, lates []resolution
+	var releases []*Action
 	r.mu.Lock()
 	for i, tx := range b.Block.Data.Txs {
 		hash := sha256.Sum256(tx)
@@ -206,6 +225,22 @@ func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
 			o = Outcome{Status: StatusFailed, Code: codeLabel(c.Codespace, c.Code), Height: h}
 		}
 		if a, ok := r.pending[hash]; ok {
+			if o.Status == StatusFailed && o.Code == badSequence {
+				// Not final: the same bytes may be proposed again (doc.go,
+				// "Failed is not final") and commit once the sequence fits.
+				if a.failure == nil {
+					a.failure = &o
+					if !a.setup {
+						r.stats.badSeqInBlock++
+					}
+				}
+				releases = append(releases, a)
+				continue
+			}
+			if a.failure != nil && o.Status == StatusCommitted && !a.setup {
+				r.stats.reincluded = append(r.stats.reincluded, fmt.Sprintf("%s %s seq %d %X: failed in block %d (bad sequence), committed in block %d",
+					a.Kind, a.Signer.Name, a.seq, a.hash[:4], a.failure.Height, h))
+			}
 			resolved = append(resolved, resolution{a, o})
 			continue
 		}
@@ -219,6 +254,9 @@ func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
 			continue
 		}
 		r.stats.foreign++
+		if len(r.stats.foreignDetail) < 20 {
+			r.stats.foreignDetail = append(r.stats.foreignDetail, fmt.Sprintf("height %d: %X %s (%s)", h, hash[:4], r.describe(tx), o.Status))
+		}
 	}
 	r.blocks = append(r.blocks, BlockRecord{
 		Height: h, Seen: seen, BlockID: b.BlockID.Hash, AppHash: b.Block.Header.AppHash, Txs: len(b.Block.Data.Txs),
@@ -226,6 +264,9 @@ func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
 	// LastCommit.Round is the round at which the previous height committed.
 	r.stats.block(h, b.Block.Header.Time, len(b.Block.Data.Txs), b.Block.LastCommit.Round > 0)
 	r.mu.Unlock()
+	for _, a := range releases {
+		r.releaseSlot(a)
+	}
 	for _, x := range resolved {
 		r.resolve(x.a, x.o, seen)
 	}
@@ -237,6 +278,21 @@ func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
 	r.mu.Lock()
 	r.height = h
 	r.mu.Unlock()
+}
+
+// describe names a tx for people: its signer, sequence and message, and
+// what the runner recorded for that signer and sequence. Guarded by r.mu.
+func (r *Runner) describe(tx []byte) string {
+	_, body, err := client.DecodeTx(tx)
+	if err != nil || body.Msg == nil {
+		return fmt.Sprintf("%.24q…", tx)
+	}
+	name := body.Signer
+	if s, ok := r.byAddr[body.Signer]; ok {
+		name = s.Name
+	}
+	rec := r.stats.settled[fmt.Sprintf("%s/%d", name, body.Sequence)]
+	return fmt.Sprintf("%s seq %d %T; the runner recorded: %s", name, body.Sequence, body.Msg.Sum, rec)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
