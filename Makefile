@@ -5,6 +5,8 @@ LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
 BIN       := $(CURDIR)/build
 FUZZTIME  ?= 60s
 TESTNET   ?= $(CURDIR)/build/testnet
+BENCH_DIR ?= $(CURDIR)/build/bench
+FAULTS_DIR ?= $(CURDIR)/build/faults
 PROTOC_GEN_GO_VERSION := v1.36.10
 
 .DEFAULT_GOAL := help
@@ -36,9 +38,19 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
-#? bench: the Go benchmarks
+#? bench: load the 4-node network, then CometBFT's kvstore on it, and print both with ratios (~5 min)
 bench:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/custodyd ./cmd/custodyd
+	$(BIN)/custodyd bench --dir $(BENCH_DIR) --profile-dir $(BIN)/profiles
+
+#? bench-go: the Go micro-benchmarks
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+#? faults: kill, restart, corrupt and fill the disks of a 4-node network under load (~4 min)
+faults:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/custodyd ./cmd/custodyd
+	$(BIN)/custodyd faults --dir $(FAULTS_DIR)
 
 #? proto: regenerate proto/custodyv1 from proto/custody/v1 (needs protoc)
 proto:
@@ -57,4 +69,4 @@ testnet: build
 	$(BIN)/custodyd testnet init --dir $(TESTNET) --force
 	$(BIN)/custodyd testnet start --dir $(TESTNET)
 
-.PHONY: help build test test-short test-race fuzz bench proto verify testnet
+.PHONY: help build test test-short test-race fuzz bench bench-go faults proto verify testnet
