@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/custody-ledger/custody/client"
@@ -66,8 +67,12 @@ var (
 // Chain anchors and reads one operator's records. It is safe for
 // concurrent use (the client serialises one signer's sequences).
 type Chain struct {
-	c        *client.Client
-	v        *client.Verifier
+	c *client.Client
+	v *client.Verifier
+	// vmu serialises the proven reads: CometBFT's light client behind the
+	// Verifier is not safe for concurrent use (the ledger feed, the batch
+	// loop and on-demand onboarding read at the same time).
+	vmu      sync.Mutex
 	key      ed25519.PrivateKey
 	operator string
 	commit   client.SubmitOptions
@@ -189,7 +194,9 @@ func (ch *Chain) ProvenBatch(ctx context.Context, seq uint64) (*anchors.Batch, *
 	if ch.v == nil {
 		return nil, nil, ErrNoVerifier
 	}
+	ch.vmu.Lock()
 	p, err := ch.c.ProvenQuery(ctx, ch.v, anchors.BatchKey(ch.operator, seq))
+	ch.vmu.Unlock()
 	if err != nil {
 		return nil, nil, err
 	}

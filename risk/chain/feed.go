@@ -206,7 +206,9 @@ func (f *Feed) checkWithdrawal(ctx context.Context, ref, account string, amount 
 	if !ok {
 		return fmt.Errorf("withdrawal ref %q", ref)
 	}
+	f.ch.vmu.Lock()
 	t, _, err := f.ch.c.ProvenTransfer(ctx, f.ch.v, bank, tid)
+	f.ch.vmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("withdrawal %s: %w", ref, err)
 	}

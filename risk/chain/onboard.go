@@ -68,7 +68,9 @@ func (ch *Chain) Onboard(ctx context.Context) (*BaseData, error) {
 // account reads one account, proven when a verifier is set.
 func (ch *Chain) account(ctx context.Context, id string) (*custodyv1.Account, int64, error) {
 	if ch.v != nil {
+		ch.vmu.Lock()
 		a, p, err := ch.c.ProvenAccount(ctx, ch.v, id)
+		ch.vmu.Unlock()
 		if err != nil {
 			return nil, 0, fmt.Errorf("chain: account %s: %w", id, err)
 		}
