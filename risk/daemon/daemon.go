@@ -191,7 +191,9 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 		d.runner.Abort()
 		return err
 	} else if found {
+		d.mu.Lock()
 		d.eventSeq = in.Event.Seq
+		d.mu.Unlock()
 	}
 	last, _ := d.st.LastInputSeq()
 	alerts, _ := d.st.LastAlertSeq()
@@ -326,6 +328,11 @@ func (d *daemon) setAnchorErr(err error) {
 // partitioning of the stored stream depends on them).
 func (d *daemon) handleOnboard(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
+	if d.api.Load() == nil { // still starting: groups not known yet
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]string{"error": "starting"})
+		return
+	}
 	if d.conn == nil {
 		w.WriteHeader(http.StatusNotImplemented)
 		json.NewEncoder(w).Encode(map[string]string{"error": "no chain configured"})
