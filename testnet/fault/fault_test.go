@@ -34,7 +34,7 @@ func TestRun_Smoke(t *testing.T) {
 		Dir:                t.TempDir(),
 		Binary:             bin,
 		Load:               load.DefaultConfig(),
-		Custody:            load.CustodyOptions{Accounts: 8},
+		Custody:            load.CustodyOptions{Accounts: 8, TradingAccounts: 4},
 		KeysPerParticipant: 2,
 		Scenarios:          []string{"kill9-validator", "kill9-all-mid-height", "corrupt-app-db", "disk-full"},
 	}

@@ -83,7 +83,7 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 		h.r.Stop()
 		return nil, errors.Join(err, h.l.StopAll())
 	}
-	fmt.Fprintf(cfg.Out, "network of %d validators under %s; %d accounts opened and funded in %s; load: at most %d txs in flight\n",
+	fmt.Fprintf(cfg.Out, "network of %d validators under %s; %d accounts (and the trading accounts) opened and funded in %s; load: at most %d txs in flight\n",
 		len(tn.Nodes), tn.Dir, cfg.Custody.Accounts, time.Since(t0).Round(100*time.Millisecond), cfg.Load.InFlight)
 	lctx, cancelLoad := context.WithCancel(ctx)
 	h.cancelLoad, h.loadDone = cancelLoad, make(chan struct{})

@@ -280,7 +280,9 @@ func runApp(ctx context.Context, cfg BenchConfig, app string, kvSize, kvSigners 
 		return nil, err
 	}
 	if app == "custody" {
-		logf("setup: %d accounts opened, approved and funded in %s", cfg.Custody.withDefaults().Accounts, time.Since(t0).Round(100*time.Millisecond))
+		o := cfg.Custody.withDefaults()
+		logf("setup: %d accounts and %d trading accounts opened, approved and funded, business day %d opened with %s listed, in %s",
+			o.Accounts, o.TradingAccounts, loadBusinessDate, loadSecurity, time.Since(t0).Round(100*time.Millisecond))
 	}
 	run = &AppRun{Signers: len(wl.Signers())}
 	genCtx, stopGen := context.WithCancel(ctx)

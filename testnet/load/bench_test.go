@@ -23,7 +23,7 @@ func TestRunBench_Smoke(t *testing.T) {
 	cfg := BenchConfig{
 		Dir:                t.TempDir(),
 		Load:               DefaultConfig(),
-		Custody:            CustodyOptions{Accounts: 8},
+		Custody:            CustodyOptions{Accounts: 8, TradingAccounts: 4},
 		KeysPerParticipant: 2,
 		Tuning:             DefaultTuning(),
 	}

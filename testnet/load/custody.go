@@ -14,6 +14,7 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/testnet"
 )
@@ -27,9 +28,14 @@ type CustodyOptions struct {
 	// InitialFunds is what setup deposits into each account, in fen.
 	// Default 1_000_000_000 (10 million CNY): withdrawals never run dry.
 	InitialFunds int64
-	// Bank, Broker and Regulator are the participant ids whose keys sign.
-	// Defaults "bank-1", "broker-1", "regulator-1".
-	Bank, Broker, Regulator string
+	// TradingAccounts is the number of further accounts, with an SSE
+	// shareholder account, whose clients sign the orders and cancels the
+	// broker submits. Default 16.
+	TradingAccounts int
+	// Bank, Broker, Regulator and ClearingHouse are the participant ids
+	// whose keys sign. Defaults "bank-1", "broker-1", "regulator-1",
+	// "clearing-house-1".
+	Bank, Broker, Regulator, ClearingHouse string
 }
 
 func (o CustodyOptions) withDefaults() CustodyOptions {
@@ -48,25 +54,43 @@ func (o CustodyOptions) withDefaults() CustodyOptions {
 	if o.Regulator == "" {
 		o.Regulator = "regulator-1"
 	}
+	if o.TradingAccounts <= 0 {
+		o.TradingAccounts = 16
+	}
+	if o.ClearingHouse == "" {
+		o.ClearingHouse = "clearing-house-1"
+	}
 	return o
 }
 
 // The custody mix, by weight among the txs the dispatcher starts itself.
 // Each committed withdrawal request is followed by the bank's confirmation
-// (paid out, or one in ten refused), and each account opening by the
-// bank's approval, so confirmations make up about as many txs as requests.
+// (paid out, or one in ten refused), each committed order by the broker's
+// fill report (two in three) or the client's cancel, and each account
+// opening by the bank's approval: follow-ups make up about as many txs as
+// what they follow.
 const (
-	weightDeposit  = 40 // bank-to-broker transfer (银转证) by a bank key
-	weightWithdraw = 28 // withdrawal request (证转银) signed by the client's own key
+	weightDeposit  = 36 // bank-to-broker transfer (银转证) by a bank key
+	weightWithdraw = 24 // withdrawal request (证转银) signed by the client's own key
+	weightOrder    = 14 // a client-signed buy order placed by a broker key
 	weightOpen     = 3  // a new account opened by a broker key (then approved)
 	weightFreeze   = 1  // a regulator freezes or unfreezes a watched account
 )
 
+// The load trades one instrument, listed by the clearing house in setup.
+const (
+	loadSecurity     = "600000.SH"
+	loadRefPrice     = 100000 // 10.00 CNY in CNY × 10 000
+	loadBusinessDate = 20260105
+)
+
 // Custody is the custody ledger's mix: deposits, withdrawal requests and
-// their confirmations, account openings and approvals, regulator freezes.
-// Orders, cancels and fills join the mix once the trading contracts route
-// them. It keeps a model of every setup account's funds, applied from
-// committed txs in block order, for the fault checks.
+// their confirmations, client-signed orders with their fills or cancels,
+// account openings and approvals, regulator freezes. It keeps a model of
+// the funds of every account that does not trade (deposits and withdrawals
+// only), applied from committed txs in block order, for the fault checks;
+// the trading accounts' funds (fees, freezes) are checked by the chain's
+// own invariants.
 type Custody struct {
 	opts    CustodyOptions
 	chainID string
@@ -74,12 +98,15 @@ type Custody struct {
 
 	banks, brokers []*Signer
 	regulator      *Signer
+	clearing       *Signer
 	clients        []*Signer // clients[i] owns accounts[i]
 	accounts       []string
 	watched        []string // accounts the regulator freezes and unfreezes
+	traders        []string // trading accounts
+	traderKeys     []ed25519.PrivateKey
 
 	mu        sync.Mutex
-	followUps []*Action            // confirmations to send before anything else
+	followUps []followUp           // confirmations, fills, cancels: sent before anything else
 	model     map[string]*fundsM   // setup accounts' funds from committed txs
 	frozen    map[string]bool      // committed regulator freezes
 	toggling  map[string]bool      // a freeze or unfreeze in flight
@@ -88,6 +115,13 @@ type Custody struct {
 	nDeposit  int
 	nOpen     int
 	nConfirm  int
+	nOrder    int
+}
+
+// followUp is an action whose signer is picked from pool when it is sent.
+type followUp struct {
+	a    *Action
+	pool []*Signer
 }
 
 type fundsM struct{ balance, frozen int64 }
@@ -131,6 +165,16 @@ func NewCustody(t *testnet.Testnet, opts CustodyOptions, seed int64) (*Custody, 
 		return nil, err
 	}
 	c.regulator = regs[0]
+	chs, err := signers(opts.ClearingHouse)
+	if err != nil {
+		return nil, err
+	}
+	c.clearing = chs[0]
+	for i := 0; i < opts.TradingAccounts; i++ {
+		id := fmt.Sprintf("LT-%05d", i)
+		c.traders = append(c.traders, id)
+		c.traderKeys = append(c.traderKeys, c.clientKey(id))
+	}
 	for i := 0; i < opts.Accounts; i++ {
 		id := fmt.Sprintf("LC-%05d", i)
 		c.accounts = append(c.accounts, id)
@@ -153,10 +197,10 @@ func (c *Custody) hash(what, account string) []byte {
 // Name implements Workload.
 func (c *Custody) Name() string { return "custody" }
 
-// Signers implements Workload: bank keys, broker keys, the regulator, then
-// one client per account.
+// Signers implements Workload: bank keys, broker keys, the regulator, the
+// clearing house, then one client per non-trading account.
 func (c *Custody) Signers() []*Signer {
-	out := append(append(append([]*Signer(nil), c.banks...), c.brokers...), c.regulator)
+	out := append(append(append([]*Signer(nil), c.banks...), c.brokers...), c.regulator, c.clearing)
 	return append(out, c.clients...)
 }
 
@@ -167,20 +211,35 @@ func (c *Custody) action(kind string, s *Signer, msg proto.Message, done func(*A
 }
 
 // Setup implements Workload: the broker keys open every account, the bank
-// keys approve them and fund each with InitialFunds.
+// keys approve them and fund each with InitialFunds, and the clearing house
+// opens the first business day with the load's instrument listed.
 func (c *Custody) Setup(ctx context.Context, r *Runner) error {
 	var open, confirm, fund []*Action
-	for i, acct := range c.accounts {
+	add := func(i int, acct string, key ed25519.PrivateKey, shareholders []string) {
 		open = append(open, c.action("setup open", c.brokers[i%len(c.brokers)], &custodyv1.MsgOpenAccount{
-			AccountId: acct, ClientPubKey: c.clients[i].Key.Public().(ed25519.PublicKey),
+			AccountId: acct, ClientPubKey: key.Public().(ed25519.PublicKey),
 			IdentityHash: c.hash("identity", acct), BankCardHash: c.hash("card", acct), BankId: c.opts.Bank,
+			ShareholderAccounts: shareholders,
 		}, nil))
 		confirm = append(confirm, c.action("setup approve", c.banks[i%len(c.banks)],
 			&custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}, nil))
 		fund = append(fund, c.action("setup fund", c.banks[i%len(c.banks)],
 			&custodyv1.MsgBankToBroker{TransferId: "INIT-" + acct, AccountId: acct, Amount: c.opts.InitialFunds}, nil))
 	}
-	for _, step := range [][]*Action{open, confirm, fund} {
+	for i, acct := range c.accounts {
+		add(i, acct, c.clients[i].Key, nil)
+	}
+	for i, acct := range c.traders {
+		add(len(c.accounts)+i, acct, c.traderKeys[i], []string{fmt.Sprintf("A%09d", i)})
+	}
+	day := []*Action{c.action("setup open day", c.clearing, &custodyv1.MsgEndOfDay{
+		Date: 0, NextDate: loadBusinessDate,
+		Instruments: []*custodyv1.Instrument{{
+			Security: loadSecurity, Name: "Load Bank", Board: custodyv1.Board_BOARD_MAIN,
+			ReferencePrice: loadRefPrice, Cycle: custodyv1.SettlementCycle_SETTLEMENT_CYCLE_T1,
+		}},
+	}, nil)}
+	for _, step := range [][]*Action{open, confirm, fund, day} {
 		if err := r.Do(ctx, step); err != nil {
 			return err
 		}
@@ -198,12 +257,14 @@ func (c *Custody) Next(r *Runner, rng *rand.Rand) *Action {
 	if a := c.nextFollowUp(r, rng); a != nil {
 		return a
 	}
-	switch w := rng.Intn(weightDeposit + weightWithdraw + weightOpen + weightFreeze); {
+	switch w := rng.Intn(weightDeposit + weightWithdraw + weightOrder + weightOpen + weightFreeze); {
 	case w < weightDeposit:
 		return c.deposit(r, rng)
 	case w < weightDeposit+weightWithdraw:
 		return c.withdraw(r, rng)
-	case w < weightDeposit+weightWithdraw+weightOpen:
+	case w < weightDeposit+weightWithdraw+weightOrder:
+		return c.order(r, rng)
+	case w < weightDeposit+weightWithdraw+weightOrder+weightOpen:
 		return c.open(r, rng)
 	default:
 		return c.toggleFreeze(r, rng)
@@ -216,14 +277,14 @@ func (c *Custody) nextFollowUp(r *Runner, rng *rand.Rand) *Action {
 	if len(c.followUps) == 0 {
 		return nil
 	}
-	bank := r.Pick(c.banks, rng)
-	if bank == nil {
+	f := c.followUps[0]
+	s := r.Pick(f.pool, rng)
+	if s == nil {
 		return nil
 	}
-	a := c.followUps[0]
 	c.followUps = c.followUps[1:]
-	a.Signer = bank
-	return a
+	f.a.Signer = s
+	return f.a
 }
 
 func (c *Custody) deposit(r *Runner, rng *rand.Rand) *Action {
@@ -270,7 +331,7 @@ func (c *Custody) withdraw(r *Runner, rng *rand.Rand) *Action {
 			c.confirms[id] = wdConfirm{acct, amount}
 			c.nConfirm++
 			// One request in ten is refused by the bank (the card is closed).
-			c.followUps = append(c.followUps, c.confirmWithdrawal(id, c.nConfirm%10 != 0))
+			c.followUps = append(c.followUps, followUp{c.confirmWithdrawal(id, c.nConfirm%10 != 0), c.banks})
 		})
 }
 
@@ -298,9 +359,9 @@ func (c *Custody) confirmWithdrawal(id string, pay bool) *Action {
 				c.model[w.account].balance -= w.amount
 			}
 		case o.Status == StatusLost:
-			c.followUps = append(c.followUps, c.confirmWithdrawal(id, pay))
+			c.followUps = append(c.followUps, followUp{c.confirmWithdrawal(id, pay), c.banks})
 		case pay:
-			c.followUps = append(c.followUps, c.confirmWithdrawal(id, false))
+			c.followUps = append(c.followUps, followUp{c.confirmWithdrawal(id, false), c.banks})
 		}
 	}
 	return a
@@ -326,7 +387,50 @@ func (c *Custody) open(r *Runner, rng *rand.Rand) *Action {
 		msg := &custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}
 		approve.Build = func(seq uint64) ([]byte, error) { return client.Sign(approve.Signer.Key, c.chainID, seq, "", msg) }
 		c.mu.Lock()
-		c.followUps = append(c.followUps, approve)
+		c.followUps = append(c.followUps, followUp{approve, c.banks})
+		c.mu.Unlock()
+	})
+}
+
+// order is a client's buy order at the reference price, 100 to 500 shares,
+// placed by a broker key with the client's signature over the ticket.
+// Committed, it is filled in full (two in three) or cancelled by the
+// client.
+func (c *Custody) order(r *Runner, rng *rand.Rand) *Action {
+	broker := r.Pick(c.brokers, rng)
+	if broker == nil {
+		return nil
+	}
+	i := rng.Intn(len(c.traders))
+	acct, key := c.traders[i], c.traderKeys[i]
+	qty := int64(100 * (1 + rng.Intn(5)))
+	c.mu.Lock()
+	c.nOrder++
+	n := c.nOrder
+	c.mu.Unlock()
+	t := &custodyv1.OrderTicket{
+		ChainId: c.chainID, OrderId: fmt.Sprintf("%s/O%d", acct, n), AccountId: acct, Security: loadSecurity,
+		Side: custodyv1.Side_SIDE_BUY, Type: custodyv1.OrderType_ORDER_TYPE_LIMIT, Price: loadRefPrice, Quantity: qty,
+		BusinessDate: loadBusinessDate,
+	}
+	msg := &custodyv1.MsgPlaceOrder{Ticket: t, ClientSignature: trading.SignOrder(key, t)}
+	return c.action("place order", broker, msg, func(_ *Action, o Outcome) {
+		if o.Status != StatusCommitted {
+			return
+		}
+		var next *Action
+		if n%3 != 0 {
+			fill := &custodyv1.MsgReportFill{ExecId: fmt.Sprintf("LX-%d-%d", c.seed, n), OrderId: t.OrderId, Price: t.Price, Quantity: qty}
+			next = &Action{Kind: "report fill"}
+			next.Build = func(seq uint64) ([]byte, error) { return client.Sign(next.Signer.Key, c.chainID, seq, "", fill) }
+		} else {
+			ct := &custodyv1.CancelTicket{ChainId: c.chainID, OrderId: t.OrderId}
+			cancel := &custodyv1.MsgCancelOrder{Ticket: ct, ClientSignature: trading.SignCancel(key, ct)}
+			next = &Action{Kind: "cancel order"}
+			next.Build = func(seq uint64) ([]byte, error) { return client.Sign(next.Signer.Key, c.chainID, seq, "", cancel) }
+		}
+		c.mu.Lock()
+		c.followUps = append(c.followUps, followUp{next, c.brokers})
 		c.mu.Unlock()
 	})
 }

@@ -41,10 +41,12 @@ func (r *BenchReport) Write(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s; shared with other jobs, so single figures are noisy: compare the same-run ratios\n", r.Machine)
 	fmt.Fprintf(w, "tuned on both: %s\n", c.Tuning)
 	fmt.Fprintf(w, "custody app.toml: snapshots off, periodic invariant checks off, pruning keep_recent 1000 (production defaults)\n")
-	fmt.Fprintf(w, "load: %d signers pinned round-robin to the 4 nodes (%d bank, %d broker, 1 regulator key, %d client accounts), "+
-		"at most %d txs in flight, warmup %s, window %s, seed %d; commit seen by polling blocks every %s\n",
-		r.Custody.Signers, c.KeysPerParticipant, c.KeysPerParticipant, c.Custody.withDefaults().Accounts,
-		c.Load.InFlight, c.Load.Warmup, c.Load.Duration, c.Load.Seed, c.Load.Poll)
+	o := c.Custody.withDefaults()
+	fmt.Fprintf(w, "load: %d signers pinned round-robin to the 4 nodes (%d bank, %d broker, 1 regulator, 1 clearing-house key, %d client accounts "+
+		"signing their withdrawals; %d trading accounts whose clients sign orders and cancels), at most %d txs in flight, warmup %s, window %s, seed %d; "+
+		"latency = BFT commit time (next header) - submit time\n",
+		r.Custody.Signers, c.KeysPerParticipant, c.KeysPerParticipant, o.Accounts, o.TradingAccounts,
+		c.Load.InFlight, c.Load.Warmup, c.Load.Duration, c.Load.Seed)
 	fmt.Fprintf(w, "kvstore txs: key=value padded to %d bytes, the custody run's median committed tx\n\n", r.KVStore.Result.MedianTxBytes)
 
 	fmt.Fprintln(w, "| app | tx/s | p50 | p90 | p99 | committed | blocks | txs/block | mempool | refused | failed | lost | node CPU % | node RSS MiB | load CPU % |")
