@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -66,11 +67,22 @@ type LightConfig struct {
 // Verifier hands out headers it has verified with CometBFT's light client
 // (signatures of the trusted validator set, cross-checked with witnesses).
 type Verifier struct {
+	// mu serialises the light client: CometBFT's light.Client is not safe
+	// for concurrent verification (its trusted store and bisection race).
+	mu      sync.Mutex
 	lc      *light.Client
 	primary *rpchttp.HTTP
-	db      dbm.DB
-	poll    time.Duration
+	// witnesses are the witnesses' RPC clients, for their heights only
+	// (waitHeight); the light client talks to them itself.
+	witnesses   []*rpchttp.HTTP
+	db          dbm.DB
+	poll        time.Duration
+	witnessWait time.Duration
 }
+
+// DefaultWitnessWait bounds how long Header waits for the witnesses to
+// reach a height the primary has (see waitHeight).
+const DefaultWitnessWait = 5 * time.Second
 
 // NewVerifier starts a light client over cfg's primary and witnesses.
 func NewVerifier(ctx context.Context, cfg LightConfig) (*Verifier, error) {
@@ -78,6 +90,7 @@ func NewVerifier(ctx context.Context, cfg LightConfig) (*Verifier, error) {
 		return nil, errors.New("client: light client needs a chain id and a primary")
 	}
 	var witnesses []provider.Provider
+	var witnessRPCs []*rpchttp.HTTP
 	for _, w := range cfg.Witnesses {
 		if w == "" || w == cfg.Primary {
 			continue
@@ -87,6 +100,11 @@ func NewVerifier(ctx context.Context, cfg LightConfig) (*Verifier, error) {
 			return nil, fmt.Errorf("client: witness %s: %w", w, err)
 		}
 		witnesses = append(witnesses, p)
+		wrpc, err := rpchttp.New(w, "/websocket")
+		if err != nil {
+			return nil, fmt.Errorf("client: witness %s: %w", w, err)
+		}
+		witnessRPCs = append(witnessRPCs, wrpc)
 	}
 	if len(witnesses) == 0 {
 		return nil, ErrNoWitness
@@ -127,7 +145,7 @@ func NewVerifier(ctx context.Context, cfg LightConfig) (*Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: light client: %w", err)
 	}
-	return &Verifier{lc: lc, primary: rpc, db: db, poll: DefaultPollInterval}, nil
+	return &Verifier{lc: lc, primary: rpc, witnesses: witnessRPCs, db: db, poll: DefaultPollInterval, witnessWait: DefaultWitnessWait}, nil
 }
 
 // Header returns the header at height after verifying it, waiting (until ctx
@@ -136,7 +154,9 @@ func (v *Verifier) Header(ctx context.Context, height int64) (*types.SignedHeade
 	if err := v.waitHeight(ctx, height); err != nil {
 		return nil, err
 	}
+	v.mu.Lock()
 	lb, err := v.lc.VerifyLightBlockAtHeight(ctx, height, time.Now())
+	v.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("client: verify header %d: %w", height, err)
 	}
@@ -145,12 +165,19 @@ func (v *Verifier) Header(ctx context.Context, height int64) (*types.SignedHeade
 
 // waitHeight polls the primary until it has a block at height: asking the
 // light client for a header not yet made would count against the primary.
+// It then gives the witnesses up to witnessWait to reach that height too:
+// CometBFT's light client, cross-checking a header that a witness does not
+// have yet, sleeps 2 × max clock drift + max block lag (30 s by default)
+// before it asks again, so a read of the newest state would often stall
+// for 30 s on a witness one block behind. A witness still behind after
+// the wait is left to the light client.
 func (v *Verifier) waitHeight(ctx context.Context, height int64) error {
 	tick := time.NewTicker(v.poll)
 	defer tick.Stop()
 	for {
 		st, err := v.primary.Status(ctx)
 		if err == nil && st.SyncInfo.LatestBlockHeight >= height {
+			v.waitWitnesses(ctx, height)
 			return nil
 		}
 		select {
@@ -164,8 +191,32 @@ func (v *Verifier) waitHeight(ctx context.Context, height int64) error {
 	}
 }
 
+// waitWitnesses polls each witness until it has a block at height, for at
+// most witnessWait in all.
+func (v *Verifier) waitWitnesses(ctx context.Context, height int64) {
+	ctx, cancel := context.WithTimeout(ctx, v.witnessWait)
+	defer cancel()
+	for _, w := range v.witnesses {
+		for {
+			st, err := w.Status(ctx)
+			if err == nil && st.SyncInfo.LatestBlockHeight >= height {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(v.poll):
+			}
+		}
+	}
+}
+
 // TrustedHeight is the height of the latest header the verifier trusts.
-func (v *Verifier) TrustedHeight() (int64, error) { return v.lc.LastTrustedHeight() }
+func (v *Verifier) TrustedHeight() (int64, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.lc.LastTrustedHeight()
+}
 
 // Close closes the light client's store (LightConfig.DB), keeping the
 // verified headers in it.
