@@ -19,8 +19,8 @@
 //     broadcast at a time (broadcast_tx_sync) and counts its sequence
 //     itself.
 //   - The Runner dispatches actions as fast as a window of Config.InFlight
-//     txs allows: a closed loop, whose slots free when the watcher sees a
-//     tx in a block (or it is refused). Transport errors and full mempools
+//     txs allows: a closed loop, whose slots free when the watcher reads a
+//     block holding the tx (or it is refused). Transport errors and full mempools
 //     are retried with the same bytes.
 //   - The watcher reads every height in order (block and block_results, a
 //     few heights in parallel from different nodes) and resolves txs by

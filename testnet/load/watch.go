@@ -188,6 +188,7 @@ func (r *Runner) fetch(ctx context.Context, n *testnet.Node, h int64) (*rawBlock
 	if err := r.get(ctx, n, "/block"+q, &b); err != nil {
 		return nil, nil, err
 	}
+	r.included(b.Block.Data.Txs)
 	// The block is stored before it is executed; its results come after
 	// FinalizeBlock. Wait for them on the same node.
 	for ctx.Err() == nil {
@@ -206,6 +207,24 @@ func (r *Runner) fetch(ctx context.Context, n *testnet.Node, h int64) (*rawBlock
 		sleep(ctx, r.cfg.Poll)
 	}
 	return nil, nil, ctx.Err()
+}
+
+// included frees the in-flight slots of the load's txs in a block as soon
+// as the block is read: "in flight" is "not yet in a block", and the block
+// results (which say how each tx fared, and which take longer to encode and
+// read) must not hold the closed loop back.
+func (r *Runner) included(txs [][]byte) {
+	var in []*Action
+	r.mu.Lock()
+	for _, tx := range txs {
+		if a, ok := r.pending[sha256.Sum256(tx)]; ok {
+			in = append(in, a)
+		}
+	}
+	r.mu.Unlock()
+	for _, a := range in {
+		r.releaseSlot(a)
+	}
 }
 
 func (r *Runner) apply(h int64, b *rawBlock, res *rawResults, seen time.Time) {
