@@ -34,5 +34,5 @@ const (
 	PrefixCustodySnap    byte = 0x3C // clearing: date, bank, broker → CustodySnapshot
 	PrefixReconcileBreak byte = 0x3D // reconciliation: date, bank, broker → (index of breaks)
 
-	PrefixAnchor byte = 0x40 // risk: batch id → AlertBatchAnchor
+	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
 )
