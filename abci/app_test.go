@@ -346,6 +346,37 @@ func TestProposal_SharedValidation(t *testing.T) {
 	}
 }
 
+// TestProposal_OrdersEachSignerBySequence: a mempool that lists a signer's
+// txs out of sequence order (CometBFT can, see PrepareProposal) gets them
+// back in order within the positions that signer holds; other signers'
+// txs keep their places, and a MaxTxBytes cut keeps each signer's lowest
+// sequences.
+func TestProposal_OrdersEachSignerBySequence(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	b0 := net.bank.sign(t, credit("t0", "acc-1", 1))
+	b1 := net.bank.sign(t, credit("t1", "acc-1", 1))
+	b2 := net.bank.sign(t, credit("t2", "acc-1", 1))
+	r0 := net.regulator.sign(t, freeze("acc-9"))
+	r1 := net.regulator.sign(t, freeze("acc-8"))
+
+	prep, err := c.app.PrepareProposal(context.Background(), &abcitypes.RequestPrepareProposal{
+		Txs: [][]byte{b2, r1, b0, []byte("garbage"), r0, b1}, MaxTxBytes: 1 << 20, Height: 1,
+	})
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{b0, r0, b1, r1, b2}, prep.Txs)
+	res := c.block(prep.Txs...)
+	for i, r := range res.TxResults {
+		require.Zero(t, r.Code, "tx %d: %s", i, r.Log)
+	}
+
+	cut, err := c.app.PrepareProposal(context.Background(), &abcitypes.RequestPrepareProposal{
+		Txs: [][]byte{b2, b0, b1}, MaxTxBytes: int64(len(b0) + len(b1)), Height: 2,
+	})
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{b0, b1}, cut.Txs)
+}
+
 // TestApp_FinalizeBlockHeightOutOfSequence stops the node rather than apply
 // a block to the wrong state.
 func TestApp_FinalizeBlockHeightOutOfSequence(t *testing.T) {

@@ -1,8 +1,10 @@
 package abci
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
@@ -20,15 +22,23 @@ func (a *App) proposalCheck(tx []byte) error {
 	return err
 }
 
-// PrepareProposal keeps the mempool's txs, in order, that pass proposalCheck
-// and fit in req.MaxTxBytes; it drops the rest.
+// PrepareProposal keeps the mempool's txs that pass proposalCheck and fit
+// in req.MaxTxBytes, and puts each signer's txs in sequence order.
+//
+// The reorder is needed because CometBFT 0.38's mempool can list two txs
+// of one signer out of the order in which CheckTx accepted them: when they
+// arrive from two peers at once, the app checks N first but the mempool
+// appends N+1 first (testnet/load's TestMempool_AppendsOutOfCheckOrder).
+// Reaped as listed, N+1 would fail in the block with a bad sequence and the
+// signer's later txs would fall out of every mempool on recheck. So each
+// signer keeps the positions its txs hold in the list, and those positions
+// are filled with its txs by ascending sequence: any prefix of the result,
+// and so whatever fits in MaxTxBytes, holds each signer's lowest sequences.
 func (a *App) PrepareProposal(_ context.Context, req *abcitypes.RequestPrepareProposal) (*abcitypes.ResponsePrepareProposal, error) {
-	txs := make([][]byte, 0, len(req.Txs))
+	ordered := a.orderBySequence(req.Txs)
+	txs := make([][]byte, 0, len(ordered))
 	var total int64
-	for _, tx := range req.Txs {
-		if err := a.proposalCheck(tx); err != nil {
-			continue
-		}
+	for _, tx := range ordered {
 		if total+int64(len(tx)) > req.MaxTxBytes {
 			break
 		}
@@ -36,6 +46,46 @@ func (a *App) PrepareProposal(_ context.Context, req *abcitypes.RequestPreparePr
 		txs = append(txs, tx)
 	}
 	return &abcitypes.ResponsePrepareProposal{Txs: txs}, nil
+}
+
+// orderBySequence drops the txs that fail proposalCheck and sorts each
+// signer's txs by sequence within the positions they occupy.
+func (a *App) orderBySequence(in [][]byte) [][]byte {
+	type item struct {
+		tx  []byte
+		seq uint64
+	}
+	var (
+		kept      []item
+		signerOf  []string
+		positions = map[string][]int{}
+	)
+	for _, tx := range in {
+		dtx, err := decodeTx(tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+		if err != nil {
+			continue
+		}
+		signer := dtx.body.Signer
+		positions[signer] = append(positions[signer], len(kept))
+		kept = append(kept, item{tx: tx, seq: dtx.body.Sequence})
+		signerOf = append(signerOf, signer)
+	}
+	out := make([][]byte, len(kept))
+	for i, signer := range signerOf {
+		pos := positions[signer]
+		if pos == nil || pos[0] != i {
+			continue // this signer's txs were placed at its first position
+		}
+		group := make([]item, len(pos))
+		for j, p := range pos {
+			group[j] = kept[p]
+		}
+		slices.SortStableFunc(group, func(x, y item) int { return cmp.Compare(x.seq, y.seq) })
+		for j, p := range pos {
+			out[p] = group[j].tx
+		}
+	}
+	return out
 }
 
 // ProcessProposal rejects a block holding any tx that fails proposalCheck

@@ -49,7 +49,10 @@
 // once can check N first and still append N+1 first. A proposer reaps its
 // list in order, so its block holds N+1 before N: N+1 fails (its sequence
 // is not consumed), N commits, and every later tx of the signer in the
-// block fails too. The runner records each such refusal as an anomaly,
+// block fails too. abci.PrepareProposal now puts each signer's txs back in
+// sequence order (TestMempool_AppendsOutOfCheckOrder shows both committing);
+// should a proposer still produce such a block, the runner records each
+// refusal as an anomaly,
 // continues the signer from the sequence the node says it expects, and
 // counts the dropped txs as lost; Do sends setup txs one per signer at a
 // time, which the race cannot reorder.
