@@ -5,6 +5,7 @@ LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
 BIN       := $(CURDIR)/build
 FUZZTIME  ?= 60s
 TESTNET   ?= $(CURDIR)/build/testnet
+DEMO      ?= $(CURDIR)/build/demo
 BENCH_DIR ?= $(CURDIR)/build/bench
 FAULTS_DIR ?= $(CURDIR)/build/faults
 PROTOC_GEN_GO_VERSION := v1.36.10
@@ -69,4 +70,12 @@ testnet: build
 	$(BIN)/custodyd testnet init --dir $(TESTNET) --force
 	$(BIN)/custodyd testnet start --dir $(TESTNET)
 
-.PHONY: help build test test-short test-race fuzz bench bench-go faults proto verify testnet
+#? demo: build, then play a scripted business day on a local four-node network and keep it running (Ctrl-C stops it)
+demo: build
+	$(BIN)/custodyd demo --dir $(DEMO)
+
+#? demo-check: build, then play the same day headless as child processes and check every figure of its summary
+demo-check: build
+	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 15m -run 'TestDemo_' -v ./testnet/demo
+
+.PHONY: help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check

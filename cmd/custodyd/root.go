@@ -20,7 +20,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newStartCmd(), newTestnetCmd(), newVersionCmd(), newBenchCmd(), newFaultsCmd())
+	root.AddCommand(newStartCmd(), newTestnetCmd(), newVersionCmd(), newBenchCmd(), newFaultsCmd(), newDemoCmd())
 	return root
 }
 

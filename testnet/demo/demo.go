@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/client/keys"
+	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/trading"
+	"github.com/custody-ledger/custody/contracts/transfers"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"
 )
@@ -71,6 +75,7 @@ type Demo struct {
 	lastFill time.Time // when the last fill was committed on chain
 	ledgerH  int64     // the last height whose events the risk core must take
 	rest     restStatus
+	restDone []string // the REST checks that passed
 	// agreedHeight is the height up to which every node reported the same
 	// blocks and app hashes (the checks phase).
 	agreedHeight int64
@@ -90,11 +95,17 @@ type Demo struct {
 	pollDone chan struct{}
 }
 
-// pendingTx is a tx sent and not yet seen in a block.
+// pendingTx is a tx sent and not yet seen in a block: what to send again
+// should the mempool lose it.
 type pendingTx struct {
 	node string
-	hash []byte
+	key  ed25519.PrivateKey
+	msg  proto.Message
 	what string
+	hash []byte
+	// memo marks a tx sent again: a lost tx re-signed at the same sequence
+	// would be the same bytes, under the same hash as its failed result.
+	memo string
 }
 
 // wireTotals are the exchange's own figures of the day (the clearing
@@ -168,6 +179,13 @@ func (d *Demo) logf(format string, args ...any) {
 // the chain and the risk core. It stops at the first phase that fails;
 // Stop cleans up either way.
 func (d *Demo) Play(ctx context.Context) (*Summary, error) {
+	// A directory holding a testnet (an earlier demo's) is replaced, as
+	// testnet.Generate does with Force; any other is written into.
+	if _, err := os.Stat(filepath.Join(d.cfg.Dir, testnet.StateFile)); err == nil {
+		if err := os.RemoveAll(d.cfg.Dir); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
 	if err := os.MkdirAll(d.cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -267,30 +285,182 @@ func (d *Demo) Done() <-chan string {
 // send signs msg with key, hands it to node's mempool and remembers it
 // for settle.
 func (d *Demo) send(ctx context.Context, node string, key ed25519.PrivateKey, msg proto.Message, what string) error {
-	res, err := d.cls[node].Submit(ctx, key, msg, client.SubmitOptions{})
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+	p := pendingTx{node: node, key: key, msg: msg, what: what}
+	if err := d.submit(ctx, &p); err != nil {
+		return err
 	}
-	d.pending = append(d.pending, pendingTx{node: node, hash: res.Hash, what: what})
+	d.pending = append(d.pending, p)
+	return nil
+}
+
+func (d *Demo) submit(ctx context.Context, p *pendingTx) error {
+	res, err := d.cls[p.node].Submit(ctx, p.key, p.msg, client.SubmitOptions{Memo: p.memo})
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.what, err)
+	}
+	p.hash = res.Hash
 	return nil
 }
 
 // settle waits until every tx sent is in a block with code 0 and returns
 // the highest height among them.
+//
+// CometBFT's mempool can put two consecutive txs of one signer into a
+// block out of order when they reach the proposer from two peers at once
+// (testnet/load's TestMempool_AppendsOutOfCheckOrder): the second fails
+// with a bad sequence, and the signer's later txs then fail the recheck
+// and leave the mempool. settle sends such txs again, in their order, with
+// fresh sequences (at most ten rounds): the script's outcome does not
+// depend on the race, only its duration.
 func (d *Demo) settle(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
+	defer func() { d.pending = nil }()
 	var top int64
-	for _, p := range d.pending {
-		res, err := d.cls[p.node].WaitTx(ctx, p.hash)
-		if err != nil {
-			d.pending = nil
-			return 0, fmt.Errorf("%s: %w", p.what, err)
+	for round := 1; ; round++ {
+		lost, h, err := d.await(ctx, d.pending)
+		top = max(top, h)
+		if err != nil || len(lost) == 0 {
+			return top, err
 		}
-		top = max(top, res.Height)
+		if round == 10 {
+			return top, fmt.Errorf("%s: lost to the mempool %d times", lost[0].what, round)
+		}
+		d.logf("settle: %d txs lost to out-of-order delivery (first: %s); sending them again", len(lost), lost[0].what)
+		var again []pendingTx
+		for i := range lost {
+			lost[i].memo = fmt.Sprintf("sent again (%d)", round)
+			err := d.submit(ctx, &lost[i])
+			if err != nil && alreadyApplied(err) {
+				// Refused as a duplicate: it is in a block after all, under
+				// its first hash (an index that lagged); check that.
+				if res, lerr := d.cls[lost[i].node].RPC().Tx(ctx, lost[i].hash, false); lerr == nil && res.TxResult.Code == 0 {
+					top = max(top, res.Height)
+					continue
+				}
+			}
+			if err != nil {
+				return top, err
+			}
+			again = append(again, lost[i])
+		}
+		d.pending = again
 	}
-	d.pending = nil
-	return top, nil
+}
+
+// await waits for every tx of ps: committed, failed in its block, or
+// dropped from every mempool. It returns the txs to send again (failed
+// with a bad sequence, or dropped) and the highest height committed.
+func (d *Demo) await(ctx context.Context, ps []pendingTx) ([]pendingTx, int64, error) {
+	var top int64
+	done := make([]bool, len(ps))
+	var lost []pendingTx
+	for left := len(ps); left > 0; {
+		for i, p := range ps {
+			if done[i] {
+				continue
+			}
+			res, err := d.cls[p.node].RPC().Tx(ctx, p.hash, false)
+			if err != nil {
+				continue // not in a block (yet)
+			}
+			done[i], left = true, left-1
+			top = max(top, res.Height)
+			if r := res.TxResult; r.Code != 0 {
+				err := client.CodeError(r.Codespace, r.Code)
+				if !errors.Is(err, contracts.ErrBadSequence) {
+					return nil, top, fmt.Errorf("%s: failed in block %d: %s/%d %s", p.what, res.Height, r.Codespace, r.Code, r.Log)
+				}
+				lost = append(lost, p)
+			}
+		}
+		if left == 0 {
+			break
+		}
+		// Some are in no block yet: still in a mempool, or dropped.
+		empty, err := d.mempoolsEmpty(ctx)
+		if err != nil {
+			return nil, top, err
+		}
+		if empty {
+			// A tx in no block while every mempool is empty was dropped;
+			// look at the index again once the next block is in (it is
+			// written just after a block commits).
+			if err := d.nextBlock(ctx); err != nil {
+				return nil, top, err
+			}
+			for i, p := range ps {
+				if done[i] {
+					continue
+				}
+				if res, err := d.cls[p.node].RPC().Tx(ctx, p.hash, false); err == nil && res.TxResult.Code == 0 {
+					done[i], left = true, left-1
+					top = max(top, res.Height)
+					continue
+				}
+				done[i], left = true, left-1
+				lost = append(lost, p)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, top, fmt.Errorf("waiting for %d txs: %w", left, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	// Send again in the order first sent.
+	sort.SliceStable(lost, func(i, j int) bool { return indexOf(ps, lost[i]) < indexOf(ps, lost[j]) })
+	return lost, top, nil
+}
+
+func indexOf(ps []pendingTx, p pendingTx) int {
+	for i := range ps {
+		if string(ps[i].hash) == string(p.hash) {
+			return i
+		}
+	}
+	return len(ps)
+}
+
+// nextBlock waits until every node has committed a block above the
+// highest any of them had: each node's tx index then holds every block
+// committed before the call.
+func (d *Demo) nextBlock(ctx context.Context) error {
+	var top int64
+	for _, n := range d.tn.Nodes {
+		st, err := d.cls[n.Name].RPC().Status(ctx)
+		if err != nil {
+			return err
+		}
+		top = max(top, st.SyncInfo.LatestBlockHeight)
+	}
+	for _, n := range d.tn.Nodes {
+		if _, err := testnet.WaitForHeight(ctx, n, top+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// alreadyApplied says whether a refusal means the tx's effect is already
+// on chain: its id (order, exec, transfer) is taken.
+func alreadyApplied(err error) bool {
+	return errors.Is(err, trading.ErrOrderExists) || errors.Is(err, trading.ErrDuplicateExec) || errors.Is(err, transfers.ErrDuplicateTransfer)
+}
+
+// mempoolsEmpty says whether every node's mempool is empty.
+func (d *Demo) mempoolsEmpty(ctx context.Context) (bool, error) {
+	for _, n := range d.tn.Nodes {
+		res, err := d.cls[n.Name].RPC().NumUnconfirmedTxs(ctx)
+		if err != nil {
+			return false, err
+		}
+		if res.Total > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Refusal is a tx the script sends for the chain to refuse, and the

@@ -42,7 +42,7 @@ const (
 	wantFills     = 30
 	wantBuyValue  = 1_000_000 + 1_200_000 + 6_000_000 + 1_000_000 + 4_000_000 + 7_980_000 + 4*4_000_000 // 371 800.00
 	wantSellValue = 4_010_000 + 4*4_000_000                                                             // 200 100.00
-	wantComm      = 500 + 500 + 1_500 + 500 + 1_000 + 1_003 + 1_995 + 8*1_000                          // 149.98
+	wantComm      = 500 + 500 + 1_500 + 500 + 1_000 + 1_003 + 1_995 + 8*1_000                           // 149.98
 	wantStamp     = 2_005 + 4*2_000                                                                     // 100.05
 	wantTransfer  = 10 + 12 + 60 + 10 + 40 + 40 + 80 + 8*40                                             // 5.72
 	wantHandling  = 34 + 41 + 205 + 34 + 160 + 160 + 319 + 8*160                                        // 22.33
@@ -121,7 +121,7 @@ func TestDemo_ScriptedDay(t *testing.T) {
 			t.Logf("risk core log:\n%s", tail(filepath.Join(cfg.Dir, RiskOperator, "riskd.log"), 40))
 		}
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
 	s, err := d.Play(ctx)

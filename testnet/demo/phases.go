@@ -40,7 +40,7 @@ var phases = []Phase{
 	{"reconciliation", "the bank's statement against the chain's snapshot, with a deliberate break", (*Demo).reconciliation},
 	{"settled", "ACC-05 withdraws its proceeds, settled by clearing; the bank pays", (*Demo).settled},
 	{"alerts", "every alert raised, anchored on chain and verified with proofs", (*Demo).alertsAnchored},
-	{"checks", "invariants on every node; the same app hash everywhere", (*Demo).checks},
+	{"checks", "invariants on every node, the same app hash everywhere, REST reads with proofs", (*Demo).checks},
 }
 
 // Phases lists the day's phases in order.
@@ -599,7 +599,14 @@ func (d *Demo) checks(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.agreedHeight = top
-	return fmt.Sprintf("%d invariants held on each of %d nodes; blocks and app hashes agree up to height %d", inv.Checked, inv.Nodes, top), nil
+	note := fmt.Sprintf("%d invariants held on each of %d nodes; blocks and app hashes agree up to height %d", inv.Checked, inv.Nodes, top)
+	if !d.rest.served {
+		return note + "; no REST API: " + d.rest.note, nil
+	}
+	if d.restDone, err = d.restChecks(ctx); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s; %d REST reads as broker and client", note, len(d.restDone)), nil
 }
 
 // sameBlocks compares, height by height, the block id and app hash every

@@ -123,14 +123,16 @@ func (d *Demo) report(done bool, note string) {
 // finished phase. Node and risk core logs never reach it (they go to
 // files under the demo directory).
 type Display struct {
-	mu   sync.Mutex
-	w    io.Writer
-	tty  bool
-	live bool // a status line is on screen
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	width int  // the terminal's columns
+	live  bool // a status line is on screen
 }
 
-// NewDisplay writes to w; tty says whether w is a terminal.
-func NewDisplay(w io.Writer, tty bool) *Display { return &Display{w: w, tty: tty} }
+// NewDisplay writes to w; width > 0 says w is a terminal that wide, 0 that
+// it is not a terminal.
+func NewDisplay(w io.Writer, width int) *Display { return &Display{w: w, tty: width > 0, width: width} }
 
 // Update shows p.
 func (s *Display) Update(p Progress) {
@@ -148,9 +150,15 @@ func (s *Display) Update(p Progress) {
 		fmt.Fprintf(s.w, "  \u2713 %-15s %s \033[2m(%s)\033[0m\n", p.Name, p.Note, round(p.PhaseElapsed))
 		return
 	}
-	line := fmt.Sprintf("  \u25b8 [%d/%d] %s: %s", p.Phase, p.Of, p.Name, p.Title)
-	status := fmt.Sprintf("   %s · %s", figures, clock(p.Elapsed))
-	fmt.Fprintf(s.w, "%s\033[2m%s\033[0m", clip(line, 100), status)
+	// One line, never as wide as the terminal: a wrapped line could not be
+	// redrawn in place.
+	head := fmt.Sprintf("  \u25b8 [%d/%d] %-15s %s · %s  ", p.Phase, p.Of, p.Name, clock(p.Elapsed), figures)
+	room := s.width - 1 - len([]rune(head))
+	if room < 10 {
+		fmt.Fprint(s.w, clip(head, s.width-1))
+	} else {
+		fmt.Fprintf(s.w, "%s\033[2m%s\033[0m", head, clip(p.Title, room))
+	}
 	s.live = true
 }
 

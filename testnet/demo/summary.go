@@ -33,9 +33,11 @@ type Summary struct {
 	Refusals   []Refusal        `json:"refusals"`
 	Alerts     AlertSummary     `json:"alerts"`
 	Invariants InvariantSummary `json:"invariants"`
-	// REST says whether the nodes serve the REST API; RESTNote why not.
-	REST     bool   `json:"rest"`
-	RESTNote string `json:"rest_note,omitempty"`
+	// REST says whether the nodes serve the REST API (RESTNote why not);
+	// RESTChecks are the reads made over it, each checked.
+	REST       bool     `json:"rest"`
+	RESTNote   string   `json:"rest_note,omitempty"`
+	RESTChecks []string `json:"rest_checks,omitempty"`
 }
 
 // BrokerSummary is one broker's day: its clients at the custody bank, the
@@ -215,7 +217,7 @@ func (d *Demo) verifyAlerts(ctx context.Context) (AlertSummary, error) {
 // summary reads the day back from the chain and the risk core.
 func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 	s := &Summary{ChainID: d.tn.ChainID, Date: d.date, NextDate: d.next, Nodes: len(d.tn.Nodes),
-		Height: d.agreedHeight, Refusals: d.refusals, Alerts: d.alertSummary, REST: d.rest.served, RESTNote: d.rest.note}
+		Height: d.agreedHeight, Refusals: d.refusals, Alerts: d.alertSummary, REST: d.rest.served, RESTNote: d.rest.note, RESTChecks: d.restDone}
 	d.mu.Lock()
 	s.Txs = d.txs
 	d.mu.Unlock()
@@ -338,21 +340,27 @@ func orderStatusName(s custodyv1.OrderStatus) string {
 func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	// row prints a label padded to 44 columns (CJK characters take two)
+	// and its value.
+	row := func(label, format string, args ...any) {
+		b.WriteString("  " + label + strings.Repeat(" ", max(1, 45-columns(label))))
+		fmt.Fprintf(&b, format+"\n", args...)
+	}
 	p("\nThe day %s on %s: %d nodes agree on every block and app hash up to height %d (%d txs)\n\n",
 		dateText(s.Date), s.ChainID, s.Nodes, s.Height, s.Txs)
 	for _, br := range s.Brokers {
-		p("  %-44s %s\n", "broker", br.Broker)
-		p("  %-44s %d (custody total at clearing %s)\n", "clients", br.Clients, yuan(br.CustodyTotal))
-		p("  %-44s %d · %s\n", "transfers in, bank to broker (银转证)", br.TransfersIn, yuan(br.ValueIn))
-		p("  %-44s %d · %s\n", "transfers out, broker to bank (证转银)", br.TransfersOut, yuan(br.ValueOut))
+		row("broker", "%s", br.Broker)
+		row("clients", "%d (custody total at clearing %s)", br.Clients, yuan(br.CustodyTotal))
+		row("transfers in, bank to broker (银转证)", "%d · %s", br.TransfersIn, yuan(br.ValueIn))
+		row("transfers out, broker to bank (证转银)", "%d · %s", br.TransfersOut, yuan(br.ValueOut))
 		var os []string
 		for _, k := range sortedRules(br.Orders) {
 			os = append(os, fmt.Sprintf("%d %s", br.Orders[k], k))
 		}
-		p("  %-44s %d (%s)\n", "orders", br.OrderCount(), strings.Join(os, ", "))
-		p("  %-44s %d · buys %s · sells %s\n", "fills", br.Fills, yuan(br.BuyValue), yuan(br.SellValue))
+		row("orders", "%d (%s)", br.OrderCount(), strings.Join(os, ", "))
+		row("fills", "%d · buys %s · sells %s", br.Fills, yuan(br.BuyValue), yuan(br.SellValue))
 		f := br.Fees
-		p("  %-44s %s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)\n", "fees", yuan(br.FeeTotal),
+		row("fees", "%s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)", yuan(br.FeeTotal),
 			yuan(f.Commission), yuan(f.StampDuty), yuan(f.TransferFee), yuan(f.HandlingFee), yuan(f.RegulatorLevy))
 		dir := "paid to"
 		if br.NetObligation < 0 {
@@ -362,7 +370,7 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 		if br.SettlementBreak {
 			brk = "SETTLEMENT BREAK against the clearing house's trade file"
 		}
-		p("  %-44s %s %s the clearing house; %s\n", "net settlement", yuan(abs(br.NetObligation)), dir, brk)
+		row("net settlement", "%s %s the clearing house; %s", yuan(abs(br.NetObligation)), dir, brk)
 	}
 	for _, r := range s.Reconciliations {
 		detail := "every figure agrees"
@@ -381,19 +389,30 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 			}
 			detail = strings.Join(diffs, "; ")
 		}
-		p("  %-44s %s: %s\n", fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), r.Status, detail)
+		row(fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), "%s: %s", r.Status, detail)
 	}
 	for _, r := range s.Refusals {
-		p("  %-44s %s\n", "refused: "+clip(r.What, 36), r.Code+" "+clip(r.Log, 70))
+		row("refused as the script intends", "%s", r.What)
+		row("", "→ %s: %s", r.Code, r.Log)
 	}
 	a := s.Alerts
-	p("  %-44s %d raised from %d captured events: %s\n", "alerts ("+a.Operator+")", a.Total, a.Events, a.byRuleText())
-	p("  %-44s %d of %d in %d batches anchored on chain; %d verified against the chain with proofs\n", "anchored and verified", a.Anchored, a.Total, a.Batches, a.Verified)
+	row("alerts ("+a.Operator+")", "%d raised from %d captured events: %s", a.Total, a.Events, a.byRuleText())
+	row("anchored and verified", "%d of %d in %d batches anchored on chain; %d verified against the chain with proofs", a.Anchored, a.Total, a.Batches, a.Verified)
 	held := "all held"
 	if s.Invariants.Broken > 0 {
 		held = fmt.Sprintf("%d BROKEN: %s", s.Invariants.Broken, strings.Join(s.Invariants.BrokenNames, "; "))
 	}
-	p("  %-44s %d checked on each of %d nodes: %s\n", "invariants", s.Invariants.Checked, s.Invariants.Nodes, held)
+	row("invariants", "%d checked on each of %d nodes: %s", s.Invariants.Checked, s.Invariants.Nodes, held)
+	if !s.REST {
+		row("REST API", "not served: %s", s.RESTNote)
+	}
+	for i, c := range s.RESTChecks {
+		label := ""
+		if i == 0 {
+			label = "REST API"
+		}
+		row(label, "%s", c)
+	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
@@ -407,4 +426,16 @@ func abs(x int64) int64 {
 
 func dateText(d uint32) string {
 	return fmt.Sprintf("%04d-%02d-%02d", d/10000, d/100%100, d%100)
+}
+
+// columns is the width of s on a terminal: CJK characters take two.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x2E80 && r <= 0xFFDC {
+			n++
+		}
+	}
+	return n
 }

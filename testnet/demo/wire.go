@@ -63,18 +63,29 @@ func (d *Demo) ticket(o *order) *custodyv1.OrderTicket {
 		Side: o.side(), Type: custodyv1.OrderType_ORDER_TYPE_LIMIT, Price: o.price, Quantity: o.qty, BusinessDate: d.date}
 }
 
+// placeWave is how many orders the broker sends before it waits for their
+// blocks: a tx lost to the mempool's out-of-order race (see settle) takes
+// the signer's later txs in the mempool with it, so waves bound what must
+// be sent again.
+const placeWave = 50
+
 // place has each client sign its ticket and the broker place the orders
-// on chain, and waits for their block: the broker's pre-trade check
+// on chain, and waits for their blocks: the broker's pre-trade check
 // (funds or shares frozen) before anything goes to the exchange.
 func (d *Demo) place(ctx context.Context, orders ...*order) error {
 	node := d.nodeOf(Broker)
-	for _, o := range orders {
+	for i, o := range orders {
 		msg, err := client.PlaceOrderMsg(o.cl.Key(), d.ticket(o))
 		if err != nil {
 			return err
 		}
 		if err := d.send(ctx, node, d.keys[Broker], msg, "place "+o.id); err != nil {
 			return err
+		}
+		if (i+1)%placeWave == 0 {
+			if _, err := d.settle(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	_, err := d.settle(ctx)
@@ -115,6 +126,9 @@ func (d *Demo) cancelOrder(o *order) exchsim.Action {
 // risk core must capture, and books the exchange's fills: on their order
 // (for the broker to report) and in the day's trade-file totals.
 func (d *Demo) exchange(ctx context.Context, name string, actions ...exchsim.Action) error {
+	if err := d.syncRisk(ctx); err != nil {
+		return err
+	}
 	exp, err := d.sim.Run(ctx, exchsim.Scenario{Name: name, Actions: actions}, exchsim.RunOptions{Resume: true})
 	if err != nil {
 		return fmt.Errorf("exchange %s: %w", name, err)
@@ -154,9 +168,11 @@ func (d *Demo) reportFills(ctx context.Context, orders ...*order) error {
 			}
 		}
 	}
-	if _, err := d.settle(ctx); err != nil {
+	h, err := d.settle(ctx)
+	if err != nil {
 		return err
 	}
 	d.lastFill = time.Now()
+	d.ledgerH = max(d.ledgerH, h)
 	return nil
 }
