@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,5 +183,39 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	require.Zero(t, s.Invariants.Broken, "%v", s.Invariants.BrokenNames)
 	require.Positive(t, s.Height)
 	require.Positive(t, s.Txs)
-	t.Logf("REST served: %v %s", s.REST, s.RESTNote)
+	require.True(t, s.REST, "the nodes serve no REST API: %s", s.RESTNote)
+	require.Len(t, s.RESTChecks, 3)
+
+	if bin := os.Getenv("CUSTODY_BIN"); bin != "" {
+		exploreCommands(t, ctx, d.Explore(bin))
+	}
+}
+
+// exploreCommands runs the commands the demo prints, in one shell, as a
+// reader would paste them: every one must succeed and show what it says.
+// curl lines are left out where curl is missing.
+func exploreCommands(t *testing.T, ctx context.Context, e Explore) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skipf("no bash to run the printed commands: %v", err)
+	}
+	_, noCurl := exec.LookPath("curl")
+	lines := []string{"set -eu"}
+	for _, c := range e.Commands {
+		if noCurl != nil && strings.Contains(c, "curl ") {
+			continue
+		}
+		lines = append(lines, c)
+	}
+	out, err := exec.CommandContext(ctx, bash, "-c", strings.Join(lines, "\n")).CombinedOutput()
+	require.NoError(t, err, "the printed commands:\n%s\n%s", strings.Join(lines, "\n"), out)
+	for _, want := range []string{"pinned chain", `"fill_count": 30`, `"status": "RECON_STATUS_BREAK"`, "2 of 2 fills", "committed at height", "verified: alert"} {
+		require.Contains(t, string(out), want)
+	}
+	if noCurl == nil {
+		for _, want := range []string{`"rule":"spoofing"`, "custody_abci_txs_total"} {
+			require.Contains(t, string(out), want)
+		}
+	}
+	t.Logf("the %d printed commands ran", len(lines)-1)
 }
