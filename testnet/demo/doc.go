@@ -26,10 +26,10 @@
 // the risk core started, the business day opened, orders, cancels and
 // fills on both markets, a same-day ETF round trip whose proceeds cannot
 // be withdrawn before clearing, a spoofing pattern, a wash trade between
-// two accounts of one person, a burst over the programmatic-trading
-// threshold, end-of-day clearing, the bank's statement with one deliberate
-// break, and the risk core's alerts anchored and verified against the
-// chain with proofs. docs/demo.md tells the story phase by phase.
+// two associated accounts (a married couple), a burst over the
+// programmatic-trading threshold, end-of-day clearing, the bank's
+// statement with one deliberate break, and the risk core's alerts anchored
+// and verified against the chain with proofs. docs/demo.md tells the story phase by phase.
 //
 // # The summary
 //

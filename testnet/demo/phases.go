@@ -34,7 +34,7 @@ var phases = []Phase{
 	{"trading", "orders, fills and cancels on both markets; a T+1 sale refused", (*Demo).trading},
 	{"T+0", "an ETF bought and sold the same day; withdrawing the proceeds refused", (*Demo).sameDay},
 	{"spoofing", "three bids of 300 000 shares, each cancelled at once", (*Demo).spoofing},
-	{"wash trade", "two accounts of one person trade the ETF back and forth", (*Demo).washTrade},
+	{"wash trade", "associated accounts (a married couple) trade the ETF back and forth", (*Demo).washTrade},
 	{"burst", "400 orders in well under a second: past the 300-per-second threshold", (*Demo).burst},
 	{"clearing", "end of day: net settlement, fees paid out, T+1 rolled, orders expired", (*Demo).clearing},
 	{"reconciliation", "the bank's statement against the chain's snapshot, with a deliberate break", (*Demo).reconciliation},
