@@ -305,13 +305,14 @@ func (d *Demo) submit(ctx context.Context, p *pendingTx) error {
 // settle waits until every tx sent is in a block with code 0 and returns
 // the highest height among them.
 //
-// CometBFT's mempool can put two consecutive txs of one signer into a
-// block out of order when they reach the proposer from two peers at once
-// (testnet/load's TestMempool_AppendsOutOfCheckOrder): the second fails
-// with a bad sequence, and the signer's later txs then fail the recheck
-// and leave the mempool. settle sends such txs again, in their order, with
-// fresh sequences (at most ten rounds): the script's outcome does not
-// depend on the race, only its duration.
+// CometBFT's mempool can hold two consecutive txs of one signer out of
+// order when they reach a node from two peers at once (testnet/load's
+// TestMempool_AppendsOutOfCheckOrder). abci's PrepareProposal puts each
+// signer's txs back in sequence order; should one still fail with a bad
+// sequence, the signer's later txs fail the recheck and leave the
+// mempool. settle then sends them again, in their order, with fresh
+// sequences (at most ten rounds): the script's outcome never depends on
+// the race.
 func (d *Demo) settle(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
