@@ -14,6 +14,7 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cometbft/cometbft/types"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
@@ -379,31 +380,23 @@ func (h *harness) running() []*Node {
 }
 
 // waitMeshed waits until every running node is connected to every other
-// running node. A validator restarted on its old port may find a peer still
-// holding a half-open connection to its previous incarnation (in-process,
-// the stopped node's sockets linger; across machines, a crash leaves the
-// same): that peer refuses the new connection as a duplicate until its pong
-// timeout drops the old one, up to a minute. Until then the network has
-// lost two links, and killing another validator would be a second fault,
-// not the one the test is about.
+// running node and every running validator is voting again. A validator
+// restarted on its old port may find a peer still holding a half-open
+// connection to its previous incarnation (in-process, the stopped node's
+// sockets linger; across machines, a crash leaves the same): that peer
+// refuses the new connection as a duplicate until its pong timeout drops the
+// old one, up to a minute. And a restarted validator that has caught up by
+// block sync may not have switched to consensus yet, so it does not vote.
+// Until both settle the network has lost more than one validator's worth of
+// links or votes, and killing another validator would be a second fault,
+// not the one the test is about. Voting is read from the latest commit: it
+// holds a signature of every running validator.
 func (h *harness) waitMeshed(ctx context.Context, t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
-	for {
-		nodes := h.running()
-		meshed := true
-		for _, n := range nodes {
-			ni, err := h.rpcs[n.Name].NetInfo(ctx)
-			if err != nil || ni.NPeers < len(nodes)-1 {
-				meshed = false
-				break
-			}
-		}
-		if meshed {
-			return
-		}
+	for !h.meshed(ctx) {
 		if time.Now().After(deadline) {
-			t.Fatalf("nodes did not reconnect to each other within 90s")
+			t.Fatalf("nodes did not reconnect and vote within 90s")
 		}
 		select {
 		case <-ctx.Done():
@@ -411,6 +404,48 @@ func (h *harness) waitMeshed(ctx context.Context, t *testing.T) {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+func (h *harness) meshed(ctx context.Context) bool {
+	nodes := h.running()
+	voters := 0
+	for _, n := range nodes {
+		ni, err := h.rpcs[n.Name].NetInfo(ctx)
+		if err != nil || ni.NPeers < len(nodes)-1 {
+			return false
+		}
+		st, err := h.rpcs[n.Name].Status(ctx)
+		if err != nil || st.SyncInfo.CatchingUp {
+			return false
+		}
+		if n.Power > 0 {
+			voters++
+		}
+	}
+	// The latest height's commit is the node's seen commit (often just the
+	// two-thirds it waited for); the canonical commits, in the next blocks,
+	// carry every precommit that arrived in time. One of the last three
+	// holding every running validator's signature means all of them vote.
+	st, err := h.rpcs[nodes[0].Name].Status(ctx)
+	if err != nil {
+		return false
+	}
+	for height := st.SyncInfo.LatestBlockHeight - 1; height >= st.SyncInfo.LatestBlockHeight-3 && height > 0; height-- {
+		c, err := h.rpcs[nodes[0].Name].Commit(ctx, &height)
+		if err != nil || !c.CanonicalCommit {
+			continue
+		}
+		signed := 0
+		for _, sig := range c.Commit.Signatures {
+			if sig.BlockIDFlag == types.BlockIDFlagCommit {
+				signed++
+			}
+		}
+		if signed >= voters {
+			return true
+		}
+	}
+	return false
 }
 
 // drain waits until every running node's mempool is empty and one more

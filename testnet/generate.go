@@ -354,7 +354,11 @@ func (t *Testnet) cometConfig(n *Node) *cmtcfg.Config {
 func (t *Testnet) appConfig(n *Node) node.AppConfig {
 	c := node.DefaultAppConfig()
 	c.Snapshots.Interval = t.Manifest.SnapshotInterval
-	c.Snapshots.KeepRecent = 2
+	// A joining node discovers snapshots, then fetches their chunks; a
+	// loopback chain makes a snapshot every few seconds, so with 2 kept the
+	// peers had pruned a snapshot before the joiner finished fetching it and
+	// the join waited minutes. 20 keep each for about a minute here.
+	c.Snapshots.KeepRecent = 20
 	c.API.Address = "tcp://127.0.0.1:" + strconv.Itoa(n.APIPort)
 	c.Invariants.Interval = 10
 	return c
