@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +46,10 @@ type Running interface {
 // with instrumentation.prometheus off and the app metrics of each node in
 // its own registry (Registry).
 type InProcess struct {
+	// Options are added after the provider's own node options (the load
+	// benchmark's baseline passes node.WithApplication).
+	Options []node.Option
+
 	mu   sync.Mutex
 	regs map[string]*prometheus.Registry
 }
@@ -64,11 +69,12 @@ func (p *InProcess) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	nd, err := node.New(home,
+	opts := append([]node.Option{
 		node.WithLogOutput(logf),
 		node.WithMetricsRegisterer(reg),
 		node.WithCometConfig(func(c *cmtcfg.Config) { c.Instrumentation.Prometheus = false }),
-	)
+	}, p.Options...)
+	nd, err := node.New(home, opts...)
 	if err == nil {
 		err = nd.Start(ctx)
 	}
@@ -104,14 +110,30 @@ func (r *inProcessNode) Stop() error {
 func (r *inProcessNode) Kill() error           { return r.Stop() }
 func (r *inProcessNode) Done() <-chan struct{} { return r.done }
 
-// Processes runs each node as a child process: Binary start --home HOME,
-// with its output appended to HOME/node.log.
+// Processes runs each node as a child process: Binary start --home HOME
+// (or Binary COMMAND... --home HOME), with its output appended to
+// HOME/node.log. Kill is a real SIGKILL.
 type Processes struct {
 	// Binary is the custodyd executable.
 	Binary string
+	// Command is the subcommand and its flags, before "--home HOME".
+	// Default "start" (the load benchmark's baseline runs "bench node
+	// --app kvstore").
+	Command []string
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	// Default 20s.
 	StopTimeout time.Duration
+
+	mu   sync.Mutex
+	pids map[string]int
+}
+
+// PID returns the pid of the named node's last start, or 0 (for CPU and
+// memory read from /proc).
+func (p *Processes) PID(name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pids[name]
 }
 
 // Start implements Provider.
@@ -123,7 +145,11 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 	}
 	// Not CommandContext: the launcher, not ctx, decides when a node stops,
 	// so that Ctrl-C gets a clean SIGTERM rather than a kill.
-	cmd := exec.Command(p.Binary, "start", "--home", home)
+	command := p.Command
+	if len(command) == 0 {
+		command = []string{"start"}
+	}
+	cmd := exec.Command(p.Binary, append(slices.Clone(command), "--home", home)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group: a Ctrl-C at the terminal reaches the launcher only,
 	// which then stops the nodes in order.
@@ -132,6 +158,12 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 		logf.Close()
 		return nil, fmt.Errorf("testnet: start %s: %w", n.Name, err)
 	}
+	p.mu.Lock()
+	if p.pids == nil {
+		p.pids = map[string]int{}
+	}
+	p.pids[n.Name] = cmd.Process.Pid
+	p.mu.Unlock()
 	r := &processNode{cmd: cmd, log: logf, done: make(chan struct{}), timeout: p.StopTimeout}
 	if r.timeout == 0 {
 		r.timeout = 20 * time.Second

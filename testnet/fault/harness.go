@@ -23,7 +23,7 @@ type harness struct {
 	cfg   Config
 	tn    *testnet.Testnet
 	l     *testnet.Launcher
-	procs *load.Processes
+	procs *testnet.Processes
 	r     *load.Runner
 	wl    *load.Custody
 
@@ -62,7 +62,7 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 			return nil, err
 		}
 	}
-	h := &harness{cfg: cfg, tn: tn, procs: &load.Processes{Binary: cfg.Binary, StopTimeout: 30 * time.Second}}
+	h := &harness{cfg: cfg, tn: tn, procs: &testnet.Processes{Binary: cfg.Binary, StopTimeout: 30 * time.Second}}
 	h.l = testnet.NewLauncher(tn, h.procs)
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

@@ -233,19 +233,19 @@ func runApp(ctx context.Context, cfg BenchConfig, app string, kvSize, kvSigners 
 	if err != nil {
 		return nil, err
 	}
-	var procs *Processes
+	var procs *testnet.Processes
 	var provider testnet.Provider
 	switch {
 	case cfg.Binary != "" && app == "kvstore":
-		procs = &Processes{Binary: cfg.Binary, Command: []string{"bench", "node", "--app", "kvstore"}}
+		procs = &testnet.Processes{Binary: cfg.Binary, Command: []string{"bench", "node", "--app", "kvstore"}}
 		provider = procs
 	case cfg.Binary != "":
-		procs = &Processes{Binary: cfg.Binary}
+		procs = &testnet.Processes{Binary: cfg.Binary}
 		provider = procs
 	case app == "kvstore":
-		provider = &InProcess{Options: []node.Option{node.WithApplication(NewKVStoreApp)}}
+		provider = &testnet.InProcess{Options: []node.Option{node.WithApplication(NewKVStoreApp)}}
 	default:
-		provider = &InProcess{}
+		provider = &testnet.InProcess{}
 	}
 	l := testnet.NewLauncher(tn, provider)
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -337,7 +337,7 @@ func runApp(ctx context.Context, cfg BenchConfig, app string, kvSize, kvSigners 
 }
 
 // sampleAll reads every node process (by name) and this process ("").
-func sampleAll(tn *testnet.Testnet, procs *Processes) map[string]ProcSample {
+func sampleAll(tn *testnet.Testnet, procs *testnet.Processes) map[string]ProcSample {
 	out := map[string]ProcSample{}
 	out[""], _ = ReadProc(0)
 	if procs != nil {
