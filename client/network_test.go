@@ -17,46 +17,15 @@ import (
 	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/testnet"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
-// network starts the default four-node testnet in this process.
+// network starts the default four-node testnet in this process and
+// returns it with each participant's first signing key.
 func network(t *testing.T) (*testnet.Testnet, map[string]ed25519.PrivateKey) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a four-node network")
-	}
-	m := testnet.DefaultManifest()
-	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
-	m.LogLevel = "error"
-	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := l.StopAll(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := l.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range tn.Nodes {
-		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ks, err := tn.Keys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]ed25519.PrivateKey{}
-	for id, list := range ks {
-		out[id] = list[0].Key
-	}
-	return tn, out
+	net := nettest.Start(t)
+	return net.TN, net.Keys
 }
 
 func mustErrIs(t *testing.T, err, want error) {

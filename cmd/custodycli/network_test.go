@@ -1,45 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/custody-ledger/custody/testnet"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 // TestAgainstNetwork drives the CLI against the default four-node testnet
 // with the institutions' test keyrings, as docs/cli.md does.
 func TestAgainstNetwork(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a four-node network")
-	}
-	m := testnet.DefaultManifest()
-	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
-	m.LogLevel = "error"
-	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := l.StopAll(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := l.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range tn.Nodes {
-		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tn := nettest.Start(t).TN
 
 	home := t.TempDir()
 	env := map[string]string{"CUSTODYCLI_HOME": home}

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/custody-ledger/custody/testnet"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 // TestTradingAgainstNetwork plays a trading day through the CLI on the
@@ -19,32 +18,7 @@ import (
 // clears the day against its trade file, the bank reconciles, and every
 // record is read back with a proof.
 func TestTradingAgainstNetwork(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a four-node network")
-	}
-	m := testnet.DefaultManifest()
-	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
-	m.LogLevel = "error"
-	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	t.Cleanup(func() {
-		if err := l.StopAll(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := l.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range tn.Nodes {
-		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tn := nettest.Start(t).TN
 	home, files := t.TempDir(), t.TempDir()
 	env := map[string]string{"CUSTODYCLI_HOME": home}
 	node := tn.Nodes[0].RPCAddress()

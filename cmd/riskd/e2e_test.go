@@ -25,12 +25,12 @@ import (
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/chain"
-	"github.com/custody-ledger/custody/risk/chain/chaintest"
 	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/daemon"
 	"github.com/custody-ledger/custody/risk/store"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 // asMain makes the test binary run as riskd itself, so that the end-to-end
@@ -226,7 +226,7 @@ func TestE2E_LiveCaptureAnchorKillTakeover(t *testing.T) {
 		src.Close()
 	}
 	start := time.Now()
-	net := chaintest.Start(t)
+	net := nettest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	sim, err := exchsim.Start()
@@ -441,7 +441,7 @@ takeover_after = "2s"
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, err := chain.New(ctx, net.Client(t, 3), net.Verifier(t, 1), nil, chaintest.Operator)
+	reader, err := chain.New(ctx, net.Client(t, 3), net.Verifier(t, 1), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}

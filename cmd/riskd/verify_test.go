@@ -15,27 +15,27 @@ import (
 	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/chain"
-	"github.com/custody-ledger/custody/risk/chain/chaintest"
 	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/store"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 // chainConfig is the [chain] section of a riskd config for net: node 0,
 // the other nodes as witnesses, the risk operator's test keyring.
-func chainConfig(net *chaintest.Network) string {
+func chainConfig(net *nettest.Network) string {
 	var ws []string
 	for _, w := range net.Witnesses(0) {
 		ws = append(ws, fmt.Sprintf("%q", w))
 	}
 	return fmt.Sprintf("[chain]\nnode = %q\nwitnesses = [%s]\nkeyring = %q\nkeyring_backend = \"test\"\nkey = %q\n",
-		net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(chaintest.Operator), chaintest.Operator)
+		net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(nettest.Operator), nettest.Operator)
 }
 
 // TestVerifyAlertCmd anchors alerts on a four-node chain and checks that
 // verify-alert proves them, from the store and through the admin API of a
 // daemon holding the store, and refuses an alert whose batch is not on chain.
 func TestVerifyAlertCmd(t *testing.T) {
-	net := chaintest.Start(t)
+	net := nettest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

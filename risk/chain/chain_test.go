@@ -20,8 +20,8 @@ import (
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/chain"
-	"github.com/custody-ledger/custody/risk/chain/chaintest"
 	"github.com/custody-ledger/custody/risk/store"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 func openStore(t *testing.T) *store.Store {
@@ -51,7 +51,7 @@ func alerts(first, n int, tag string) []risk.Alert {
 // TestChain runs the risk core's chain side against one running four-node
 // network.
 func TestChain(t *testing.T) {
-	net := chaintest.Start(t)
+	net := nettest.Start(t)
 	t.Run("anchor and verify", func(t *testing.T) { testAnchorAndVerify(t, net) })
 	t.Run("onboard, feed and freeze", func(t *testing.T) { testOnboardFeedFreeze(t, net) })
 }
@@ -60,23 +60,23 @@ func TestChain(t *testing.T) {
 // against the roots read back with proofs from other nodes; then checks the
 // refusals: a tampered alert, a batch anchored twice (re-sync), a diverging
 // batch, an absent one, a batch under parameters not anchored.
-func testAnchorAndVerify(t *testing.T, net *chaintest.Network) {
+func testAnchorAndVerify(t *testing.T, net *nettest.Network) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
 	// Submit through node 0; prove through node 2's values and node 1's
 	// headers, cross-checked by the others.
-	ch, err := chain.New(ctx, net.Client(t, 0), net.Verifier(t, 1), net.Keys[chaintest.Operator], "")
+	ch, err := chain.New(ctx, net.Client(t, 0), net.Verifier(t, 1), net.Keys[nettest.Operator], "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.Operator() != chaintest.Operator {
+	if ch.Operator() != nettest.Operator {
 		t.Fatalf("operator %q", ch.Operator())
 	}
 	if _, err := chain.New(ctx, net.Client(t, 0), nil, net.Keys["bank-1"], ""); !errors.Is(err, chain.ErrWrongRole) {
 		t.Fatalf("bank key as operator: %v", err)
 	}
-	reader, err := chain.New(ctx, net.Client(t, 2), net.Verifier(t, 1), nil, chaintest.Operator)
+	reader, err := chain.New(ctx, net.Client(t, 2), net.Verifier(t, 1), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,18 +240,18 @@ func testAnchorAndVerify(t *testing.T, net *chaintest.Network) {
 		t.Fatalf("batch after sync: %+v %v", b5, err)
 	}
 
-	raw, err := reader.Client().QueryJSON(ctx, "anchors/"+chaintest.Operator)
+	raw, err := reader.Client().QueryJSON(ctx, "anchors/"+nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("anchors/%s: %s", chaintest.Operator, raw)
+	t.Logf("anchors/%s: %s", nettest.Operator, raw)
 }
 
 // testOnboardFeedFreeze opens two client accounts, onboards them with
 // proofs, follows a deposit and a withdrawal request through the ledger
 // feed, and freezes one account: refused (recorded) with the operator key,
 // submitted with the regulator's.
-func testOnboardFeedFreeze(t *testing.T, net *chaintest.Network) {
+func testOnboardFeedFreeze(t *testing.T, net *nettest.Network) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := net.Client(t, 0)
@@ -272,7 +272,7 @@ func testOnboardFeedFreeze(t *testing.T, net *chaintest.Network) {
 	}
 	open("C-1", "110101199001011234", "0100001111", "A111111111")
 	open("C-2", "110101199202022345", "0100002222")
-	ch, err := chain.New(ctx, c, net.Verifier(t, 2), nil, chaintest.Operator)
+	ch, err := chain.New(ctx, c, net.Verifier(t, 2), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func testOnboardFeedFreeze(t *testing.T, net *chaintest.Network) {
 	}
 
 	// Freezes: the operator key may only ask; the regulator's key freezes.
-	if _, err := chain.NewFreezer(c, net.Keys[chaintest.Operator]).Freeze(ctx, "C-2", "spoofing", "carol"); !errors.Is(err, admin.ErrMayNotFreeze) {
+	if _, err := chain.NewFreezer(c, net.Keys[nettest.Operator]).Freeze(ctx, "C-2", "spoofing", "carol"); !errors.Is(err, admin.ErrMayNotFreeze) {
 		t.Fatalf("operator key: %v", err)
 	}
 	fz := chain.NewFreezer(c, net.Keys["regulator-1"])

@@ -20,12 +20,12 @@ import (
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/chain"
-	"github.com/custody-ledger/custody/risk/chain/chaintest"
 	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/daemon"
 	"github.com/custody-ledger/custody/risk/store"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"
+	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
 // recordPcap plays the scenarios on the simulators and writes their
@@ -108,7 +108,7 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // request reaches the engine through the ledger feed, a freeze goes through
 // the regulator's key, and every stored alert verifies against the chain.
 func TestDaemon_PcapToAnchoredAlerts(t *testing.T) {
-	net := chaintest.Start(t)
+	net := nettest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -139,7 +139,7 @@ func TestDaemon_PcapToAnchoredAlerts(t *testing.T) {
 	}
 
 	// The regulator's key sits in the risk core's keyring as its freeze key.
-	kr, err := keys.Open(net.TN.RiskOperatorKeyring(chaintest.Operator), keys.BackendTest)
+	kr, err := keys.Open(net.TN.RiskOperatorKeyring(nettest.Operator), keys.BackendTest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ per_day = 4
 [rules.spoofing]
 min_qty = 50000
 per_day = 2
-`, filepath.Join(dir, "data"), pcap, szse, sse, net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(chaintest.Operator), chaintest.Operator)
+`, filepath.Join(dir, "data"), pcap, szse, sse, net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(nettest.Operator), nettest.Operator)
 	cfg, err := config.Parse(strings.NewReader(cfgText))
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ per_day = 2
 		t.Fatalf("param change: %d %v", code, m)
 	}
 	waitFor(t, "the new parameter version on chain", 30*time.Second, func() bool {
-		raw, err := c.QueryJSON(ctx, "anchors/"+chaintest.Operator)
+		raw, err := c.QueryJSON(ctx, "anchors/"+nettest.Operator)
 		return err == nil && strings.Contains(string(raw), `"version":"2"`) && strings.Contains(string(raw), `"changed_by":"ops-alice"`)
 	})
 
@@ -265,7 +265,7 @@ per_day = 2
 		t.Fatal(err)
 	}
 	defer sto.Close()
-	reader, err := chain.New(ctx, net.Client(t, 1), net.Verifier(t, 2), nil, chaintest.Operator)
+	reader, err := chain.New(ctx, net.Client(t, 1), net.Verifier(t, 2), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
-// Package chaintest starts a four-node custody chain in the test process
-// with a risk operator in its genesis, for the tests of the risk core's
-// chain side (risk/chain, cmd/riskd). Like net/http/httptest, it is a
-// testing helper: nothing in production imports it.
-package chaintest
+// Package nettest starts a four-node custody chain in the test process
+// (the default network plus a risk operator in its genesis), for the tests
+// that need a real network: the SDK, the CLI, the risk core's chain side.
+// Like net/http/httptest, it is a testing helper: nothing in production
+// imports it.
+package nettest
 
 import (
 	"context"
@@ -54,7 +55,7 @@ func Start(t testing.TB) *Network {
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
-		t.Logf("chaintest: %v; generating another network", err)
+		t.Logf("nettest: %v; generating another network", err)
 	}
 	if err != nil {
 		t.Fatal(err)
