@@ -78,4 +78,8 @@ demo: build
 demo-check: build
 	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 15m -run 'TestDemo_' -v ./testnet/demo
 
-.PHONY: help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check
+#? docs-check: build, then run every shell block of README.md and docs/*.md against a fresh network per doc
+docs-check: build
+	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 30m -run 'TestDocs_' -v ./testnet/doccheck
+
+.PHONY: docs-check help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check
