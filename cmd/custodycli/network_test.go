@@ -40,7 +40,7 @@ func TestAgainstNetwork(t *testing.T) {
 		"--client-pubkey", pub, "--identity-number", "110101199001011234", "--bank-card-number", "6222020200000000",
 		"--salt", "00112233", "--bank-id", "bank-1", "--shareholder", "A123456789")...)
 	cli(0, with(keyring("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "ACC-9")...)
-	out := cli(0, with(keyring("bank-1"), "-o", "json", "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...)
+	out := cli(0, with(keyring("bank-1"), "-o", "json", "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...)
 	var res struct {
 		Hash   string `json:"hash"`
 		Height int64  `json:"height"`
@@ -49,10 +49,10 @@ func TestAgainstNetwork(t *testing.T) {
 		t.Fatalf("deposit output %q: %v", out, err)
 	}
 	// The duplicate is refused with exit 3 and the registered error.
-	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
 		t.Fatalf("duplicate deposit: exit %d, stderr %s", code, stderr)
 	}
-	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "1200")...)
+	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "12.00")...)
 
 	// Pin header 1 (three other nodes agree), then read with proofs: values
 	// from node 0, headers from node 1, cross-checked by node 2.

@@ -48,7 +48,7 @@ func TestTradingAgainstNetwork(t *testing.T) {
 		"--identity-number", "110101199001011234", "--bank-card-number", "6222020200000000", "--salt", "00",
 		"--bank-id", "bank-1", "--shareholder", "A123456789", "--shareholder", "0123456789")...)
 	cli(0, with(as("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "C1")...)
-	cli(0, with(as("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "C1", "--amount", "2000000")...)
+	cli(0, with(as("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "C1", "--amount", "2000000fen")...)
 
 	// The first business day opens with a listing.
 	listing := write("instruments.json", `[{"security":"600000.SH","name":"Pudong Bank","board":"BOARD_MAIN","reference_price":"100000","cycle":"SETTLEMENT_CYCLE_T1"}]`)

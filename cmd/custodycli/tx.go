@@ -216,41 +216,49 @@ func newCloseAccountCmd(e *env) *cobra.Command {
 
 func newDepositCmd(e *env) *cobra.Command {
 	var (
-		f txFlags
-		m custodyv1.MsgBankToBroker
+		f      txFlags
+		m      custodyv1.MsgBankToBroker
+		amount *amountFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "deposit",
 		Short: "bank: credit a client's custody fund account (bank-to-broker, 银转证)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := amount.require(); err != nil {
+				return err
+			}
 			return e.submit(cmd.Context(), &f, &m)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&m.TransferId, "transfer-id", "", "the bank's transfer id (a second deposit with it is refused)")
 	cmd.Flags().StringVar(&m.AccountId, "account-id", "", "the client account")
-	cmd.Flags().Int64Var(&m.Amount, "amount", 0, "amount in fen (0.01 CNY), > 0")
+	amount = amountVar(cmd.Flags(), &m.Amount, "amount", "amount to credit")
 	return cmd
 }
 
 func newWithdrawCmd(e *env) *cobra.Command {
 	var (
-		f txFlags
-		m custodyv1.MsgRequestWithdrawal
+		f      txFlags
+		m      custodyv1.MsgRequestWithdrawal
+		amount *amountFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "withdraw",
 		Short: "client: request money back to the bank card (broker-to-bank, 证转银); the amount is frozen until the bank confirms",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := amount.require(); err != nil {
+				return err
+			}
 			return e.submit(cmd.Context(), &f, &m)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&m.TransferId, "transfer-id", "", "a new transfer id")
 	cmd.Flags().StringVar(&m.AccountId, "account-id", "", "the client's own account")
-	cmd.Flags().Int64Var(&m.Amount, "amount", 0, "amount in fen (0.01 CNY), > 0, at most the withdrawable funds")
+	amount = amountVar(cmd.Flags(), &m.Amount, "amount", "amount to send back to the bank card, at most the withdrawable funds")
 	return cmd
 }
 

@@ -68,7 +68,7 @@ func (d *Demo) Explore(bin string) Explore {
 		"$CLI --node $N query reconciliation-breaks",
 		"$CLI --node $N query invariants",
 		"# a client signs its own withdrawal (证转银); the bank pays it",
-		"$CLI --node $N " + kr(filepath.Join(d.cfg.Dir, "clients")) + " tx withdraw --from ACC-01 --transfer-id ACC-01/W2 --account-id ACC-01 --amount 100000",
+		"$CLI --node $N " + kr(filepath.Join(d.cfg.Dir, "clients")) + " tx withdraw --from ACC-01 --transfer-id ACC-01/W2 --account-id ACC-01 --amount 1,000.00",
 		"$CLI --node $N " + kr(d.tn.Home(d.tn.Node(d.nodeOf(Bank)))) + " tx confirm-withdrawal --from " + Bank + " --transfer-id ACC-01/W2",
 	}
 	if d.rest.served {
