@@ -342,8 +342,8 @@ func TestFreezeUnfreeze(t *testing.T) {
 			wantFunds(t, e, "C1", 10_000, 1_000) // a freeze moves no money
 		}},
 		{name: "unfreeze", signer: sRegulator, msg: unfreezeMsg("F1", "cleared"), check: func(t *testing.T, e *env) {
-			if a, _ := accounts.Get(e.mem, "F1"); a.Frozen {
-				t.Fatal("still frozen")
+			if a, _ := accounts.Get(e.mem, "F1"); a.Frozen || a.FreezeReason != "" || a.UnfreezeReason != "cleared" {
+				t.Fatalf("after unfreeze: frozen %v, freeze_reason %q, unfreeze_reason %q; want false, \"\", \"cleared\"", a.Frozen, a.FreezeReason, a.UnfreezeReason)
 			}
 		}},
 		{name: "unfrozen account can send again", signer: client("F1"), msg: withdrawMsg("F1/w", "F1", 500),

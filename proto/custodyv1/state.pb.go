@@ -368,15 +368,20 @@ type Account struct {
 	StatusReason string `protobuf:"bytes,9,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	// frozen is the regulator's freeze: the account can receive, not send.
 	Frozen bool `protobuf:"varint,10,opt,name=frozen,proto3" json:"frozen,omitempty"`
-	// freeze_reason is the reason of the last freeze or unfreeze.
+	// freeze_reason is the regulator's reason for the freeze in force; empty
+	// when the account is not frozen.
 	FreezeReason string `protobuf:"bytes,11,opt,name=freeze_reason,json=freezeReason,proto3" json:"freeze_reason,omitempty"`
 	OpenedHeight int64  `protobuf:"varint,12,opt,name=opened_height,json=openedHeight,proto3" json:"opened_height,omitempty"`
 	OpenedTime   int64  `protobuf:"varint,13,opt,name=opened_time,json=openedTime,proto3" json:"opened_time,omitempty"`
 	// updated_height is the height of the last status or freeze change.
 	UpdatedHeight int64 `protobuf:"varint,14,opt,name=updated_height,json=updatedHeight,proto3" json:"updated_height,omitempty"`
 	UpdatedTime   int64 `protobuf:"varint,15,opt,name=updated_time,json=updatedTime,proto3" json:"updated_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// unfreeze_reason is the regulator's reason for the last unfreeze (empty
+	// while frozen or if never unfrozen); the freeze's own reason is in the
+	// account_frozen event of its block.
+	UnfreezeReason string `protobuf:"bytes,40,opt,name=unfreeze_reason,json=unfreezeReason,proto3" json:"unfreeze_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Account) Reset() {
@@ -512,6 +517,13 @@ func (x *Account) GetUpdatedTime() int64 {
 		return x.UpdatedTime
 	}
 	return 0
+}
+
+func (x *Account) GetUnfreezeReason() string {
+	if x != nil {
+		return x.UnfreezeReason
+	}
+	return ""
 }
 
 // Funds are the four figures of a client's cash (DOMAIN.md), all in fen.
@@ -1118,7 +1130,7 @@ var File_custody_v1_state_proto protoreflect.FileDescriptor
 const file_custody_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"\x16custody/v1/state.proto\x12\n" +
-	"custody.v1\"\x98\x04\n" +
+	"custody.v1\"\xc1\x04\n" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x17\n" +
@@ -1136,7 +1148,8 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\vopened_time\x18\r \x01(\x03R\n" +
 	"openedTime\x12%\n" +
 	"\x0eupdated_height\x18\x0e \x01(\x03R\rupdatedHeight\x12!\n" +
-	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\"\xdf\x01\n" +
+	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\x12'\n" +
+	"\x0funfreeze_reason\x18( \x01(\tR\x0eunfreezeReason\"\xdf\x01\n" +
 	"\x05Funds\x12\x18\n" +
 	"\abalance\x18\x01 \x01(\x03R\abalance\x12\x16\n" +
 	"\x06frozen\x18\x02 \x01(\x03R\x06frozen\x12\x1c\n" +
