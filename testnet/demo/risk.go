@@ -66,7 +66,7 @@ func (d *Demo) riskConfig(adminAddr string) string {
 		c := clientByID(id)
 		group = append(group, fmt.Sprintf("%q, %q, %q", c.ID, c.SSE, c.SZSE))
 	}
-	return fmt.Sprintf(`# The demo's risk core (docs/demo.md): written by custodyd demo.
+	return fmt.Sprintf(`# The demo's risk core (docs/demo.md): written by custodynet demo.
 [engine]
 data_dir = %q
 workers = 1

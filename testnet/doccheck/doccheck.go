@@ -51,7 +51,7 @@ type Doc struct {
 	// Network is "testnet", "none" or "" (a doc without a network directive
 	// that has runnable blocks needs one; Validate says so).
 	Network string
-	// InitFlags are extra `custodyd testnet init` flags for the network.
+	// InitFlags are extra `custodynet testnet init` flags for the network.
 	InitFlags []string
 	// Off, when not empty, is why nothing in the doc runs.
 	Off string

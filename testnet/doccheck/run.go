@@ -15,7 +15,7 @@ import (
 )
 
 // Binaries the walk-throughs call as build/NAME.
-var Binaries = []string{"custodyd", "custodycli", "riskd"}
+var Binaries = []string{"custodyd", "custodynet", "custodycli", "riskd"}
 
 // Options says where the checker finds things.
 type Options struct {
@@ -111,17 +111,17 @@ func layout(opt Options) error {
 	return nil
 }
 
-// startTestnet writes a fresh network with `custodyd testnet init` (the
+// startTestnet writes a fresh network with `custodynet testnet init` (the
 // command a reader runs, with the doc's flags) and runs its nodes as child
-// processes, as `custodyd testnet start` does.
+// processes, as `custodynet testnet start` does.
 func startTestnet(ctx context.Context, d *Doc, opt Options) (*testnet.Testnet, func(), error) {
 	custodyd := filepath.Join(opt.Bin, "custodyd")
 	args := append([]string{"testnet", "init", "--dir", "build/testnet"}, d.InitFlags...)
-	cmd := exec.CommandContext(ctx, custodyd, args...)
+	cmd := exec.CommandContext(ctx, filepath.Join(opt.Bin, "custodynet"), args...)
 	cmd.Dir = opt.Work
 	cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
 	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("%s: custodyd %v: %w", d.Name, args, err)
+		return nil, nil, fmt.Errorf("%s: custodynet %v: %w", d.Name, args, err)
 	}
 	net, err := testnet.Load(filepath.Join(opt.Work, "build", "testnet"))
 	if err != nil {

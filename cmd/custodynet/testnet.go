@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -105,11 +104,11 @@ reverse order.`,
 			if err != nil {
 				return err
 			}
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			l := testnet.NewLauncher(t, &testnet.Processes{Binary: self})
+			l := testnet.NewLauncher(t, &testnet.Processes{Binary: custodyd})
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "starting %d nodes of %s\n", len(t.Nodes), t.ChainID)
