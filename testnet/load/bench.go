@@ -116,8 +116,8 @@ type BenchConfig struct {
 	// `BaselineBinary bench node --app kvstore` (custodynet); needed with
 	// Binary.
 	BaselineBinary string
-	Load    Config
-	Custody CustodyOptions
+	Load           Config
+	Custody        CustodyOptions
 	// KeysPerParticipant is how many keys the bank, broker and regulator
 	// each sign with. Default 8.
 	KeysPerParticipant int
