@@ -79,7 +79,14 @@ demo-check: build
 	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 15m -run 'TestDemo_' -v ./testnet/demo
 
 #? docs-check: build, then run every shell block of README.md and docs/*.md against a fresh network per doc
-docs-check: build
+docs-check: build docs-tools
 	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 30m -run 'TestDocs_' -v ./testnet/doccheck
 
-.PHONY: docs-check help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check
+# docs-tools: the commands the walk-throughs use besides ours (curl, jq), from Debian's packages
+docs-tools:
+	@missing=""; for t in curl jq; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "the docs need:$$missing (apt-get install$$missing)"; exit 1; fi; fi
+
+.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check
