@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/custody-ledger/custody/testnet"
@@ -71,7 +72,16 @@ func Run(ctx context.Context, d *Doc, opt Options) error {
 	cmd.Dir = opt.Work
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "HOME="+filepath.Join(opt.Work, "home"))
 	cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
-	if err := cmd.Run(); err != nil {
+	// The script runs in a process group of its own, so whatever a doc
+	// starts in the background (nodes of a rehearsal) is stopped when the
+	// script ends, however it ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	err := cmd.Run()
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: the walk-through failed (%v); its commands and output are above, the failing one is the last \"DOCCHECK FAIL\"", d.Name, err)
 	}
 	return nil
