@@ -236,7 +236,9 @@ func TestCollect_RefusesBadEntries(t *testing.T) {
 	}
 	bank, broker := mk("bank-1", custodyv1.Role_ROLE_BANK), mk("broker-1", custodyv1.Role_ROLE_BROKER)
 	at := genesis.Options{GenesisTime: time.Unix(1_700_000_000, 0)}
-	good := func() []*genesis.Entry { return []*genesis.Entry{makeEntry(t, bank, 1, 10), makeEntry(t, broker, 2, 10)} }
+	good := func() []*genesis.Entry {
+		return []*genesis.Entry{makeEntry(t, bank, 1, 10), makeEntry(t, broker, 2, 10)}
+	}
 	if _, err := genesis.Collect(chainID, good(), at); err != nil {
 		t.Fatalf("good entries: %v", err)
 	}
