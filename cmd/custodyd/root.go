@@ -24,7 +24,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newInitCmd(), newGenesisCmd(), newStartCmd(), newShowNodeIDCmd(), newShowValidatorCmd(), newVersionCmd())
+	root.AddCommand(newInitCmd(), newGenesisCmd(), newStartCmd(), newShowNodeIDCmd(), newShowValidatorCmd(),
+		newExportCmd(), newRollbackCmd(), newVersionCmd())
 	return root
 }
 

@@ -12,8 +12,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/custody-ledger/custody/abci/store"
-	"github.com/custody-ledger/custody/contracts/ledger"
+	"github.com/custody-ledger/custody/abci"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -107,9 +106,10 @@ func PersistentPeers(entries []*Entry, except string) []string {
 
 // Validate checks a genesis document as every institution should before it
 // starts its node: CometBFT's own checks, the app state a custody.v1
-// GenesisState that InitChain accepts (it runs the same ledger.InitGenesis
-// over an in-memory store), and the consensus validators exactly the
-// participants with power, each with its own key and power.
+// GenesisState that InitChain accepts (the same code over an in-memory
+// store; an exported state must also keep every invariant), and the
+// consensus validators exactly the participants with power, each with its
+// own key and power.
 func Validate(gen *types.GenesisDoc) error {
 	if err := gen.ValidateAndComplete(); err != nil {
 		return fmt.Errorf("genesis: %w", err)
@@ -118,11 +118,12 @@ func Validate(gen *types.GenesisDoc) error {
 	if err := protojson.Unmarshal(gen.AppState, &app); err != nil {
 		return fmt.Errorf("genesis: app_state is not a custody.v1.GenesisState: %w", err)
 	}
-	if err := ledger.InitGenesis(store.NewMem(), &app); err != nil {
+	ps, err := abci.CheckGenesis(&app)
+	if err != nil {
 		return fmt.Errorf("genesis: the chain would refuse this app_state: %w", err)
 	}
 	want := map[string]int64{}
-	for _, p := range app.Participants {
+	for _, p := range ps {
 		if p.ValidatorPower > 0 {
 			want[string(p.ValidatorPubKey)] = p.ValidatorPower
 		}
