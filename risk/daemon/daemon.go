@@ -73,6 +73,11 @@ type Options struct {
 	// market feed listen, with their addresses (useful with port 0). A
 	// standby calls it when it takes over.
 	OnReady func(Ready)
+	// Auth, when set, checks the HTTP server's tokens instead of the key
+	// registry of the daemon's own chain connection: an embedder running a
+	// core without [chain] (a test's reference core) gives one over its
+	// own chain reader.
+	Auth *admin.Authenticator
 }
 
 // Ready says where the daemon listens.
@@ -160,8 +165,11 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 		if !keys.Proven() {
 			d.logf("riskd: no [chain] witnesses: API tokens are checked against key records read without proofs")
 		}
-	} else {
+	} else if o.Auth == nil {
 		d.logf("riskd: no [chain]: the admin API cannot check tokens and refuses every request")
+	}
+	if o.Auth != nil {
+		d.auth = o.Auth
 	}
 
 	// Serve from here on: a standby waiting for its leader answers

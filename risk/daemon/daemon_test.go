@@ -22,7 +22,7 @@ import (
 	"github.com/custody-ledger/custody/risk/chain"
 	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/daemon"
-	"github.com/custody-ledger/custody/risk/internal/testcert"
+	"github.com/custody-ledger/custody/internal/testcert"
 	"github.com/custody-ledger/custody/risk/store"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"

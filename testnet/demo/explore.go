@@ -81,9 +81,10 @@ func (d *Demo) Explore(bin string) Explore {
 	}
 	if d.risk != nil {
 		c = append(c,
-			"# the risk core: status, alerts, and one alert checked against the root anchored on chain",
-			"curl -s "+d.risk.admin+"/v1/status",
-			"curl -s '"+d.risk.admin+"/v1/alerts?rule=spoofing'",
+			"# the risk core: status, alerts (a token of the risk operator's key), and one alert checked against the root anchored on chain",
+			"RTOKEN=$($CLI --node $N --keyring-backend test --keyring-dir "+d.tn.RiskOperatorKeyring(RiskOperator)+" token --from "+RiskOperator+")",
+			`curl -s -H "Authorization: Bearer $RTOKEN" `+d.risk.admin+"/v1/status",
+			`curl -s -H "Authorization: Bearer $RTOKEN" '`+d.risk.admin+"/v1/alerts?rule=spoofing'",
 		)
 		rules := make([]string, 0, len(d.alertSummary.Example))
 		for r := range d.alertSummary.Example {
