@@ -21,6 +21,7 @@ import (
 
 	"github.com/custody-ledger/custody/capture/source"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/internal/testcert"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/admin"
@@ -28,7 +29,6 @@ import (
 	"github.com/custody-ledger/custody/risk/chain"
 	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/daemon"
-	"github.com/custody-ledger/custody/internal/testcert"
 	"github.com/custody-ledger/custody/risk/store"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"

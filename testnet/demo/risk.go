@@ -47,7 +47,7 @@ type riskCore struct {
 	// of riskd's admin API authenticates (docs/risk.md).
 	token func() (string, error)
 	done  chan struct{} // closed when it exits
-	stop    func() error
+	stop  func() error
 }
 
 func (d *Demo) riskCore() *riskCore {
