@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -339,4 +340,18 @@ func TestAPI_WithoutChainRefusesEverything(t *testing.T) {
 	code, m, _ := do(t, a.Handler(), "alice", "GET", "/v1/rules", nil)
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "riskd/17", m["code"])
+}
+
+// Every problem code is listed in docs/risk.md with its status, and no
+// two errors share a code.
+func TestErrors_DocumentedInRiskMD(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/risk.md")
+	require.NoError(t, err)
+	seen := map[uint32]bool{}
+	for _, e := range Errors {
+		require.False(t, seen[e.Code], "code %d twice", e.Code)
+		seen[e.Code] = true
+		row := fmt.Sprintf("| `riskd/%d` | %d |", e.Code, e.Status)
+		require.Contains(t, string(doc), row, "docs/risk.md lacks %s (%s)", row, e.Title)
+	}
 }

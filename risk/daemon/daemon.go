@@ -10,7 +10,9 @@
 //     chain (anchor.Batcher with chain.Chain as the Anchorer) after the
 //     rule-parameter version in force; the admin API (risk/admin) with the
 //     chain Freezer; a status endpoint; the leader's input stream for a
-//     hot standby.
+//     hot standby. One HTTP server (optionally TLS) serves them, and every
+//     route authenticates with on-chain EdDSA tokens (admin.Authenticator
+//     over chain.KeyRegistry).
 //
 // # Start-up
 //
@@ -31,7 +33,9 @@
 // # Hot standby
 //
 // A process with [standby] leader set starts as a standby: it follows the
-// leader's stored input stream (GET /v1/stream) and applies it with the
+// leader's stored input stream (GET /v1/stream, over HTTPS to exactly the
+// certificate standby.leader_cert pins, with a token of its own operator
+// key: each side knows the other) and applies it with the
 // leader's numbers (risk.Runner.SubmitNumbered), so it holds the same
 // alerts under the same numbers. When the stream has been silent for
 // takeover_after, it takes over: it drains its runner, records the chain's
