@@ -79,8 +79,12 @@ func (d *daemon) handleStream(w http.ResponseWriter, r *http.Request) {
 	lastBeat := time.Time{}
 	for {
 		extend()
+		sent := 0
 		err := d.st.InputsAfter(after, func(in risk.Input) error {
 			after = in.Seq
+			if sent++; sent%1024 == 0 {
+				extend() // a long catch-up is many writes, each bounded
+			}
 			return enc.Encode(streamLine{Input: &in})
 		})
 		if err != nil {
