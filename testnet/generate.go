@@ -240,6 +240,22 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 		t.Nodes = append(t.Nodes, n)
 	}
 
+	// Risk operators run no node: their keys go to DIR/<id> (the layout of
+	// AddRiskOperator and RiskOperatorKeyring).
+	for i := 1; i <= m.RiskOperators; i++ {
+		id := fmt.Sprintf("risk-%d", i)
+		pk, err := NewParticipantKey(id, custodyv1.Role_ROLE_RISK_OPERATOR, 0)
+		if err != nil {
+			return nil, err
+		}
+		appState.Participants = append(appState.Participants, &custodyv1.Participant{
+			Id: id, Role: custodyv1.Role_ROLE_RISK_OPERATOR, Name: "Risk Operator " + id, PubKeys: [][]byte{pk.PubKey()}})
+		keyrings = append(keyrings, struct {
+			home string
+			keys []ParticipantKey
+		}{filepath.Join(dir, id), []ParticipantKey{pk}})
+	}
+
 	appJSON, err := protojson.MarshalOptions{Indent: "  "}.Marshal(appState)
 	if err != nil {
 		return nil, fmt.Errorf("testnet: app_state: %w", err)

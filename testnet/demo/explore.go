@@ -79,11 +79,15 @@ func (d *Demo) Explore(bin string) Explore {
 			`curl -s -H "Authorization: Bearer $TOKEN" '`+restURL(broker)+`/v1/accounts/ACC-01/funds?prove=true'`,
 		)
 	}
+	// A token lives five minutes: the verify-alert line makes its own, so
+	// that it still works when copied later.
+	riskToken := "$CLI --node $N --keyring-backend test --keyring-dir " + d.tn.RiskOperatorKeyring(RiskOperator) + " token --from " + RiskOperator
 	if d.risk != nil {
 		c = append(c,
-			"# the risk core: status, alerts, and one alert checked against the root anchored on chain",
-			"curl -s "+d.risk.admin+"/v1/status",
-			"curl -s '"+d.risk.admin+"/v1/alerts?rule=spoofing'",
+			"# the risk core: status, alerts (a token of the risk operator's key), and one alert checked against the root anchored on chain",
+			"RTOKEN=$("+riskToken+")",
+			`curl -s -H "Authorization: Bearer $RTOKEN" `+d.risk.admin+"/v1/status",
+			`curl -s -H "Authorization: Bearer $RTOKEN" '`+d.risk.admin+"/v1/alerts?rule=spoofing'",
 		)
 		rules := make([]string, 0, len(d.alertSummary.Example))
 		for r := range d.alertSummary.Example {
@@ -91,9 +95,9 @@ func (d *Demo) Explore(bin string) Explore {
 		}
 		sort.Strings(rules)
 		if id, ok := d.alertSummary.Example[risk.RuleSpoofing]; ok {
-			c = append(c, riskd+" verify-alert "+id+" --config "+d.risk.cfgPath)
+			c = append(c, riskd+" verify-alert "+id+" --config "+d.risk.cfgPath+` --token "$(`+riskToken+`)"`)
 		} else if len(rules) > 0 {
-			c = append(c, riskd+" verify-alert "+d.alertSummary.Example[rules[0]]+" --config "+d.risk.cfgPath)
+			c = append(c, riskd+" verify-alert "+d.alertSummary.Example[rules[0]]+" --config "+d.risk.cfgPath+` --token "$(`+riskToken+`)"`)
 		}
 	}
 	for _, n := range e.Nodes {
