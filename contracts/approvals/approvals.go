@@ -342,11 +342,14 @@ func Get(store contracts.Store, owner string, id uint64) (*custodyv1.PendingAppr
 	return &p, nil
 }
 
-// List returns owner's approvals from id fromID on, at most limit (≤ 0:
-// 100), only pending ones when pendingOnly.
+// MaxPage bounds one List.
+const MaxPage = 1000
+
+// List returns owner's approvals from id fromID on, at most limit (≤ 0 or
+// above MaxPage: MaxPage), only pending ones when pendingOnly.
 func List(store contracts.Store, owner string, fromID uint64, limit int, pendingOnly bool) []*custodyv1.PendingApproval {
-	if limit <= 0 || limit > 100 {
-		limit = 100
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
 	}
 	it := store.Iterator(Key(owner, fromID), contracts.PrefixEnd(prefix(owner)))
 	defer it.Close()

@@ -333,11 +333,14 @@ func appendHistory(ctx *contracts.Context, ev *custodyv1.KeyEvent) *custodyv1.Ke
 	return ev
 }
 
+// MaxPage bounds one History read.
+const MaxPage = 1000
+
 // History returns the participant's key-history records from seq fromSeq
-// on, at most limit (≤ 0: 100).
+// on, at most limit (≤ 0 or above MaxPage: MaxPage).
 func History(store contracts.Store, id string, fromSeq uint64, limit int) []*custodyv1.KeyEvent {
-	if limit <= 0 || limit > 100 {
-		limit = 100
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
 	}
 	prefix := HistoryPrefix(id)
 	it := store.Iterator(HistoryKey(id, fromSeq), contracts.PrefixEnd(prefix))
