@@ -128,7 +128,7 @@ func hold(ctx *contracts.Context, name string, m proto.Message, amount int64) ([
 	owner := ctx.Signer.Owner
 	msgBytes := envelope(name, m)
 	sum := sha256.Sum256(msgBytes)
-	idx := pendingMsgKey(owner, sum[:])
+	idx := PendingMsgKey(owner, sum[:])
 	if bz := ctx.Store.Get(idx); bz != nil {
 		return nil, ErrDuplicatePending.Wrapf("%s is already pending as approval %d of %s", name, binary.BigEndian.Uint64(bz), owner)
 	}
@@ -250,7 +250,7 @@ func reject(ctx *contracts.Context, m *custodyv1.MsgRejectPending) ([]byte, erro
 
 func decide(ctx *contracts.Context, p *custodyv1.PendingApproval, status custodyv1.ApprovalStatus, reason string) {
 	sum := sha256.Sum256(p.Msg)
-	ctx.Store.Delete(pendingMsgKey(p.ParticipantId, sum[:]))
+	ctx.Store.Delete(PendingMsgKey(p.ParticipantId, sum[:]))
 	p.Status = status
 	p.Checker = ctx.Signer.Address
 	p.Reason = reason
@@ -310,7 +310,9 @@ func prefix(owner string) []byte {
 // Key is the state key of approval id of owner.
 func Key(owner string, id uint64) []byte { return binary.BigEndian.AppendUint64(prefix(owner), id) }
 
-func pendingMsgKey(owner string, sum []byte) []byte {
+// PendingMsgKey is the index entry of a pending held message, by the
+// SHA-256 of its Msg bytes.
+func PendingMsgKey(owner string, sum []byte) []byte {
 	return append(contracts.LenPrefixed([]byte{contracts.PrefixPendingMsg}, owner), sum...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -190,6 +191,26 @@ func TestNetwork_InstitutionKeysAndDualControl(t *testing.T) {
 	if b, _ := balance(acct); b != 90_000 {
 		t.Fatalf("a second approval moved money: balance %d", b)
 	}
+	// The REST reads follow the contracts' read policy.
+	for _, r := range []struct {
+		key  ed25519.PrivateKey
+		path string
+		want int
+	}{
+		{bank, "/v1/participants/bank-1/approvals?status=executed", http.StatusOK},
+		{checker, fmt.Sprintf("/v1/participants/bank-1/approvals/%d", id), http.StatusOK},
+		{regulator, "/v1/participants/bank-1/approvals", http.StatusOK},
+		{broker, "/v1/participants/bank-1/approvals", http.StatusForbidden},
+		{broker, "/v1/participants/bank-1/key-history", http.StatusOK},
+		{clientKey, "/v1/participants/bank-1/key-history", http.StatusForbidden},
+		{clientKey, "/v1/participants/bank-1/keys", http.StatusForbidden},
+		{regulator, "/v1/participants/bank-1/keys", http.StatusOK},
+	} {
+		if got := rest(r.key, r.path); got != r.want {
+			t.Errorf("GET %s: %d, want %d", r.path, got, r.want)
+		}
+	}
+
 	// Within its limit the maker acts alone.
 	must(maker, &custodyv1.MsgBankToBroker{TransferId: "OPS-D3", AccountId: acct, Amount: 1_000})
 	if b, _ := balance(acct); b != 91_000 {
