@@ -8,6 +8,8 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/approvals"
+	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -274,4 +276,39 @@ func TestApprovals_GuardWiring(t *testing.T) {
 		}
 	}()
 	approvals.Guard(nil, map[string]contracts.AmountFunc{"bank_to_broker": nil})
+}
+
+// The invariants see a held message lost from the index or an admin-less
+// participant: state no message can produce, written here directly.
+func TestApprovals_InvariantsCatchCorruptState(t *testing.T) {
+	e := makerChecker(t)
+	p := held(t, e.must(e.signerOf("maker"), depositMsg("T60", "C1", 5_000)))
+	e.checkInvariants()
+	broken := func() []string {
+		var names []string
+		for _, r := range contracts.CheckInvariants(e.mem, ledger.Invariants()) {
+			if r.Broken {
+				names = append(names, r.Name)
+			}
+		}
+		return names
+	}
+	rec, _ := approvals.Get(e.mem, bankA, p.Id)
+	rec.Status = custodyv1.ApprovalStatus_APPROVAL_STATUS_EXECUTED
+	e.mem.Set(approvals.Key(bankA, p.Id), contracts.Marshal(rec))
+	if got := broken(); len(got) != 1 || got[0] != "approvals/pending-index" {
+		t.Fatalf("broken invariants %v", got)
+	}
+}
+
+func TestParticipants_InvariantCatchesNoAdminKey(t *testing.T) {
+	e := world(t)
+	k, _ := auth.Get(e.mem, sBankA.Address)
+	auth.DisableRecord(e.mem, k, custodyv1.KeyDisableReason_KEY_DISABLE_REASON_REVOKED, 1, "")
+	for _, r := range contracts.CheckInvariants(e.mem, ledger.Invariants()) {
+		if r.Name == "participants/active-admin-key" && r.Broken {
+			return
+		}
+	}
+	t.Fatal("a bank without an active unrestricted key passes the invariants")
 }

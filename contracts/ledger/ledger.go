@@ -48,5 +48,6 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		trading.Invariants(), reconcile.Invariants(), anchors.Invariants())
+		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(),
+		participants.Invariants(), approvals.Invariants())
 }
