@@ -206,8 +206,11 @@ func (t *Token) VerifyRecord(rec *custodyv1.KeyRecord, chainID string, now time.
 	if err := t.Verify(rec.PubKey, chainID, now); err != nil {
 		return err
 	}
+	if rec.Disabled && rec.DisabledReason != custodyv1.KeyDisableReason_KEY_DISABLE_REASON_UNSPECIFIED {
+		return fmt.Errorf("%w: %s at block %d", ErrTokenKeyDisabled, rec.DisabledReason, rec.DisabledHeight)
+	}
 	if rec.Disabled {
-		return fmt.Errorf("%w: %s since block %d", ErrTokenKeyDisabled, rec.DisabledReason, rec.DisabledHeight)
+		return ErrTokenKeyDisabled
 	}
 	return nil
 }
