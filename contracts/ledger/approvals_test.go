@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/approvals"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/ledger"
@@ -311,4 +312,31 @@ func TestParticipants_InvariantCatchesNoAdminKey(t *testing.T) {
 		}
 	}
 	t.Fatal("a bank without an active unrestricted key passes the invariants")
+}
+
+// A message that would be refused now is refused, not held: only what
+// would execute is ever put before a checker.
+func TestApprovals_RefusedNotHeld(t *testing.T) {
+	e := makerChecker(t)
+	maker := e.signerOf("maker")
+	cases := []struct {
+		name string
+		msg  *custodyv1.Msg
+		want error
+	}{
+		{"used transfer id", depositMsg("T1", "C1", 5_000), transfers.ErrDuplicateTransfer},
+		{"account of another bank", depositMsg("T70", "C2", 5_000), accounts.ErrWrongBank},
+		{"pending account", depositMsg("T71", "P1", 5_000), accounts.ErrNotActive},
+		{"unknown account", depositMsg("T72", "ZZ", 5_000), accounts.ErrUnknownAccount},
+		{"bad amount (stateless)", depositMsg("T73", "C1", 0), transfers.ErrBadAmount},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.exec(maker, tc.msg)
+			wantCode(t, err, tc.want)
+		})
+	}
+	if l := approvals.List(e.mem, bankA, 1, 0, false); len(l) != 0 {
+		t.Fatalf("refused messages were held: %v", l)
+	}
 }
