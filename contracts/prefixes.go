@@ -8,6 +8,9 @@ const (
 	PrefixParticipant byte = 0x01 // participants: id → Participant
 	PrefixKey         byte = 0x02 // auth: signer address → KeyRecord
 	PrefixParams      byte = 0x03 // chain parameters
+	PrefixKeyHistory  byte = 0x04 // participants: len-prefixed participant id, seq → KeyEvent
+	PrefixApproval    byte = 0x05 // approvals: len-prefixed participant id, id → PendingApproval
+	PrefixPendingMsg  byte = 0x06 // approvals: len-prefixed participant id, SHA-256(msg) → id (index of pending items)
 
 	PrefixAccount       byte = 0x10 // accounts: account id → Account
 	PrefixIdentityIndex byte = 0x11 // accounts: broker id, identity hash → account id

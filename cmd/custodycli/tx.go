@@ -37,6 +37,7 @@ func newTxCmd(e *env) *cobra.Command {
 		newFreezeCmd(e, true), newFreezeCmd(e, false),
 	)
 	cmd.AddCommand(newTradingTxCmds(e)...)
+	cmd.AddCommand(newOperatorTxCmds(e)...)
 	return cmd
 }
 
@@ -74,18 +75,24 @@ func (e *env) submit(ctx context.Context, f *txFlags, msg proto.Message) error {
 	if err != nil {
 		return err
 	}
+	// A money movement above an operator's limit is held, not executed.
+	approval, held := client.HeldForApproval(res)
 	if e.output == "json" {
 		return e.printJSON(struct {
-			Hash   string `json:"hash"`
-			Height int64  `json:"height"`
-			Code   uint32 `json:"code"`
-			Data   string `json:"data,omitempty"`
-		}{res.HashString(), res.Height, 0, hex.EncodeToString(res.Data)})
+			Hash     string `json:"hash"`
+			Height   int64  `json:"height"`
+			Code     uint32 `json:"code"`
+			Data     string `json:"data,omitempty"`
+			Approval uint64 `json:"pending_approval_id,omitempty"`
+		}{res.HashString(), res.Height, 0, hex.EncodeToString(res.Data), approval})
 	}
 	if res.Height == 0 {
 		fmt.Fprintf(e.stdout, "tx %s accepted into the mempool\n", res.HashString())
 	} else {
 		fmt.Fprintf(e.stdout, "tx %s committed at height %d\n", res.HashString(), res.Height)
+	}
+	if held {
+		fmt.Fprintf(e.stdout, "held for approval %d: it executes when a second operator runs tx approve --id %d\n", approval, approval)
 	}
 	return nil
 }

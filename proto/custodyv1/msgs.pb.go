@@ -111,6 +111,11 @@ type Msg struct {
 	//	*Msg_SubmitStatement
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
+	//	*Msg_RotateKey
+	//	*Msg_RevokeKey
+	//	*Msg_AddOperator
+	//	*Msg_ApprovePending
+	//	*Msg_RejectPending
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -288,6 +293,51 @@ func (x *Msg) GetAnchorRuleParams() *MsgAnchorRuleParams {
 	return nil
 }
 
+func (x *Msg) GetRotateKey() *MsgRotateKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RotateKey); ok {
+			return x.RotateKey
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRevokeKey() *MsgRevokeKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RevokeKey); ok {
+			return x.RevokeKey
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetAddOperator() *MsgAddOperator {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_AddOperator); ok {
+			return x.AddOperator
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetApprovePending() *MsgApprovePending {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ApprovePending); ok {
+			return x.ApprovePending
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRejectPending() *MsgRejectPending {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RejectPending); ok {
+			return x.RejectPending
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -352,6 +402,27 @@ type Msg_AnchorRuleParams struct {
 	AnchorRuleParams *MsgAnchorRuleParams `protobuf:"bytes,101,opt,name=anchor_rule_params,json=anchorRuleParams,proto3,oneof"`
 }
 
+type Msg_RotateKey struct {
+	// 110-129: institution keys and dual control (keys.proto).
+	RotateKey *MsgRotateKey `protobuf:"bytes,110,opt,name=rotate_key,json=rotateKey,proto3,oneof"`
+}
+
+type Msg_RevokeKey struct {
+	RevokeKey *MsgRevokeKey `protobuf:"bytes,111,opt,name=revoke_key,json=revokeKey,proto3,oneof"`
+}
+
+type Msg_AddOperator struct {
+	AddOperator *MsgAddOperator `protobuf:"bytes,112,opt,name=add_operator,json=addOperator,proto3,oneof"`
+}
+
+type Msg_ApprovePending struct {
+	ApprovePending *MsgApprovePending `protobuf:"bytes,113,opt,name=approve_pending,json=approvePending,proto3,oneof"`
+}
+
+type Msg_RejectPending struct {
+	RejectPending *MsgRejectPending `protobuf:"bytes,114,opt,name=reject_pending,json=rejectPending,proto3,oneof"`
+}
+
 func (*Msg_OpenAccount) isMsg_Sum() {}
 
 func (*Msg_ConfirmAccount) isMsg_Sum() {}
@@ -381,6 +452,16 @@ func (*Msg_SubmitStatement) isMsg_Sum() {}
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
 func (*Msg_AnchorRuleParams) isMsg_Sum() {}
+
+func (*Msg_RotateKey) isMsg_Sum() {}
+
+func (*Msg_RevokeKey) isMsg_Sum() {}
+
+func (*Msg_AddOperator) isMsg_Sum() {}
+
+func (*Msg_ApprovePending) isMsg_Sum() {}
+
+func (*Msg_RejectPending) isMsg_Sum() {}
 
 // MsgOpenAccount starts the three-party agreement (broker, client, bank).
 // Signer: ROLE_BROKER. The account is pending until the bank confirms.
@@ -1425,7 +1506,7 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x18custody/v1/trading.proto\"\xbf\b\n" +
+	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x18custody/v1/trading.proto\"\x87\v\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1445,7 +1526,14 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
 	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
-	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
+	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParams\x129\n" +
+	"\n" +
+	"rotate_key\x18n \x01(\v2\x18.custody.v1.MsgRotateKeyH\x00R\trotateKey\x129\n" +
+	"\n" +
+	"revoke_key\x18o \x01(\v2\x18.custody.v1.MsgRevokeKeyH\x00R\trevokeKey\x12?\n" +
+	"\fadd_operator\x18p \x01(\v2\x1a.custody.v1.MsgAddOperatorH\x00R\vaddOperator\x12H\n" +
+	"\x0fapprove_pending\x18q \x01(\v2\x1d.custody.v1.MsgApprovePendingH\x00R\x0eapprovePending\x12E\n" +
+	"\x0ereject_pending\x18r \x01(\v2\x1c.custody.v1.MsgRejectPendingH\x00R\rrejectPendingB\x05\n" +
 	"\x03sum\"\xec\x01\n" +
 	"\x0eMsgOpenAccount\x12\x1d\n" +
 	"\n" +
@@ -1570,11 +1658,16 @@ var file_custody_v1_msgs_proto_goTypes = []any{
 	(*MsgReportFill)(nil),        // 14: custody.v1.MsgReportFill
 	(*MsgEndOfDay)(nil),          // 15: custody.v1.MsgEndOfDay
 	(*MsgSubmitStatement)(nil),   // 16: custody.v1.MsgSubmitStatement
-	(*OrderTicket)(nil),          // 17: custody.v1.OrderTicket
-	(*CancelTicket)(nil),         // 18: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),         // 19: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),          // 20: custody.v1.TradeTotals
-	(*Instrument)(nil),           // 21: custody.v1.Instrument
+	(*MsgRotateKey)(nil),         // 17: custody.v1.MsgRotateKey
+	(*MsgRevokeKey)(nil),         // 18: custody.v1.MsgRevokeKey
+	(*MsgAddOperator)(nil),       // 19: custody.v1.MsgAddOperator
+	(*MsgApprovePending)(nil),    // 20: custody.v1.MsgApprovePending
+	(*MsgRejectPending)(nil),     // 21: custody.v1.MsgRejectPending
+	(*OrderTicket)(nil),          // 22: custody.v1.OrderTicket
+	(*CancelTicket)(nil),         // 23: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),         // 24: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),          // 25: custody.v1.TradeTotals
+	(*Instrument)(nil),           // 26: custody.v1.Instrument
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -1592,16 +1685,21 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	16, // 12: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
 	10, // 13: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
 	11, // 14: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	17, // 15: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	18, // 16: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	19, // 17: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	20, // 18: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	21, // 19: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	17, // 15: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
+	18, // 16: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
+	19, // 17: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
+	20, // 18: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
+	21, // 19: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
+	22, // 20: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	23, // 21: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	24, // 22: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	25, // 23: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	26, // 24: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1609,6 +1707,7 @@ func file_custody_v1_msgs_proto_init() {
 	if File_custody_v1_msgs_proto != nil {
 		return
 	}
+	file_custody_v1_keys_proto_init()
 	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
@@ -1626,6 +1725,11 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_SubmitStatement)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
+		(*Msg_RotateKey)(nil),
+		(*Msg_RevokeKey)(nil),
+		(*Msg_AddOperator)(nil),
+		(*Msg_ApprovePending)(nil),
+		(*Msg_RejectPending)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
