@@ -108,11 +108,12 @@ func newAddOperatorCmd(e *env) *cobra.Command {
 		pubHex, keyName string
 		grant           []string
 		limit           int64
+		limitFlag       *amountFlag
 		label           string
 	)
 	cmd := &cobra.Command{
 		Use:   "add-operator",
-		Short: "bank or broker admin key: register an operator key limited to --grant messages and --amount-limit fen",
+		Short: "bank or broker admin key: register an operator key limited to --grant messages and --amount-limit",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			pub, err := e.pubKeyFlag("operator", pubHex, keyName)
@@ -122,6 +123,9 @@ func newAddOperatorCmd(e *env) *cobra.Command {
 			if len(grant) == 0 {
 				return usagef(errors.New("--grant is required (e.g. --grant bank_to_broker,approve_pending)"))
 			}
+			if err := limitFlag.require(); err != nil {
+				return err
+			}
 			return e.submit(cmd.Context(), &f, client.AddOperator(pub, grant, limit, label))
 		},
 	}
@@ -130,7 +134,7 @@ func newAddOperatorCmd(e *env) *cobra.Command {
 	fl.StringVar(&pubHex, "operator-pubkey", "", "the operator's ed25519 public key, hex")
 	fl.StringVar(&keyName, "operator-key", "", "take the operator's public key from this keyring entry")
 	fl.StringSliceVar(&grant, "grant", nil, "message types the operator may send, as Msg field names (repeat or comma-separate)")
-	fl.Int64Var(&limit, "amount-limit", 0, "largest money movement (fen) the operator executes alone; above it a second operator approves")
+	limitFlag = amountVar(fl, &limit, "amount-limit", "largest money movement the operator executes alone; above it a second operator approves")
 	fl.StringVar(&label, "label", "", "a name for people (at most 64 bytes)")
 	return cmd
 }

@@ -44,7 +44,7 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 
 	// Two operators from the bank's keyring.
 	grant := "approve_pending,bank_to_broker,confirm_withdrawal,reject_pending"
-	for _, op := range []struct{ name, limit string }{{"desk1", "1000"}, {"desk2", "1000000"}} {
+	for _, op := range []struct{ name, limit string }{{"desk1", "1000fen"}, {"desk2", "1000000fen"}} {
 		cli(0, with(bank, "keys", "add", op.name)...)
 		cli(0, with(bank, "tx", "add-operator", "--from", "bank-1", "--operator-key", op.name, "--grant", grant, "--amount-limit", op.limit, "--label", op.name)...)
 	}
@@ -53,7 +53,7 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 		t.Fatalf("ungranted message: exit %d, stderr %s", code, stderr)
 	}
 	// Above its limit desk1's deposit is held.
-	out := cli(0, with(bank, "-o", "json", "tx", "deposit", "--from", "desk1", "--transfer-id", "CLI-D1", "--account-id", "OPS-CLI", "--amount", "5000")...)
+	out := cli(0, with(bank, "-o", "json", "tx", "deposit", "--from", "desk1", "--transfer-id", "CLI-D1", "--account-id", "OPS-CLI", "--amount", "5000fen")...)
 	var held struct {
 		Approval uint64 `json:"pending_approval_id"`
 	}
@@ -75,16 +75,16 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 		t.Fatalf("approved deposit: %s", out)
 	}
 	// A second held deposit, rejected.
-	cli(0, with(bank, "tx", "deposit", "--from", "desk1", "--transfer-id", "CLI-D2", "--account-id", "OPS-CLI", "--amount", "7000")...)
+	cli(0, with(bank, "tx", "deposit", "--from", "desk1", "--transfer-id", "CLI-D2", "--account-id", "OPS-CLI", "--amount", "7000fen")...)
 	cli(0, with(bank, "tx", "reject-approval", "--from", "desk2", "--id", "2", "--reason", "no instruction")...)
 
 	// Rotate the bank's key; the regulator revokes desk1.
 	cli(0, with(bank, "keys", "add", "bank-1-next")...)
 	cli(0, with(bank, "tx", "rotate-key", "--from", "bank-1", "--new-key", "bank-1-next", "--reason", "yearly")...)
-	if _, stderr, code := run3(with(bank, "tx", "deposit", "--from", "bank-1", "--transfer-id", "CLI-D3", "--account-id", "OPS-CLI", "--amount", "1")...); code != exitTxRefused || !strings.Contains(stderr, "disabled") {
+	if _, stderr, code := run3(with(bank, "tx", "deposit", "--from", "bank-1", "--transfer-id", "CLI-D3", "--account-id", "OPS-CLI", "--amount", "1fen")...); code != exitTxRefused || !strings.Contains(stderr, "disabled") {
 		t.Fatalf("rotated key: exit %d, stderr %s", code, stderr)
 	}
-	cli(0, with(bank, "tx", "deposit", "--from", "bank-1-next", "--transfer-id", "CLI-D3", "--account-id", "OPS-CLI", "--amount", "1")...)
+	cli(0, with(bank, "tx", "deposit", "--from", "bank-1-next", "--transfer-id", "CLI-D3", "--account-id", "OPS-CLI", "--amount", "1fen")...)
 	desk1 := strings.TrimSpace(cli(0, with(bank, "keys", "show", "desk1", "--address")...))
 	cli(0, with(reg, "tx", "revoke-key", "--from", "regulator-1", "--address", desk1, "--reason", "token lost")...)
 	out = cli(0, "--node", node, "-o", "json", "query", "key-history", "bank-1")

@@ -258,7 +258,7 @@ func (x *OperatorGrant) GetLabel() string {
 }
 
 // KeyEvent is one change to a participant's keys. State:
-// PrefixKeyHistory | participant id | 0x00 | seq (8 bytes big-endian).
+// PrefixKeyHistory | len-prefixed participant id | seq (8 bytes big-endian).
 type KeyEvent struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -398,7 +398,7 @@ func (x *KeyEvent) GetTxHash() []byte {
 
 // PendingApproval is a money movement an operator sent above its limit. It
 // executes, exactly once, when a second operator of the same institution
-// approves it. State: PrefixApproval | participant id | 0x00 | id (8 bytes BE).
+// approves it. State: PrefixApproval | len-prefixed participant id | id (8 bytes BE).
 type PendingApproval struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is the institution's approval number, from 1.

@@ -91,7 +91,8 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 
 // Msg is the one message a tx carries. Field numbers are grouped by
 // contract: 10-29 accounts, 30-49 transfers, 50-59 supervision, 60-99
-// trading and settlement, 100-119 risk anchoring. Never renumber.
+// trading and settlement, 100-109 risk anchoring, 110-129 institution keys
+// and dual control. Never renumber.
 type Msg struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Sum:
