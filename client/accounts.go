@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
@@ -193,4 +194,32 @@ func ProposeClientKeyMsg(newKey ed25519.PrivateKey, r *custodyv1.ClientKeyReques
 // the new key the bank received from the client.
 func ConfirmClientKeyMsg(accountID string, newClientPubKey []byte) *custodyv1.MsgConfirmClientKey {
 	return &custodyv1.MsgConfirmClientKey{AccountId: accountID, Approve: true, NewClientPubKey: newClientPubKey}
+}
+
+// ProvenClientKeys reads an account and its whole client-key history with
+// proofs, all at one height: the account's key_events count says how many
+// records there are, and each is proven at its key (accounts.KeyEventKey),
+// so a node can neither hide a replacement nor add one. The pending
+// replacement, if any, is proven too (nil when its absence is proven).
+func (c *Client) ProvenClientKeys(ctx context.Context, v *Verifier, accountID string) (*custodyv1.Account, []*custodyv1.ClientKeyEvent, *custodyv1.PendingClientKey, error) {
+	a, p, err := c.ProvenAccount(ctx, v, accountID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	events := make([]*custodyv1.ClientKeyEvent, 0, a.KeyEvents)
+	for seq := uint64(1); seq <= a.KeyEvents; seq++ {
+		var ev custodyv1.ClientKeyEvent
+		if _, err := c.ProvenMessage(ctx, v, accounts.KeyEventKey(accountID, seq), p.Height, &ev); err != nil {
+			return nil, nil, nil, fmt.Errorf("client: key event %d of %s: %w", seq, accountID, err)
+		}
+		events = append(events, &ev)
+	}
+	var pending custodyv1.PendingClientKey
+	if _, err := c.ProvenMessage(ctx, v, accounts.PendingKeyChangeKey(accountID), p.Height, &pending); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return a, events, nil, nil
+		}
+		return nil, nil, nil, err
+	}
+	return a, events, &pending, nil
 }
