@@ -120,6 +120,21 @@ func TestAgainstNetwork(t *testing.T) {
 	// A wrong trust root is refused before anything is printed.
 	cli(exitProof, with([]string{"--home", t.TempDir(), "--node", node, "query", "funds", "ACC-9", "--trust-height", "1", "--trust-hash", strings.Repeat("ab", 32)}, prove...)...)
 
+	// The client loses client1: a new key through broker and bank. After
+	// the bank confirms, client1 is refused and client1-new withdraws.
+	cli(0, with(clientKR, "keys", "add", "client1-new")...)
+	newPub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1-new", "--pubkey")...))
+	change := filepath.Join(dir, "key-change.json")
+	cli(0, with(clientKR, "account", "sign-key-change", "--from", "client1-new", "--account-id", "ACC-9",
+		"--broker-id", "broker-1", "--bank-id", "bank-1", "--out", change)...)
+	cli(0, with(keyring("broker-1"), "tx", "propose-client-key", "--from", "broker-1", "--request", change, "--reason", "lost phone")...)
+	cli(0, with(keyring("bank-1"), "tx", "confirm-client-key", "--from", "bank-1", "--account-id", "ACC-9", "--client-pubkey", newPub)...)
+	if _, stderr, code := run(t, "", env, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W2",
+		"--account-id", "ACC-9", "--amount", "1")...); code != exitTxRefused || !strings.Contains(stderr, "disabled") {
+		t.Fatalf("the replaced key withdrew: exit %d: %s", code, stderr)
+	}
+	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1-new", "--transfer-id", "ACC-9/W3", "--account-id", "ACC-9", "--amount", "1")...)
+
 	out = cli(0, "--node", node, "-o", "json", "query", "invariants")
 	if !strings.Contains(out, `"broken":false`) {
 		t.Fatalf("invariants: %s", out)
