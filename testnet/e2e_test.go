@@ -208,10 +208,13 @@ func (h *harness) openAccounts(ctx context.Context, n int) {
 	})
 	h.drain(ctx)
 	// Invalid: the bank may not open accounts (wrong role).
-	h.clKey["ACC-X"] = ed25519.NewKeyFromSeed(make([]byte, 32))
-	h.submit(ctx, h.clientFor(0), banks[0].Key, h.opening("ACC-X", banks[0].Participant, &custodyv1.OpeningRequest{
-		IdentityHash: idHash(-1, "id"), BankCardHash: idHash(-1, "card"), BankId: "bank-1",
-	}), "bank opens an account", contracts.ErrUnauthorizedRole)
+	xKey := ed25519.NewKeyFromSeed(make([]byte, 32)) // not in h.clKey: the workload counts accounts by it
+	xOpen, err := client.OpenAccountMsg(xKey, &custodyv1.OpeningRequest{ChainId: h.tn.ChainID, AccountId: "ACC-X", BrokerId: banks[0].Participant,
+		IdentityHash: idHash(-1, "id"), BankCardHash: idHash(-1, "card"), BankId: "bank-1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.submit(ctx, h.clientFor(0), banks[0].Key, xOpen, "bank opens an account", contracts.ErrUnauthorizedRole)
 	parallel(len(banks), func(k int) {
 		for i := k; i < n; i += len(banks) {
 			h.submit(ctx, h.clientFor(k), banks[k].Key, client.ConfirmAccountMsg(accountID(i), h.clKey[accountID(i)].Public().(ed25519.PublicKey)), "confirm "+accountID(i), nil)

@@ -419,7 +419,7 @@ func (*Msg_AnchorRuleParams) isMsg_Sum() {}
 // || its deterministic protobuf encoding. Signing it proves the client
 // holds the key (proof of possession) and binds the key to this account,
 // broker and bank on this chain only. The client signs it offline
-// (custodycli account sign-opening, or client.SignOpeningRequest) and hands
+// (custodycli account sign-opening, or client.OpenAccountMsg) and hands
 // it to the broker, who carries it unchanged in MsgOpenAccount.
 type OpeningRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
