@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/client/keys"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -55,6 +57,24 @@ func TestGenerate_Homes(t *testing.T) {
 	var app custodyv1.GenesisState
 	require.NoError(t, protojson.Unmarshal(gen.AppState, &app))
 	require.Len(t, app.Participants, 6)
+
+	// One identity secret, in every institution's home (not the
+	// validator-only node's), never in genesis.
+	secret, err := tn.IdentitySecret()
+	require.NoError(t, err)
+	require.Len(t, secret, client.MinIdentitySecretLen)
+	genBytes, err := os.ReadFile(filepath.Join(dir, "bank-1", "config", "genesis.json"))
+	require.NoError(t, err)
+	require.NotContains(t, string(genBytes), hex.EncodeToString(secret))
+	for _, n := range tn.Nodes {
+		got, err := client.LoadIdentitySecret(filepath.Join(tn.Home(n), IdentitySecretFile))
+		if n.Participant == "" {
+			require.Error(t, err, "%s holds the identity secret", n.Name)
+			continue
+		}
+		require.NoError(t, err, n.Name)
+		require.Equal(t, secret, got, n.Name)
+	}
 
 	keys, err := tn.Keys()
 	require.NoError(t, err)

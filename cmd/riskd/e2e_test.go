@@ -258,12 +258,18 @@ func TestE2E_LiveCaptureAnchorKillTakeover(t *testing.T) {
 	c := net.Client(t, 0)
 	commit := client.SubmitOptions{Mode: client.ModeCommit}
 	_, ck, _ := ed25519.GenerateKey(nil)
-	if _, err := c.Submit(ctx, net.Keys["broker-1"], &custodyv1.MsgOpenAccount{AccountId: "C-1", ClientPubKey: ck.Public().(ed25519.PublicKey),
-		IdentityHash: client.SaltedHash([]byte("s"), "id-1"), BankCardHash: client.SaltedHash([]byte("s"), "card-1"),
-		BankId: "bank-1", ShareholderAccounts: []string{"0100001111", "0100002222"}}, commit); err != nil {
+	secret := bytes.Repeat([]byte{1}, client.MinIdentitySecretLen)
+	idHash, err1 := client.IdentityHash(secret, "id-1")
+	cardHash, err2 := client.CardHash(secret, "card-1")
+	opening, err3 := client.OpenAccountMsg(ck, &custodyv1.OpeningRequest{ChainId: c.ChainID(), AccountId: "C-1", BrokerId: "broker-1",
+		BankId: "bank-1", IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{"0100001111", "0100002222"}})
+	if err := errors.Join(err1, err2, err3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgConfirmAccount{AccountId: "C-1", Approve: true}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening, commit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-1", ck.Public().(ed25519.PublicKey)), commit); err != nil {
 		t.Fatal(err)
 	}
 

@@ -142,13 +142,18 @@ func TestNetwork_InstitutionKeysAndDualControl(t *testing.T) {
 	// funded by the bank's new key.
 	clientKey := newKey()
 	const acct = "OPS-1"
-	must(broker, &custodyv1.MsgOpenAccount{
-		AccountId: acct, ClientPubKey: pub(clientKey),
-		IdentityHash: client.SaltedHash([]byte("s"), "110101199001011234"),
-		BankCardHash: client.SaltedHash([]byte("s"), "6222020200000001"),
-		BankId:       "bank-1", ShareholderAccounts: []string{"A123456780"},
+	secret := bytes.Repeat([]byte{7}, client.MinIdentitySecretLen)
+	idHash, err1 := client.IdentityHash(secret, "110101199001011234")
+	cardHash, err2 := client.CardHash(secret, "6222020200000001")
+	open, err3 := client.OpenAccountMsg(clientKey, &custodyv1.OpeningRequest{
+		ChainId: c.ChainID(), AccountId: acct, BrokerId: "broker-1", BankId: "bank-1",
+		IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{"A123456780"},
 	})
-	must(bank, &custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	must(broker, open)
+	must(bank, client.ConfirmAccountMsg(acct, pub(clientKey)))
 	must(bank, &custodyv1.MsgBankToBroker{TransferId: "OPS-D1", AccountId: acct, Amount: 100_000})
 
 	// 3. Operators: the maker may move 1 000 fen alone, the checker 1 000 000;

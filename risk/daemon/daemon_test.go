@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -141,19 +142,11 @@ func TestDaemon_PcapToAnchoredAlerts(t *testing.T) {
 	c := net.Client(t, 0)
 	commit := client.SubmitOptions{Mode: client.ModeCommit}
 	_, ck, _ := ed25519.GenerateKey(nil)
-	for _, m := range []any{
-		&custodyv1.MsgOpenAccount{AccountId: "C-1", ClientPubKey: ck.Public().(ed25519.PublicKey),
-			IdentityHash: client.SaltedHash([]byte("s"), "id-1"), BankCardHash: client.SaltedHash([]byte("s"), "card-1"),
-			BankId: "bank-1", ShareholderAccounts: []string{"0100001111", "0100002222"}},
-	} {
-		if _, err := c.Submit(ctx, net.Keys["broker-1"], m.(*custodyv1.MsgOpenAccount), commit); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening(t, c, ck, "C-1", "0100001111", "0100002222"), commit); err != nil {
+		t.Fatal(err)
 	}
-	for _, m := range []*custodyv1.MsgConfirmAccount{{AccountId: "C-1", Approve: true}} {
-		if _, err := c.Submit(ctx, net.Keys["bank-1"], m, commit); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-1", ck.Public().(ed25519.PublicKey)), commit); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgBankToBroker{TransferId: "D1", AccountId: "C-1", Amount: 1_000_000}, commit); err != nil {
 		t.Fatal(err)
@@ -267,12 +260,10 @@ per_day = 2
 	// On-demand onboarding sees an account opened since the start; its
 	// group joins at the next start.
 	_, ck2, _ := ed25519.GenerateKey(nil)
-	if _, err := c.Submit(ctx, net.Keys["broker-1"], &custodyv1.MsgOpenAccount{AccountId: "C-2", ClientPubKey: ck2.Public().(ed25519.PublicKey),
-		IdentityHash: client.SaltedHash([]byte("s"), "id-2"), BankCardHash: client.SaltedHash([]byte("s"), "card-2"),
-		BankId: "bank-1", ShareholderAccounts: []string{"0100003333"}}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening(t, c, ck2, "C-2", "0100003333"), commit); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgConfirmAccount{AccountId: "C-2", Approve: true}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-2", ck2.Public().(ed25519.PublicKey)), commit); err != nil {
 		t.Fatal(err)
 	}
 	if code, m := send(t, bearer(t, net, regKey), "POST", admin+"/v1/onboard", nil); code != http.StatusForbidden {
@@ -489,4 +480,19 @@ func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
 		t.Fatalf("standby %d inputs, alerts\n%s\nleader %d inputs, alerts\n%s", sin, strings.Join(sa, "\n"), lin, strings.Join(la, "\n"))
 	}
 	t.Logf("%d alerts, %d inputs on both", len(sa), sin)
+}
+
+// opening is client key k's signed request for account id at broker-1 /
+// bank-1 (identity "id-<id>" under a test identity secret).
+func opening(t *testing.T, c *client.Client, k ed25519.PrivateKey, id string, holders ...string) *custodyv1.MsgOpenAccount {
+	t.Helper()
+	secret := bytes.Repeat([]byte{3}, client.MinIdentitySecretLen)
+	idHash, err1 := client.IdentityHash(secret, "id-"+id)
+	cardHash, err2 := client.CardHash(secret, "card-"+id)
+	m, err3 := client.OpenAccountMsg(k, &custodyv1.OpeningRequest{ChainId: c.ChainID(), AccountId: id, BrokerId: "broker-1",
+		BankId: "bank-1", IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: holders})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
