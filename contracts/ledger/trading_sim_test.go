@@ -321,7 +321,9 @@ func (s *sim) tradeOf(broker string, inst *custodyv1.Instrument, buy bool) fees.
 	if buy {
 		side = fees.Buy
 	}
-	return fees.Trade{Date: s.day, Side: side, Class: trading.FeeClass(inst), CommissionRate: trading.CommissionRate(s.params, broker)}
+	class := trading.FeeClass(inst)
+	c := trading.Commission(s.params, broker, class)
+	return fees.Trade{Date: s.day, Side: side, Class: class, CommissionRate: c.Rate, MinCommission: c.Minimum}
 }
 
 func (s *sim) placeBuy() {

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/fees"
+	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk/chain"
 )
@@ -66,6 +68,17 @@ type BrokerSummary struct {
 	NetObligation   int64  `json:"net_obligation"` // buys − sells: paid to the clearing house (received when negative)
 	NetCash         int64  `json:"net_cash"`       // net obligation + fees: what the clients paid in net
 	SettlementBreak bool   `json:"settlement_break"`
+	// FeesByClass are the fees of the broker's orders by product class
+	// (A-share, fund/ETF, bond), in that order, classes without fees left
+	// out: funds and bonds pay no stamp duty and no transfer fee.
+	FeesByClass []ClassFees `json:"fees_by_class"`
+}
+
+// ClassFees are the fees of one product class's orders.
+type ClassFees struct {
+	Class string `json:"class"`
+	Fees  Fees   `json:"fees"`
+	Total int64  `json:"total"`
 }
 
 // Fees are a report's fees by item, fen.
@@ -232,6 +245,8 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 		}
 	}
 	byBroker := map[string]*BrokerSummary{}
+	byClass := map[string]*[3]Fees{} // broker → fees by fees.Class
+	classOf := map[string]fees.Class{}
 	for _, b := range brokers {
 		r, _, err := c.ProvenReport(ctx, d.v, d.date, b)
 		if err != nil {
@@ -308,10 +323,39 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 				return nil, fmt.Errorf("order of %s: %w", cl.ID, err)
 			}
 			bs.Orders[orderStatusName(o.Status)]++
+			class, ok := classOf[o.Security]
+			if !ok {
+				inst, _, err := c.ProvenInstrument(ctx, d.v, o.Security)
+				if err != nil {
+					return nil, fmt.Errorf("instrument %s: %w", o.Security, err)
+				}
+				class = trading.FeeClass(inst)
+				classOf[o.Security] = class
+			}
+			if byClass[acct.BrokerId] == nil {
+				byClass[acct.BrokerId] = &[3]Fees{}
+			}
+			if f := o.Fees; f != nil {
+				cf := &byClass[acct.BrokerId][class]
+				cf.Commission += f.Commission
+				cf.StampDuty += f.StampDuty
+				cf.TransferFee += f.TransferFee
+				cf.HandlingFee += f.HandlingFee
+				cf.RegulatorLevy += f.RegulatorLevy
+			}
 		}
 	}
 	for i, b := range brokers {
-		s.Brokers[i] = *byBroker[b]
+		bs := byBroker[b]
+		if bc := byClass[b]; bc != nil {
+			for _, class := range fees.Classes() {
+				f := bc[class]
+				if total := f.Commission + f.StampDuty + f.TransferFee + f.HandlingFee + f.RegulatorLevy; total != 0 {
+					bs.FeesByClass = append(bs.FeesByClass, ClassFees{Class: class.String(), Fees: f, Total: total})
+				}
+			}
+		}
+		s.Brokers[i] = *bs
 	}
 	inv, err := d.invariants(ctx)
 	if err != nil {
@@ -362,6 +406,11 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 		f := br.Fees
 		row("fees", "%s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)", yuan(br.FeeTotal),
 			yuan(f.Commission), yuan(f.StampDuty), yuan(f.TransferFee), yuan(f.HandlingFee), yuan(f.RegulatorLevy))
+		for _, cf := range br.FeesByClass {
+			f := cf.Fees
+			row("  "+cf.Class, "%s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)", yuan(cf.Total),
+				yuan(f.Commission), yuan(f.StampDuty), yuan(f.TransferFee), yuan(f.HandlingFee), yuan(f.RegulatorLevy))
+		}
 		dir := "paid to"
 		if br.NetObligation < 0 {
 			dir = "received from"
