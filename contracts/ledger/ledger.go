@@ -12,6 +12,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/supervision"
@@ -23,7 +24,7 @@ import (
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
 	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
-		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes())
+		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(), interest.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -43,5 +44,5 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		trading.Invariants(), reconcile.Invariants(), anchors.Invariants())
+		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(), interest.Invariants())
 }

@@ -109,6 +109,11 @@ type Msg struct {
 	//	*Msg_ReportFill
 	//	*Msg_EndOfDay
 	//	*Msg_SubmitStatement
+	//	*Msg_SetInterestRate
+	//	*Msg_SubmitTransferJournal
+	//	*Msg_SubmitClearingFile
+	//	*Msg_SubmitHoldingsFile
+	//	*Msg_SubmitInterestFile
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
@@ -270,6 +275,51 @@ func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
 	return nil
 }
 
+func (x *Msg) GetSetInterestRate() *MsgSetInterestRate {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetInterestRate); ok {
+			return x.SetInterestRate
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitTransferJournal() *MsgSubmitTransferJournal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitTransferJournal); ok {
+			return x.SubmitTransferJournal
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitClearingFile() *MsgSubmitClearingFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitClearingFile); ok {
+			return x.SubmitClearingFile
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitHoldingsFile() *MsgSubmitHoldingsFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitHoldingsFile); ok {
+			return x.SubmitHoldingsFile
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitInterestFile() *MsgSubmitInterestFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitInterestFile); ok {
+			return x.SubmitInterestFile
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetAnchorAlertBatch() *MsgAnchorAlertBatch {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_AnchorAlertBatch); ok {
@@ -344,6 +394,26 @@ type Msg_SubmitStatement struct {
 	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
 }
 
+type Msg_SetInterestRate struct {
+	SetInterestRate *MsgSetInterestRate `protobuf:"bytes,81,opt,name=set_interest_rate,json=setInterestRate,proto3,oneof"`
+}
+
+type Msg_SubmitTransferJournal struct {
+	SubmitTransferJournal *MsgSubmitTransferJournal `protobuf:"bytes,82,opt,name=submit_transfer_journal,json=submitTransferJournal,proto3,oneof"`
+}
+
+type Msg_SubmitClearingFile struct {
+	SubmitClearingFile *MsgSubmitClearingFile `protobuf:"bytes,83,opt,name=submit_clearing_file,json=submitClearingFile,proto3,oneof"`
+}
+
+type Msg_SubmitHoldingsFile struct {
+	SubmitHoldingsFile *MsgSubmitHoldingsFile `protobuf:"bytes,84,opt,name=submit_holdings_file,json=submitHoldingsFile,proto3,oneof"`
+}
+
+type Msg_SubmitInterestFile struct {
+	SubmitInterestFile *MsgSubmitInterestFile `protobuf:"bytes,85,opt,name=submit_interest_file,json=submitInterestFile,proto3,oneof"`
+}
+
 type Msg_AnchorAlertBatch struct {
 	AnchorAlertBatch *MsgAnchorAlertBatch `protobuf:"bytes,100,opt,name=anchor_alert_batch,json=anchorAlertBatch,proto3,oneof"`
 }
@@ -377,6 +447,16 @@ func (*Msg_ReportFill) isMsg_Sum() {}
 func (*Msg_EndOfDay) isMsg_Sum() {}
 
 func (*Msg_SubmitStatement) isMsg_Sum() {}
+
+func (*Msg_SetInterestRate) isMsg_Sum() {}
+
+func (*Msg_SubmitTransferJournal) isMsg_Sum() {}
+
+func (*Msg_SubmitClearingFile) isMsg_Sum() {}
+
+func (*Msg_SubmitHoldingsFile) isMsg_Sum() {}
+
+func (*Msg_SubmitInterestFile) isMsg_Sum() {}
 
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
@@ -1350,7 +1430,11 @@ type MsgSubmitStatement struct {
 	ClientCount  uint32                 `protobuf:"varint,4,opt,name=client_count,json=clientCount,proto3" json:"client_count,omitempty"`
 	// clients_hash: SHA-256 over "<account id>,<balance>\n" lines of the
 	// broker's active clients at the bank, in account-id byte order.
-	ClientsHash   []byte `protobuf:"bytes,5,opt,name=clients_hash,json=clientsHash,proto3" json:"clients_hash,omitempty"`
+	ClientsHash []byte `protobuf:"bytes,5,opt,name=clients_hash,json=clientsHash,proto3" json:"clients_hash,omitempty"`
+	// balances are the bank's mirror accounts (check 2, 明细核对): when given,
+	// each is compared with the chain's closing balance and every difference
+	// is recorded with the account id and both amounts.
+	Balances      []*AccountAmount `protobuf:"bytes,6,rep,name=balances,proto3" json:"balances,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1420,12 +1504,19 @@ func (x *MsgSubmitStatement) GetClientsHash() []byte {
 	return nil
 }
 
+func (x *MsgSubmitStatement) GetBalances() []*AccountAmount {
+	if x != nil {
+		return x.Balances
+	}
+	return nil
+}
+
 var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x18custody/v1/trading.proto\"\xbf\b\n" +
+	"custody.v1\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xf2\v\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1443,7 +1534,12 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"reportFill\x127\n" +
 	"\n" +
 	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
-	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12O\n" +
+	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12L\n" +
+	"\x11set_interest_rate\x18Q \x01(\v2\x1e.custody.v1.MsgSetInterestRateH\x00R\x0fsetInterestRate\x12^\n" +
+	"\x17submit_transfer_journal\x18R \x01(\v2$.custody.v1.MsgSubmitTransferJournalH\x00R\x15submitTransferJournal\x12U\n" +
+	"\x14submit_clearing_file\x18S \x01(\v2!.custody.v1.MsgSubmitClearingFileH\x00R\x12submitClearingFile\x12U\n" +
+	"\x14submit_holdings_file\x18T \x01(\v2!.custody.v1.MsgSubmitHoldingsFileH\x00R\x12submitHoldingsFile\x12U\n" +
+	"\x14submit_interest_file\x18U \x01(\v2!.custody.v1.MsgSubmitInterestFileH\x00R\x12submitInterestFile\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
 	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
 	"\x03sum\"\xec\x01\n" +
@@ -1522,13 +1618,14 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\tnext_date\x18\x02 \x01(\rR\bnextDate\x12?\n" +
 	"\x0eclosing_prices\x18\x03 \x03(\v2\x18.custody.v1.ClosingPriceR\rclosingPrices\x12:\n" +
 	"\ftrade_totals\x18\x04 \x03(\v2\x17.custody.v1.TradeTotalsR\vtradeTotals\x128\n" +
-	"\vinstruments\x18\x05 \x03(\v2\x16.custody.v1.InstrumentR\vinstruments\"\xb0\x01\n" +
+	"\vinstruments\x18\x05 \x03(\v2\x16.custody.v1.InstrumentR\vinstruments\"\xe7\x01\n" +
 	"\x12MsgSubmitStatement\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12#\n" +
 	"\rcustody_total\x18\x03 \x01(\x03R\fcustodyTotal\x12!\n" +
 	"\fclient_count\x18\x04 \x01(\rR\vclientCount\x12!\n" +
-	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash*\x92\x01\n" +
+	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash\x125\n" +
+	"\bbalances\x18\x06 \x03(\v2\x19.custody.v1.AccountAmountR\bbalances*\x92\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_BANK\x10\x01\x12\x0f\n" +
@@ -1553,28 +1650,34 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_custody_v1_msgs_proto_goTypes = []any{
-	(Role)(0),                    // 0: custody.v1.Role
-	(*Msg)(nil),                  // 1: custody.v1.Msg
-	(*MsgOpenAccount)(nil),       // 2: custody.v1.MsgOpenAccount
-	(*MsgConfirmAccount)(nil),    // 3: custody.v1.MsgConfirmAccount
-	(*MsgCloseAccount)(nil),      // 4: custody.v1.MsgCloseAccount
-	(*MsgBankToBroker)(nil),      // 5: custody.v1.MsgBankToBroker
-	(*MsgRequestWithdrawal)(nil), // 6: custody.v1.MsgRequestWithdrawal
-	(*MsgConfirmWithdrawal)(nil), // 7: custody.v1.MsgConfirmWithdrawal
-	(*MsgFreezeAccount)(nil),     // 8: custody.v1.MsgFreezeAccount
-	(*MsgUnfreezeAccount)(nil),   // 9: custody.v1.MsgUnfreezeAccount
-	(*MsgAnchorAlertBatch)(nil),  // 10: custody.v1.MsgAnchorAlertBatch
-	(*MsgAnchorRuleParams)(nil),  // 11: custody.v1.MsgAnchorRuleParams
-	(*MsgPlaceOrder)(nil),        // 12: custody.v1.MsgPlaceOrder
-	(*MsgCancelOrder)(nil),       // 13: custody.v1.MsgCancelOrder
-	(*MsgReportFill)(nil),        // 14: custody.v1.MsgReportFill
-	(*MsgEndOfDay)(nil),          // 15: custody.v1.MsgEndOfDay
-	(*MsgSubmitStatement)(nil),   // 16: custody.v1.MsgSubmitStatement
-	(*OrderTicket)(nil),          // 17: custody.v1.OrderTicket
-	(*CancelTicket)(nil),         // 18: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),         // 19: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),          // 20: custody.v1.TradeTotals
-	(*Instrument)(nil),           // 21: custody.v1.Instrument
+	(Role)(0),                        // 0: custody.v1.Role
+	(*Msg)(nil),                      // 1: custody.v1.Msg
+	(*MsgOpenAccount)(nil),           // 2: custody.v1.MsgOpenAccount
+	(*MsgConfirmAccount)(nil),        // 3: custody.v1.MsgConfirmAccount
+	(*MsgCloseAccount)(nil),          // 4: custody.v1.MsgCloseAccount
+	(*MsgBankToBroker)(nil),          // 5: custody.v1.MsgBankToBroker
+	(*MsgRequestWithdrawal)(nil),     // 6: custody.v1.MsgRequestWithdrawal
+	(*MsgConfirmWithdrawal)(nil),     // 7: custody.v1.MsgConfirmWithdrawal
+	(*MsgFreezeAccount)(nil),         // 8: custody.v1.MsgFreezeAccount
+	(*MsgUnfreezeAccount)(nil),       // 9: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),      // 10: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),      // 11: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),            // 12: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),           // 13: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),            // 14: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),              // 15: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),       // 16: custody.v1.MsgSubmitStatement
+	(*MsgSetInterestRate)(nil),       // 17: custody.v1.MsgSetInterestRate
+	(*MsgSubmitTransferJournal)(nil), // 18: custody.v1.MsgSubmitTransferJournal
+	(*MsgSubmitClearingFile)(nil),    // 19: custody.v1.MsgSubmitClearingFile
+	(*MsgSubmitHoldingsFile)(nil),    // 20: custody.v1.MsgSubmitHoldingsFile
+	(*MsgSubmitInterestFile)(nil),    // 21: custody.v1.MsgSubmitInterestFile
+	(*OrderTicket)(nil),              // 22: custody.v1.OrderTicket
+	(*CancelTicket)(nil),             // 23: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),             // 24: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),              // 25: custody.v1.TradeTotals
+	(*Instrument)(nil),               // 26: custody.v1.Instrument
+	(*AccountAmount)(nil),            // 27: custody.v1.AccountAmount
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -1590,18 +1693,24 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	14, // 10: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
 	15, // 11: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
 	16, // 12: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	10, // 13: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	11, // 14: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	17, // 15: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	18, // 16: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	19, // 17: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	20, // 18: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	21, // 19: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	17, // 13: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
+	18, // 14: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
+	19, // 15: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
+	20, // 16: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
+	21, // 17: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
+	10, // 18: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	11, // 19: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	22, // 20: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	23, // 21: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	24, // 22: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	25, // 23: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	26, // 24: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	27, // 25: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1609,6 +1718,7 @@ func file_custody_v1_msgs_proto_init() {
 	if File_custody_v1_msgs_proto != nil {
 		return
 	}
+	file_custody_v1_money_proto_init()
 	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
@@ -1624,6 +1734,11 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_ReportFill)(nil),
 		(*Msg_EndOfDay)(nil),
 		(*Msg_SubmitStatement)(nil),
+		(*Msg_SetInterestRate)(nil),
+		(*Msg_SubmitTransferJournal)(nil),
+		(*Msg_SubmitClearingFile)(nil),
+		(*Msg_SubmitHoldingsFile)(nil),
+		(*Msg_SubmitInterestFile)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
 	}
