@@ -474,6 +474,10 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	}
 	m := &custodyv1.MsgSubmitStatement{Date: d.date, BrokerId: Broker, CustodyTotal: total,
 		ClientCount: uint32(len(ids)), ClientsHash: clearing.ClientsHash(ids, bals)}
+	// The mirror balances themselves, so check 2 names the accounts.
+	for i, id := range ids {
+		m.Balances = append(m.Balances, &custodyv1.AccountAmount{AccountId: id, Amount: bals[i]})
+	}
 	if err := d.send(ctx, d.nodeOf(Bank), d.keys[Bank], m, fmt.Sprintf("statement %d", d.date)); err != nil {
 		return "", err
 	}

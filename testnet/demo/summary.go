@@ -31,6 +31,9 @@ type Summary struct {
 
 	Brokers         []BrokerSummary `json:"brokers"`
 	Reconciliations []ReconSummary  `json:"reconciliations"`
+	// Checks are the reconciliation checks recorded for the date (DOMAIN.md's
+	// six; the demo's bank files checks 1 and 2), each with what broke.
+	Checks []CheckSummary `json:"checks"`
 	// Refusals are the txs the script sent for the chain to refuse.
 	Refusals   []Refusal        `json:"refusals"`
 	Alerts     AlertSummary     `json:"alerts"`
@@ -106,6 +109,56 @@ type ReconSummary struct {
 	ChainClients uint32
 	// HashesAgree says whether the bank's per-client hash is the chain's.
 	HashesAgree bool
+}
+
+// CheckSummary is one reconciliation check's result and its breaks.
+type CheckSummary struct {
+	Check        string        `json:"check"` // TOTAL, CLIENTS, TRANSFERS, CLEARING, HOLDINGS, INTEREST
+	Counterparty string        `json:"counterparty"`
+	Broker       string        `json:"broker"`
+	Status       string        `json:"status"`
+	Items        uint32        `json:"items"`
+	Breaks       []BreakDetail `json:"breaks"`
+}
+
+// BreakDetail is one item that differs, with both figures.
+type BreakDetail struct {
+	Item  string `json:"item"`
+	What  string `json:"what"`
+	Chain int64  `json:"chain"`
+	File  int64  `json:"file"`
+}
+
+// reconChecks reads the date's reconciliation checks from the regulator's node.
+func (d *Demo) reconChecks(ctx context.Context) ([]CheckSummary, error) {
+	var res struct {
+		Checks []json.RawMessage `json:"checks"`
+		Breaks []json.RawMessage `json:"breaks"`
+	}
+	if err := d.queryList(ctx, fmt.Sprintf("reconciliation-checks/%d", d.date), &res); err != nil {
+		return nil, err
+	}
+	var out []CheckSummary
+	for _, raw := range res.Checks {
+		var c custodyv1.ReconCheck
+		if err := protojson.Unmarshal(raw, &c); err != nil {
+			return nil, fmt.Errorf("reconciliation check: %w", err)
+		}
+		out = append(out, CheckSummary{Check: strings.TrimPrefix(c.Check.String(), "RECON_CHECK_"), Counterparty: c.CounterpartyId,
+			Broker: c.BrokerId, Status: statusName(c.Status), Items: c.Items})
+	}
+	for _, raw := range res.Breaks {
+		var b custodyv1.ReconBreak
+		if err := protojson.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("reconciliation break: %w", err)
+		}
+		for i := range out {
+			if out[i].Check == strings.TrimPrefix(b.Check.String(), "RECON_CHECK_") && out[i].Counterparty == b.CounterpartyId && out[i].Broker == b.BrokerId {
+				out[i].Breaks = append(out[i].Breaks, BreakDetail{Item: b.ItemKey, What: b.What, Chain: b.ChainAmount, File: b.FileAmount})
+			}
+		}
+	}
+	return out, nil
 }
 
 // AlertSummary is the risk core's alerts and their anchoring.
@@ -357,6 +410,11 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 		}
 		s.Brokers[i] = *bs
 	}
+	checks, err := d.reconChecks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Checks = checks
 	inv, err := d.invariants(ctx)
 	if err != nil {
 		return nil, err
@@ -439,6 +497,12 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 			detail = strings.Join(diffs, "; ")
 		}
 		row(fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), "%s: %s", r.Status, detail)
+	}
+	for _, c := range s.Checks {
+		row(fmt.Sprintf("check %s %s/%s", strings.ToLower(c.Check), c.Counterparty, c.Broker), "%s (%d items)", c.Status, c.Items)
+		for _, b := range c.Breaks {
+			row("", "→ %s: %s, chain %s, file %s", b.Item, b.What, yuan(b.Chain), yuan(b.File))
+		}
 	}
 	for _, r := range s.Refusals {
 		row("refused as the script intends", "%s", r.What)
