@@ -36,9 +36,9 @@ const (
 
 	// 0x60-0x6F: interest (结息), closing figures and the six reconciliation
 	// checks (docs/state.md).
-	PrefixBalanceChanged  byte = 0x60 // funds: account id → (its balance changed since the last close)
+	PrefixBalanceChanged  byte = 0x60 // funds: account id → first ledger seq since the last close
 	PrefixAccrual         byte = 0x61 // interest: bank, account id → Accrual (lazy 积数)
-	PrefixClosingBalance  byte = 0x62 // interest: account id, date → ClosingFigure (on days the balance changed)
+	PrefixClosingBalance  byte = 0x62 // interest: account id, date → ClosingFigure (on days its ledger moved)
 	PrefixClosingHolding  byte = 0x63 // interest: account id, security, date → ClosingFigure (on days it traded)
 	PrefixDayJournal      byte = 0x64 // interest: date, bank, broker, item key → JournalLine (the chain's transfer journal)
 	PrefixInterestRates   byte = 0x65 // interest: bank → InterestSchedule

@@ -209,7 +209,7 @@ func writeEntry(ctx *contracts.Context, accountID string, f *custodyv1.Funds, re
 		Unsettled:       f.Unsettled,
 	}
 	f.NextSeq++
-	if k := BalanceChangedKey(accountID); amount != 0 && !ctx.Store.Has(k) {
+	if k := BalanceChangedKey(accountID); !ctx.Store.Has(k) {
 		// The end-of-day close visits only the accounts marked here, so its
 		// cost follows the day's activity, not the number of accounts. The
 		// mark holds the first entry since the last close.

@@ -32,7 +32,7 @@ func CustodyTotalKey(bankID, brokerID string) []byte {
 // SupplyKey is the key of the chain-wide Supply: the single byte 0x15.
 func SupplyKey() []byte { return []byte{contracts.PrefixSupply} }
 
-// BalanceChangedKey marks an account whose balance changed since the last
+// BalanceChangedKey marks an account whose fund ledger moved since the last
 // end-of-day close: 0x60 | account id → the seq (8 bytes BE) of its first
 // ledger entry since then. The close (package interest) visits and clears
 // these marks.

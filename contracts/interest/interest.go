@@ -259,7 +259,7 @@ func closeAccount(ctx *contracts.Context, id string, fromSeq uint64, date uint32
 	}
 	integrate(a, s, date)
 	a.LastBalance = f.Balance
-	ctx.Store.Set(ClosingBalanceKey(id, date), contracts.Marshal(&custodyv1.ClosingFigure{Amount: f.Balance}))
+	ctx.Store.Set(ClosingBalanceKey(id, date), contracts.Marshal(&custodyv1.ClosingFigure{Amount: f.Balance, FirstSeq: fromSeq, NextSeq: f.NextSeq}))
 	for seq := fromSeq; seq < f.NextSeq; {
 		page := funds.Entries(ctx.Store, id, seq, 0)
 		if len(page) == 0 {

@@ -27,6 +27,7 @@ var tradingQueryPaths = []string{
 	"snapshot/<date>/<bank id>/<broker id>", "reconciliation/<date>", "reconciliation/<date>/<bank id>/<broker id>",
 	"reconciliation-breaks", "fee-accounts", "system-account/<kind>/<owner>",
 	"reconciliation-checks/<date>", "interest-postings/<period end>",
+	"statement/<account id>/<period>",
 }
 
 // MaxListPage bounds one page of a trading list query.
@@ -218,6 +219,19 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		}
 		bz, err := json.Marshal(raws)
 		return bz, true, err
+	case "statement":
+		if err := arity(2, "<account id>/<YYYYMMDD|YYYYMM>"); err != nil {
+			return nil, true, err
+		}
+		from, to, err := interest.StatementPeriod(parts[1])
+		if err != nil {
+			return nil, true, ErrBadQuery.Wrapf("%v", err)
+		}
+		st, err := interest.Statement(store, parts[0], from, to)
+		if err != nil {
+			return nil, true, ErrNotFound.Wrapf("%v", err)
+		}
+		return recordOK(st)
 	case "interest-postings":
 		d, err := date(rest)
 		if err != nil {

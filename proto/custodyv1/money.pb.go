@@ -1356,10 +1356,14 @@ func (x *InterestPosting) GetLedgerSeq() uint64 {
 	return 0
 }
 
-// ClosingFigure is a balance or a holding at a date's close.
+// ClosingFigure is a balance or a holding at a date's close. For a
+// balance, first_seq..next_seq are the fund-ledger entries of the day
+// (since the previous close).
 type ClosingFigure struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Amount        int64                  `protobuf:"varint,1,opt,name=amount,proto3" json:"amount,omitempty"`
+	FirstSeq      uint64                 `protobuf:"varint,2,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	NextSeq       uint64                 `protobuf:"varint,3,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1401,12 +1405,165 @@ func (x *ClosingFigure) GetAmount() int64 {
 	return 0
 }
 
+func (x *ClosingFigure) GetFirstSeq() uint64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *ClosingFigure) GetNextSeq() uint64 {
+	if x != nil {
+		return x.NextSeq
+	}
+	return 0
+}
+
+// ClientStatement (对账单) is one client's statement for a day or a month:
+// the balance at the opening and the close (open is true when the period
+// includes the business date still trading: the close is then the balance
+// so far), every fund-ledger entry, the fills with their fees, and the
+// holdings at the close.
+type ClientStatement struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	AccountId      string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	BrokerId       string                 `protobuf:"bytes,2,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	BankId         string                 `protobuf:"bytes,3,opt,name=bank_id,json=bankId,proto3" json:"bank_id,omitempty"`
+	FromDate       uint32                 `protobuf:"varint,4,opt,name=from_date,json=fromDate,proto3" json:"from_date,omitempty"`
+	ToDate         uint32                 `protobuf:"varint,5,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
+	Open           bool                   `protobuf:"varint,6,opt,name=open,proto3" json:"open,omitempty"`
+	OpeningBalance int64                  `protobuf:"varint,7,opt,name=opening_balance,json=openingBalance,proto3" json:"opening_balance,omitempty"`
+	ClosingBalance int64                  `protobuf:"varint,8,opt,name=closing_balance,json=closingBalance,proto3" json:"closing_balance,omitempty"`
+	Entries        []*LedgerEntry         `protobuf:"bytes,9,rep,name=entries,proto3" json:"entries,omitempty"`
+	Fills          []*Fill                `protobuf:"bytes,10,rep,name=fills,proto3" json:"fills,omitempty"`
+	Holdings       []*HoldingLine         `protobuf:"bytes,11,rep,name=holdings,proto3" json:"holdings,omitempty"`
+	// truncated is true when more entries than fit one statement were left
+	// out (read the ledger for them).
+	Truncated     bool `protobuf:"varint,12,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClientStatement) Reset() {
+	*x = ClientStatement{}
+	mi := &file_custody_v1_money_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientStatement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientStatement) ProtoMessage() {}
+
+func (x *ClientStatement) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_money_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientStatement.ProtoReflect.Descriptor instead.
+func (*ClientStatement) Descriptor() ([]byte, []int) {
+	return file_custody_v1_money_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ClientStatement) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ClientStatement) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *ClientStatement) GetBankId() string {
+	if x != nil {
+		return x.BankId
+	}
+	return ""
+}
+
+func (x *ClientStatement) GetFromDate() uint32 {
+	if x != nil {
+		return x.FromDate
+	}
+	return 0
+}
+
+func (x *ClientStatement) GetToDate() uint32 {
+	if x != nil {
+		return x.ToDate
+	}
+	return 0
+}
+
+func (x *ClientStatement) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
+}
+
+func (x *ClientStatement) GetOpeningBalance() int64 {
+	if x != nil {
+		return x.OpeningBalance
+	}
+	return 0
+}
+
+func (x *ClientStatement) GetClosingBalance() int64 {
+	if x != nil {
+		return x.ClosingBalance
+	}
+	return 0
+}
+
+func (x *ClientStatement) GetEntries() []*LedgerEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ClientStatement) GetFills() []*Fill {
+	if x != nil {
+		return x.Fills
+	}
+	return nil
+}
+
+func (x *ClientStatement) GetHoldings() []*HoldingLine {
+	if x != nil {
+		return x.Holdings
+	}
+	return nil
+}
+
+func (x *ClientStatement) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
 var File_custody_v1_money_proto protoreflect.FileDescriptor
 
 const file_custody_v1_money_proto_rawDesc = "" +
 	"\n" +
 	"\x16custody/v1/money.proto\x12\n" +
-	"custody.v1\x1a\x18custody/v1/trading.proto\"z\n" +
+	"custody.v1\x1a\x16custody/v1/state.proto\x1a\x18custody/v1/trading.proto\"z\n" +
 	"\x12MsgSetInterestRate\x12\x1c\n" +
 	"\teffective\x18\x01 \x01(\rR\teffective\x12\x1f\n" +
 	"\vannual_rate\x18\x02 \x01(\x03R\n" +
@@ -1521,9 +1678,26 @@ const file_custody_v1_money_proto_rawDesc = "" +
 	"\bsegments\x18\a \x03(\v2\x1a.custody.v1.AccrualSegmentR\bsegments\x12\x16\n" +
 	"\x06amount\x18\b \x01(\x03R\x06amount\x12\x1d\n" +
 	"\n" +
-	"ledger_seq\x18\t \x01(\x04R\tledgerSeq\"'\n" +
+	"ledger_seq\x18\t \x01(\x04R\tledgerSeq\"_\n" +
 	"\rClosingFigure\x12\x16\n" +
-	"\x06amount\x18\x01 \x01(\x03R\x06amount*\xc6\x01\n" +
+	"\x06amount\x18\x01 \x01(\x03R\x06amount\x12\x1b\n" +
+	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +
+	"\bnext_seq\x18\x03 \x01(\x04R\anextSeq\"\xb0\x03\n" +
+	"\x0fClientStatement\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1b\n" +
+	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x17\n" +
+	"\abank_id\x18\x03 \x01(\tR\x06bankId\x12\x1b\n" +
+	"\tfrom_date\x18\x04 \x01(\rR\bfromDate\x12\x17\n" +
+	"\ato_date\x18\x05 \x01(\rR\x06toDate\x12\x12\n" +
+	"\x04open\x18\x06 \x01(\bR\x04open\x12'\n" +
+	"\x0fopening_balance\x18\a \x01(\x03R\x0eopeningBalance\x12'\n" +
+	"\x0fclosing_balance\x18\b \x01(\x03R\x0eclosingBalance\x121\n" +
+	"\aentries\x18\t \x03(\v2\x17.custody.v1.LedgerEntryR\aentries\x12&\n" +
+	"\x05fills\x18\n" +
+	" \x03(\v2\x10.custody.v1.FillR\x05fills\x123\n" +
+	"\bholdings\x18\v \x03(\v2\x17.custody.v1.HoldingLineR\bholdings\x12\x1c\n" +
+	"\ttruncated\x18\f \x01(\bR\ttruncated*\xc6\x01\n" +
 	"\x0eReconCheckKind\x12\x1b\n" +
 	"\x17RECON_CHECK_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RECON_CHECK_TOTAL\x10\x01\x12\x17\n" +
@@ -1546,7 +1720,7 @@ func file_custody_v1_money_proto_rawDescGZIP() []byte {
 }
 
 var file_custody_v1_money_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_custody_v1_money_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_custody_v1_money_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_custody_v1_money_proto_goTypes = []any{
 	(ReconCheckKind)(0),              // 0: custody.v1.ReconCheckKind
 	(*MsgSetInterestRate)(nil),       // 1: custody.v1.MsgSetInterestRate
@@ -1566,26 +1740,32 @@ var file_custody_v1_money_proto_goTypes = []any{
 	(*Accrual)(nil),                  // 15: custody.v1.Accrual
 	(*InterestPosting)(nil),          // 16: custody.v1.InterestPosting
 	(*ClosingFigure)(nil),            // 17: custody.v1.ClosingFigure
-	(Market)(0),                      // 18: custody.v1.Market
-	(ReconStatus)(0),                 // 19: custody.v1.ReconStatus
+	(*ClientStatement)(nil),          // 18: custody.v1.ClientStatement
+	(Market)(0),                      // 19: custody.v1.Market
+	(ReconStatus)(0),                 // 20: custody.v1.ReconStatus
+	(*LedgerEntry)(nil),              // 21: custody.v1.LedgerEntry
+	(*Fill)(nil),                     // 22: custody.v1.Fill
 }
 var file_custody_v1_money_proto_depIdxs = []int32{
 	3,  // 0: custody.v1.MsgSubmitTransferJournal.lines:type_name -> custody.v1.JournalLine
-	18, // 1: custody.v1.MarketSettlement.market:type_name -> custody.v1.Market
+	19, // 1: custody.v1.MarketSettlement.market:type_name -> custody.v1.Market
 	5,  // 2: custody.v1.MsgSubmitClearingFile.markets:type_name -> custody.v1.MarketSettlement
 	7,  // 3: custody.v1.MsgSubmitHoldingsFile.holdings:type_name -> custody.v1.HoldingLine
 	2,  // 4: custody.v1.MsgSubmitInterestFile.interest:type_name -> custody.v1.AccountAmount
 	0,  // 5: custody.v1.ReconCheck.check:type_name -> custody.v1.ReconCheckKind
-	19, // 6: custody.v1.ReconCheck.status:type_name -> custody.v1.ReconStatus
+	20, // 6: custody.v1.ReconCheck.status:type_name -> custody.v1.ReconStatus
 	0,  // 7: custody.v1.ReconBreak.check:type_name -> custody.v1.ReconCheckKind
 	12, // 8: custody.v1.InterestSchedule.rates:type_name -> custody.v1.InterestRate
 	14, // 9: custody.v1.Accrual.segments:type_name -> custody.v1.AccrualSegment
 	14, // 10: custody.v1.InterestPosting.segments:type_name -> custody.v1.AccrualSegment
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	21, // 11: custody.v1.ClientStatement.entries:type_name -> custody.v1.LedgerEntry
+	22, // 12: custody.v1.ClientStatement.fills:type_name -> custody.v1.Fill
+	7,  // 13: custody.v1.ClientStatement.holdings:type_name -> custody.v1.HoldingLine
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_money_proto_init() }
@@ -1593,6 +1773,7 @@ func file_custody_v1_money_proto_init() {
 	if File_custody_v1_money_proto != nil {
 		return
 	}
+	file_custody_v1_state_proto_init()
 	file_custody_v1_trading_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1600,7 +1781,7 @@ func file_custody_v1_money_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_money_proto_rawDesc), len(file_custody_v1_money_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
