@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"math/big"
 	"context"
 	"errors"
 	"os"
@@ -171,6 +172,53 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	require.Equal(t, []ReconSummary{{Bank: Bank, Broker: Broker, Date: d.Date(), Status: "BREAK", BankTotal: wantCustody,
 		ChainTotal: wantCustody, BankClients: 9, ChainClients: 9, HashesAgree: false}}, s.Reconciliations)
 
+	// The six checks as results on chain, each from the party that owns
+	// the file: only check 2 breaks, naming both accounts of the posting
+	// mistake with both amounts.
+	require.Len(t, s.Checks, 6)
+	for i, want := range []struct{ check, counterparty, status string }{
+		{"TOTAL", Bank, "MATCH"}, {"CLIENTS", Bank, "BREAK"}, {"TRANSFERS", Bank, "MATCH"},
+		{"CLEARING", ClearingHouse, "MATCH"}, {"HOLDINGS", ClearingHouse, "MATCH"}, {"INTEREST", Bank, "MATCH"},
+	} {
+		c := s.Checks[i]
+		require.Equal(t, want.check, c.Check)
+		require.Equal(t, want.counterparty, c.Counterparty, c.Check)
+		require.Equal(t, want.status, c.Status, "%s: %v", c.Check, c.Breaks)
+		require.Positive(t, c.Items, c.Check)
+	}
+	require.EqualValues(t, 10, s.Checks[2].Items, "9 deposits and ACC-01's withdrawal in the day's journal")
+	require.Len(t, s.Checks[1].Breaks, 2)
+	for i, id := range []string{breakFrom, breakTo} {
+		b := s.Checks[1].Breaks[i]
+		require.Equal(t, id, b.Item)
+		require.Equal(t, "amount", b.What)
+		diff := int64(breakAmount)
+		if id == breakFrom {
+			diff = -breakAmount
+		}
+		require.Equal(t, b.Chain+diff, b.File, "%s: the bank's mirror differs by the misposted 100.00", id)
+	}
+
+	// Interest (结息): 0.35% from the next business date through the
+	// settlement day, on every client's balance after ACC-05 withdrew all
+	// of its own. Each account rounds once, so the total is within half a
+	// fen per paid account of the exact figure on the sum of balances.
+	in := s.Interest
+	require.NotZero(t, in.PeriodEnd)
+	days := int64(dayNumber(in.PeriodEnd) - dayNumber(d.NextDate()) + 1)
+	held := int64(wantCustody - (wantWithdrawals - 500_000)) // everyone's balance but ACC-05's
+	exact := new(big.Rat).SetFrac(big.NewInt(held*days*InterestRate), big.NewInt(360*100_000_000))
+	slack := new(big.Rat).SetFrac64(int64(len(in.ByAccount)), 2)
+	off := new(big.Rat).Sub(new(big.Rat).SetInt64(in.Total), exact)
+	require.True(t, off.Abs(off).Cmp(slack) <= 0, "interest %d, exact %s", in.Total, exact.FloatString(2))
+	require.Len(t, in.ByAccount, 8, "ACC-05 held nothing")
+	require.NotContains(t, in.ByAccount, "ACC-05")
+	var sum int64
+	for _, v := range in.ByAccount {
+		sum += v
+	}
+	require.Equal(t, in.Total, sum)
+
 	// The refusals: a T+1 sale, a withdrawal of unsettled proceeds.
 	require.Len(t, s.Refusals, 2)
 	require.ErrorIs(t, s.Refusals[0].Err, trading.ErrInsufficientQty)
@@ -230,4 +278,9 @@ func exploreCommands(t *testing.T, ctx context.Context, e Explore) {
 		}
 	}
 	t.Logf("the %d printed commands ran", len(lines)-1)
+}
+
+// dayNumber counts calendar days (for the interest period).
+func dayNumber(d uint32) int {
+	return int(time.Date(int(d/10000), time.Month(d/100%100), int(d%100), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }

@@ -40,6 +40,7 @@ var phases = []Phase{
 	{"reconciliation", "the bank's statement against the chain's snapshot, with a deliberate break", (*Demo).reconciliation},
 	{"settled", "ACC-05 withdraws its proceeds, settled by clearing; the bank pays", (*Demo).settled},
 	{"alerts", "every alert raised, anchored on chain and verified with proofs", (*Demo).alertsAnchored},
+	{"interest", "the quiet days to the bank's settlement day: the quarter's interest (结息), filed by the bank", (*Demo).interest},
 	{"checks", "invariants on every node, the same app hash everywhere, REST reads with proofs", (*Demo).checks},
 }
 
@@ -175,6 +176,9 @@ func (d *Demo) openAccounts(ctx context.Context) (string, error) {
 		total += c.Deposit
 	}
 	if _, err := d.settle(ctx); err != nil {
+		return "", err
+	}
+	if err := d.setInterestRate(ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%d accounts opened by %s, confirmed by %s, %s deposited", len(Clients), Broker, Bank, yuan(total)), nil
@@ -486,6 +490,9 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	}
 	r, _, err := c.ProvenReconciliation(ctx, d.v, d.date, Bank, Broker)
 	if err != nil {
+		return "", err
+	}
+	if err := d.fileChecks(ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s/%s %d: %s (bank total %s, chain %s; %s booked 100.00 of %s on %s)", Bank, Broker, d.date,

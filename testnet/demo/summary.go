@@ -34,6 +34,8 @@ type Summary struct {
 	// Checks are the reconciliation checks recorded for the date (DOMAIN.md's
 	// six; the demo's bank files checks 1 and 2), each with what broke.
 	Checks []CheckSummary `json:"checks"`
+	// Interest is the quarter's interest the interest phase paid.
+	Interest InterestSummary `json:"interest"`
 	// Refusals are the txs the script sent for the chain to refuse.
 	Refusals   []Refusal        `json:"refusals"`
 	Alerts     AlertSummary     `json:"alerts"`
@@ -111,6 +113,48 @@ type ReconSummary struct {
 	HashesAgree bool
 }
 
+// InterestSummary is one settlement's interest postings (结息).
+type InterestSummary struct {
+	PeriodEnd  uint32           `json:"period_end"`
+	CreditDate uint32           `json:"credit_date"`
+	Total      int64            `json:"total"`
+	ByAccount  map[string]int64 `json:"by_account"`
+	// Example is one posting: its period and 积数 (fen × days).
+	Example struct {
+		Account     string `json:"account"`
+		PeriodStart uint32 `json:"period_start"`
+		BalanceDays int64  `json:"balance_days"`
+		Amount      int64  `json:"amount"`
+	} `json:"example"`
+}
+
+// interestPostings reads the postings of the interest phase's settlement.
+func (d *Demo) interestPostings(ctx context.Context) (InterestSummary, error) {
+	s := InterestSummary{PeriodEnd: d.interestEnd, ByAccount: map[string]int64{}}
+	var res struct {
+		Postings []json.RawMessage `json:"postings"`
+	}
+	if err := d.queryList(ctx, fmt.Sprintf("interest-postings/%d", d.interestEnd), &res); err != nil {
+		return s, err
+	}
+	for _, raw := range res.Postings {
+		var p custodyv1.InterestPosting
+		if err := protojson.Unmarshal(raw, &p); err != nil {
+			return s, fmt.Errorf("interest posting: %w", err)
+		}
+		s.CreditDate = p.CreditDate
+		s.Total += p.Amount
+		s.ByAccount[p.AccountId] = p.Amount
+		if s.Example.Account == "" {
+			s.Example.Account, s.Example.PeriodStart, s.Example.Amount = p.AccountId, p.PeriodStart, p.Amount
+			for _, seg := range p.Segments {
+				s.Example.BalanceDays += seg.BalanceDays
+			}
+		}
+	}
+	return s, nil
+}
+
 // CheckSummary is one reconciliation check's result and its breaks.
 type CheckSummary struct {
 	Check        string        `json:"check"` // TOTAL, CLIENTS, TRANSFERS, CLEARING, HOLDINGS, INTEREST
@@ -135,8 +179,16 @@ func (d *Demo) reconChecks(ctx context.Context) ([]CheckSummary, error) {
 		Checks []json.RawMessage `json:"checks"`
 		Breaks []json.RawMessage `json:"breaks"`
 	}
-	if err := d.queryList(ctx, fmt.Sprintf("reconciliation-checks/%d", d.date), &res); err != nil {
-		return nil, err
+	for _, date := range []uint32{d.date, d.interestEnd} {
+		var r struct {
+			Checks []json.RawMessage `json:"checks"`
+			Breaks []json.RawMessage `json:"breaks"`
+		}
+		if err := d.queryList(ctx, fmt.Sprintf("reconciliation-checks/%d", date), &r); err != nil {
+			return nil, err
+		}
+		res.Checks = append(res.Checks, r.Checks...)
+		res.Breaks = append(res.Breaks, r.Breaks...)
 	}
 	var out []CheckSummary
 	for _, raw := range res.Checks {
@@ -415,6 +467,9 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	s.Checks = checks
+	if s.Interest, err = d.interestPostings(ctx); err != nil {
+		return nil, err
+	}
 	inv, err := d.invariants(ctx)
 	if err != nil {
 		return nil, err
@@ -497,6 +552,12 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 			detail = strings.Join(diffs, "; ")
 		}
 		row(fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), "%s: %s", r.Status, detail)
+	}
+	if in := s.Interest; in.PeriodEnd != 0 {
+		row("interest (结息)", "%s to %d accounts for the quarter to %s, credited %s", yuan(in.Total), len(in.ByAccount),
+			dateText(in.PeriodEnd), dateText(in.CreditDate))
+		ex := in.Example
+		row("", "e.g. %s: 积数 %d fen-days from %s × 0.35%% / 360 → %s", ex.Account, ex.BalanceDays, dateText(ex.PeriodStart), yuan(ex.Amount))
 	}
 	for _, c := range s.Checks {
 		row(fmt.Sprintf("check %s %s/%s", strings.ToLower(c.Check), c.Counterparty, c.Broker), "%s (%d items)", c.Status, c.Items)
