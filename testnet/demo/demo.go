@@ -56,7 +56,7 @@ type Demo struct {
 	date, next uint32
 	// interestEnd is the settlement day the interest phase paid.
 	interestEnd uint32
-	log        *os.File // Dir/demo.log: what each phase did, in words
+	log         *os.File // Dir/demo.log: what each phase did, in words
 
 	tn   *testnet.Testnet
 	l    *testnet.Launcher

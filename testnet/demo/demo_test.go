@@ -2,9 +2,9 @@ package demo
 
 import (
 	"bytes"
-	"math/big"
 	"context"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
