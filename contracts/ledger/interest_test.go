@@ -84,6 +84,14 @@ func TestInterestQuarter(t *testing.T) {
 	e.must(client("C1"), withdrawMsg("C1/w", "C1", 500_000))
 	e.must(sBankA, confirmWithdrawalMsg("C1/w", true, ""))
 	e.must(sClearing, eodMsg(20250106, 20250210, nil))
+	// C3 did nothing since day1: the closes since have not visited it (its
+	// accrual still holds from day1, integrated only when paid).
+	if a, ok := interest.GetAccrual(e.mem, bankA, "C3"); !ok || a.LastDate != day1 || len(a.Segments) != 0 {
+		t.Fatalf("C3's accrual %v: an untouched account is integrated lazily", a)
+	}
+	if a, _ := interest.GetAccrual(e.mem, bankA, "C1"); a.LastDate != 20250106 {
+		t.Fatalf("C1's accrual %v: its ledger moved on 01-06", a)
+	}
 
 	// 2025-02-10: bank-a's rate falls to 0.20% from today; C1 deposits
 	// 1 000.00, C2 50 000.00.
