@@ -25,4 +25,3 @@ var ErrTimeout = errors.New("source: read timeout")
 // ErrNotCapture is returned by OpenFile for a file that is neither pcap nor
 // pcapng.
 var ErrNotCapture = errors.New("source: not a pcap or pcapng file")
-
