@@ -19,7 +19,7 @@ func DecodePcapFile(ctx context.Context, path string, cfg Config, emit func(*Eve
 	if err != nil {
 		return Stats{}, err
 	}
-	src, err := source.OpenFile(path)
+	src, err := source.OpenFileWith(path, source.FileOptions{MaxPacket: d.cfg.MaxPacket})
 	if err != nil {
 		return Stats{}, err
 	}

@@ -39,6 +39,7 @@ type tdsConn struct {
 	// handle the response's RETURNVALUE carries.
 	pendingPrepare string
 	prepared       map[int64]prepared
+	preparedOrder  []int64 // handles in the order they were prepared (may hold unprepared ones)
 }
 
 type prepared struct {
@@ -58,6 +59,9 @@ type tdsHalf struct {
 	msgOff  uint64
 	msgType uint8
 	inMsg   bool
+	// cut: the current message passed a limit; its packets are skipped
+	// until its end-of-message packet.
+	cut bool
 	// resync: after a gap, drop packets up to and including the next EOM,
 	// then start afresh at a message boundary.
 	resync bool
@@ -98,7 +102,8 @@ func (h *tdsHalf) toExchange() bool { return h.t.c.direction(h.dir) == DirToExch
 func (h *tdsHalf) gap() {
 	st := &h.t.c.d.stats
 	st.SkippedBytes += uint64(len(h.buf) + len(h.msg))
-	h.buf, h.msg, h.inMsg = h.buf[:0], h.msg[:0], false
+	h.dropMsg()
+	h.buf, h.inMsg = h.buf[:0], false
 	h.resync = true
 	if !h.toExchange() {
 		h.t.pendingTable = "" // the rows in flight are lost
@@ -106,8 +111,44 @@ func (h *tdsHalf) gap() {
 }
 
 func (h *tdsHalf) end() {
-	h.t.c.d.stats.SkippedBytes += uint64(len(h.buf))
+	h.t.c.d.stats.SkippedBytes += uint64(len(h.buf) + len(h.msg))
+	h.dropMsg()
 	h.buf, h.msg = nil, nil
+}
+
+// dropMsg forgets the message being assembled, returning its bytes to the
+// decoder's budget; a buffer grown past 1 MiB is released rather than kept.
+func (h *tdsHalf) dropMsg() {
+	h.t.c.d.buffered -= len(h.msg)
+	h.msg = h.msg[:0]
+	if cap(h.msg) > 1<<20 {
+		h.msg = nil
+	}
+}
+
+// addToMsg appends a packet's payload to the message being assembled, or
+// cuts the message when it would pass MaxMessageBytes or the decoder's
+// MaxBufferedBytes: what it holds is dropped and the rest, up to the end
+// of the message, is skipped (counted in CutBytes).
+func (h *tdsHalf) addToMsg(p []byte) {
+	d := h.t.c.d
+	if h.cut {
+		d.stats.CutBytes += uint64(len(p))
+		return
+	}
+	kind := cutMessage
+	switch {
+	case len(h.msg)+len(p) > d.cfg.MaxMessageBytes:
+	case d.buffered+len(p) > d.cfg.MaxBufferedBytes:
+		kind = cutTotal
+	default:
+		h.msg = append(h.msg, p...)
+		d.buffered += len(p)
+		return
+	}
+	h.cut = true
+	d.cut(kind, h.t.c.names[h.dir], len(h.msg)+len(p))
+	h.dropMsg()
 }
 
 func (h *tdsHalf) feed(data []byte, offset uint64, sg reassembly.ScatterGather) {
@@ -166,7 +207,8 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 			if !h.resync {
 				st.Undecodable++
 				h.resync = true
-				h.msg, h.inMsg = h.msg[:0], false
+				h.dropMsg()
+				h.inMsg = false
 			}
 			off++
 			st.SkippedBytes++
@@ -186,9 +228,10 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 			continue
 		}
 		if !h.inMsg {
-			h.inMsg, h.msgType, h.msgOff, h.msg = true, h.pkt.Type, h.bufOff+uint64(off), h.msg[:0]
+			h.inMsg, h.msgType, h.msgOff, h.cut = true, h.pkt.Type, h.bufOff+uint64(off), false
+			h.dropMsg()
 		}
-		h.msg = append(h.msg, h.pkt.Payload...)
+		h.addToMsg(h.pkt.Payload)
 		off += n
 		if h.pkt.EOM() {
 			end := off - 1 - prev
@@ -196,7 +239,10 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 				end = 0
 			}
 			h.inMsg = false
-			h.t.message(h, h.msgType, h.msg, h.msgOff, sg.CaptureInfo(end))
+			if !h.cut {
+				h.t.message(h, h.msgType, h.msg, h.msgOff, sg.CaptureInfo(end))
+			}
+			h.dropMsg()
 			if h.t.encrypted {
 				return len(b)
 			}
@@ -225,17 +271,18 @@ func (t *tdsConn) markEncrypted() {
 	if !t.encrypted {
 		t.encrypted = true
 		t.c.d.stats.TLSStreams++
-		t.c.d.stats.msg("tds/tls")
+		t.c.d.tdsCount(tdsTLS)
 	}
 }
 
 // message handles one reassembled TDS message.
 func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci gopacket.CaptureInfo) {
-	st := &t.c.d.stats
+	d := t.c.d
+	st := &d.stats
 	toExch := h.toExchange()
 	switch typ {
 	case layers.TDSPacketPrelogin:
-		st.msg("tds/prelogin")
+		d.tdsCount(tdsPrelogin)
 		if t.preloginDone || t.preloginSent {
 			return // TLS handshake records carried in PRELOGIN packets
 		}
@@ -250,13 +297,13 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			t.clientEnc = int(p.Encryption)
 		}
 	case layers.TDSPacketLogin7:
-		st.msg("tds/login7")
+		d.tdsCount(tdsLogin7)
 		t.preloginDone = true
 		if _, err := layers.ParseLogin7(payload); err != nil {
 			st.Undecodable++
 		}
 	case layers.TDSPacketSQLBatch:
-		st.msg("tds/sqlbatch")
+		d.tdsCount(tdsSQLBatch)
 		t.preloginDone = true
 		text, err := layers.ParseSQLBatch(payload)
 		if err != nil {
@@ -265,7 +312,7 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 		}
 		t.statements(h, text, nil, nil, off, ci, "tds/sqlbatch")
 	case layers.TDSPacketRPC:
-		st.msg("tds/rpc")
+		d.tdsCount(tdsRPC)
 		t.preloginDone = true
 		reqs, err := layers.ParseRPC(payload)
 		if err != nil {
@@ -281,7 +328,7 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			return
 		}
 		if t.preloginSent && !t.preloginDone {
-			st.msg("tds/prelogin")
+			d.tdsCount(tdsPrelogin)
 			t.preloginDone = true
 			p, err := layers.ParsePrelogin(payload)
 			if err != nil {
@@ -294,10 +341,10 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			return
 		}
 		t.preloginDone = true
-		st.msg("tds/response")
+		d.tdsCount(tdsResponse)
 		t.response(h, payload, off, ci)
 	default:
-		st.msg("tds/" + strconv.Itoa(int(typ)))
+		d.namedCount("tds/" + strconv.Itoa(int(typ)))
 	}
 }
 
@@ -356,8 +403,35 @@ func (t *tdsConn) rpc(h *tdsHalf, q layers.TDSRPC, off uint64, ci gopacket.Captu
 			delete(t.prepared, ps[0].Value.Int)
 		}
 	default:
-		t.c.d.stats.msg("tds/rpc-other")
+		t.c.d.tdsCount(tdsRPCOther)
 	}
+}
+
+// prepare records a prepared-statement handle, forgetting the oldest past
+// MaxPrepared (a hostile stream could otherwise prepare without end).
+func (t *tdsConn) prepare(handle int64, p prepared) {
+	d := t.c.d
+	if _, ok := t.prepared[handle]; !ok {
+		if len(t.prepared) >= d.cfg.MaxPrepared {
+			for len(t.preparedOrder) > 0 && len(t.prepared) >= d.cfg.MaxPrepared {
+				delete(t.prepared, t.preparedOrder[0])
+				t.preparedOrder = t.preparedOrder[1:]
+			}
+			d.cut(cutPrepared, t.c.names[0], 0)
+		}
+		t.preparedOrder = append(t.preparedOrder, handle)
+		if len(t.preparedOrder) > 2*d.cfg.MaxPrepared {
+			// Unprepared handles linger in the order: compact it.
+			live := t.preparedOrder[:0]
+			for _, h := range t.preparedOrder {
+				if _, ok := t.prepared[h]; ok {
+					live = append(live, h)
+				}
+			}
+			t.preparedOrder = live
+		}
+	}
+	t.prepared[handle] = p
 }
 
 // declNames lists parameter names from "@p1 nvarchar(10),@p2 bigint".
@@ -447,7 +521,7 @@ func (t *tdsConn) response(h *tdsHalf, payload []byte, off uint64, ci gopacket.C
 		case layers.TokenReturnValue:
 			if t.pendingPrepare != "" && tok.ReturnParam.Value.Kind == layers.ValueInt {
 				decl, stmt, _ := strings.Cut(t.pendingPrepare, "\x00")
-				t.prepared[tok.ReturnParam.Value.Int] = prepared{stmt: stmt, names: declNames(decl)}
+				t.prepare(tok.ReturnParam.Value.Int, prepared{stmt: stmt, names: declNames(decl)})
 				t.pendingPrepare = ""
 			}
 		case layers.TokenRow, layers.TokenNBCRow:
@@ -489,7 +563,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		if strings.EqualFold(get("owflag"), "WTH") {
 			kind = KindCancel
 		}
-		if d.dedup("sse " + t.c.exchange.String() + " ord " + get("rec_num") + " " + get("reff")) {
+		if t.dedup('o', get("rec_num"), get("reff")) {
 			return
 		}
 		ev = t.c.event(dir, off, ci, kind, msgType)
@@ -503,7 +577,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		ev.TransactTime = sseTime(get("date"), get("time"))
 	case tableConfirm:
 		status := get("status")
-		if d.dedup("sse " + t.c.exchange.String() + " cfm " + get("rec_num") + " " + get("reff") + " " + status + " " + get("owflag")) {
+		if t.dedup('c', get("rec_num"), get("reff"), status, get("owflag")) {
 			return
 		}
 		kind := KindConfirm
@@ -534,7 +608,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		}
 		ev.TransactTime = sseTime(get("date"), get("time"))
 	case tableTrades:
-		if d.dedup("sse " + t.c.exchange.String() + " cj " + get("cjbh")) {
+		if t.dedup('t', get("cjbh")) {
 			return
 		}
 		ev = t.c.event(dir, off, ci, KindFill, msgType)
@@ -557,6 +631,17 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		ev.Qty, _ = strconv.ParseInt(get("qty"), 10, 64)
 	}
 	d.publish(ev)
+}
+
+// dedup builds the identity of an SSE row (table tag, exchange endpoint,
+// key columns) and checks it against the de-duplication window.
+func (t *tdsConn) dedup(table byte, fields ...string) bool {
+	d := t.c.d
+	d.key = appendEndpoint(append(d.key[:0], 'S', table), t.c.exchange)
+	for _, f := range fields {
+		d.key = append(append(d.key, f...), 0)
+	}
+	return d.dedup()
 }
 
 func sseSide(s string) Side {
