@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	cl "github.com/custody-ledger/custody/capture/layers"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/reassembly"
@@ -51,6 +52,13 @@ type Decoder struct {
 	szseTypes map[uint32]*msgCounter
 	tdsTypes  map[string]*msgCounter
 	tdsMsg    [numTDSCounters]*msgCounter
+
+	// szse holds the SZSE message structs, reused message after message.
+	szse cl.SZSEScratch
+
+	// Parsed-statement reuse for TDS (see parseSQL).
+	sqlCache  map[string][]cl.SQLStatement
+	declCache map[string][]string
 
 	// Limits: connections decoded now, message bytes held now.
 	conns    int
@@ -111,7 +119,8 @@ func NewDecoder(cfg Config, emit func(*Event) error) (*Decoder, error) {
 	}
 	d := &Decoder{cfg: cfg.withDefaults(), eps: eps, emit: emit,
 		parsers:   make(map[gopacket.LayerType]*gopacket.DecodingLayerParser),
-		szseTypes: make(map[uint32]*msgCounter), tdsTypes: make(map[string]*msgCounter)}
+		szseTypes: make(map[uint32]*msgCounter), tdsTypes: make(map[string]*msgCounter),
+		sqlCache: make(map[string][]cl.SQLStatement), declCache: make(map[string][]string)}
 	d.seen = newDedupSet(d.cfg.MaxDedupKeys, &d.stats.DedupAged)
 	d.cuts.log = d.cfg.Logger
 	for i, name := range tdsCounterNames {

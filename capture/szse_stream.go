@@ -149,7 +149,7 @@ func szseQty(q int64) int64 { return q / 100 }
 // message turns one frame into at most one event.
 func (h *szseHalf) message(typ uint32, body []byte, off uint64, ci gopacket.CaptureInfo) {
 	d := h.c.d
-	m, err := layers.DecodeSZSE(typ, body)
+	m, err := h.c.d.szse.Decode(typ, body)
 	if err != nil {
 		var ue *layers.UnsupportedError
 		if errors.As(err, &ue) {

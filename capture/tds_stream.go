@@ -40,6 +40,13 @@ type tdsConn struct {
 	pendingPrepare string
 	prepared       map[int64]prepared
 	preparedOrder  []int64 // handles in the order they were prepared (may hold unprepared ones)
+
+	// Reused per message: bound RPC parameters, the row being mapped, the
+	// lower-case names of the current result set (colsOf: its first column).
+	params   []boundParam
+	rv       rowView
+	colNames []string
+	colsOf   *layers.TDSColumn
 }
 
 type prepared struct {
@@ -310,7 +317,7 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			st.Undecodable++
 			return
 		}
-		t.statements(h, text, nil, nil, off, ci, "tds/sqlbatch")
+		t.statements(h, text, false, nil, off, ci, "tds/sqlbatch")
 	case layers.TDSPacketRPC:
 		d.tdsCount(tdsRPC)
 		t.preloginDone = true
@@ -377,13 +384,13 @@ func (t *tdsConn) rpc(h *tdsHalf, q layers.TDSRPC, off uint64, ci gopacket.Captu
 	}
 	switch q.ProcID {
 	case layers.ProcExecuteSQL:
-		names := declNames(arg(1))
-		t.statements(h, arg(0), bindParams(ps, 2, names), nil, off, ci, "tds/rpc")
+		names := t.c.d.declNames(arg(1))
+		t.statements(h, arg(0), true, t.bindParams(ps, 2, names), off, ci, "tds/rpc")
 	case layers.ProcPrepExec:
 		// @handle OUT, declarations, statement, values.
-		names := declNames(arg(1))
+		names := t.c.d.declNames(arg(1))
 		t.pendingPrepare = arg(1) + "\x00" + arg(2)
-		t.statements(h, arg(2), bindParams(ps, 3, names), nil, off, ci, "tds/rpc")
+		t.statements(h, arg(2), true, t.bindParams(ps, 3, names), off, ci, "tds/rpc")
 	case layers.ProcPrepare:
 		t.pendingPrepare = arg(1) + "\x00" + arg(2)
 	case layers.ProcExecute:
@@ -397,7 +404,7 @@ func (t *tdsConn) rpc(h *tdsHalf, q layers.TDSRPC, off uint64, ci gopacket.Captu
 			t.c.d.stats.Undecodable++
 			return
 		}
-		t.statements(h, p.stmt, bindParams(ps, 1, p.names), nil, off, ci, "tds/rpc")
+		t.statements(h, p.stmt, true, t.bindParams(ps, 1, p.names), off, ci, "tds/rpc")
 	case layers.ProcUnprepare:
 		if len(ps) > 0 {
 			delete(t.prepared, ps[0].Value.Int)
@@ -459,27 +466,104 @@ func declNames(decl string) []string {
 	return names
 }
 
-// bindParams maps parameter names to values: by name when the RPC names
-// them, else by position in the declaration.
-func bindParams(ps []layers.TDSParam, from int, names []string) map[string]layers.TDSValue {
-	m := make(map[string]layers.TDSValue)
+// boundParam is one RPC parameter value with the name it binds to.
+type boundParam struct {
+	name string
+	v    layers.TDSValue
+}
+
+// bindParams names the values of an RPC: by name when the RPC names them,
+// else by position in the declaration. The slice is reused per connection.
+func (t *tdsConn) bindParams(ps []layers.TDSParam, from int, names []string) []boundParam {
+	bp := t.params[:0]
 	for i := from; i < len(ps); i++ {
-		name := strings.ToLower(ps[i].Name)
+		name := ps[i].Name
 		if name == "" && i-from < len(names) {
 			name = names[i-from]
 		}
-		m[name] = ps[i].Value
+		bp = append(bp, boundParam{name, ps[i].Value})
 	}
-	return m
+	t.params = bp
+	return bp
+}
+
+func lookupParam(ps []boundParam, name string) (layers.TDSValue, bool) {
+	for i := len(ps) - 1; i >= 0; i-- { // the last binding of a name wins
+		if strings.EqualFold(ps[i].name, name) {
+			return ps[i].v, true
+		}
+	}
+	return layers.TDSValue{}, false
+}
+
+// rowView is one row's columns by lower-case name. The tables have about
+// twenty columns: a scan of short names costs less than a map per row, and
+// both slices are reused.
+type rowView struct {
+	names, vals []string
+}
+
+// get returns a column's value with spaces trimmed ("" when absent); the
+// last column of a name wins.
+func (r *rowView) get(k string) string {
+	for i := len(r.names) - 1; i >= 0; i-- {
+		if r.names[i] == k {
+			return strings.TrimSpace(r.vals[i])
+		}
+	}
+	return ""
+}
+
+// maxCachedSQL bounds the parsed-statement cache (statement texts of
+// sp_executesql and prepared statements: a driver sends a few texts over
+// and over); past it the cache starts afresh.
+const maxCachedSQL = 1024
+
+// parseSQL parses statement text; parameterised text (the same for every
+// execution) is parsed once and reused. Literal batches carry their values
+// in the text and are not cached.
+func (d *Decoder) parseSQL(text string, cache bool) ([]layers.SQLStatement, error) {
+	if !cache || len(text) > 4096 {
+		return layers.ParseSQL(text)
+	}
+	if st, ok := d.sqlCache[text]; ok {
+		return st, nil
+	}
+	st, err := layers.ParseSQL(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.sqlCache) >= maxCachedSQL {
+		clear(d.sqlCache)
+	}
+	d.sqlCache[text] = st
+	return st, nil
+}
+
+// declNames is declNames with the same cache policy as parseSQL.
+func (d *Decoder) declNames(decl string) []string {
+	if len(decl) > 4096 {
+		return declNames(decl)
+	}
+	if n, ok := d.declCache[decl]; ok {
+		return n
+	}
+	n := declNames(decl)
+	if len(d.declCache) >= maxCachedSQL {
+		clear(d.declCache)
+	}
+	d.declCache[decl] = n
+	return n
 }
 
 // statements handles SQL text from a batch or an RPC.
-func (t *tdsConn) statements(h *tdsHalf, text string, params map[string]layers.TDSValue, _ []string, off uint64, ci gopacket.CaptureInfo, msgType string) {
-	stmts, err := layers.ParseSQL(text)
+func (t *tdsConn) statements(h *tdsHalf, text string, cache bool, params []boundParam, off uint64, ci gopacket.CaptureInfo, msgType string) {
+	stmts, err := t.c.d.parseSQL(text, cache)
 	if err != nil {
 		t.c.d.stats.Undecodable++
 		return
 	}
+	rv := &t.rv
 	for _, s := range stmts {
 		switch s.Verb {
 		case "SELECT":
@@ -491,24 +575,41 @@ func (t *tdsConn) statements(h *tdsHalf, text string, params map[string]layers.T
 				continue
 			}
 			for _, row := range s.Rows {
-				cols := make(map[string]string, len(row))
+				rv.names, rv.vals = rv.names[:0], rv.vals[:0]
 				for i, a := range row {
 					if i >= len(s.Columns) {
 						break
 					}
 					switch {
 					case a.Param != "":
-						if v, ok := params[strings.ToLower(a.Param)]; ok {
-							cols[s.Columns[i]] = v.Text()
+						if v, ok := lookupParam(params, a.Param); ok {
+							rv.names, rv.vals = append(rv.names, s.Columns[i]), append(rv.vals, v.Text())
 						}
 					case !a.Null && !a.Expr:
-						cols[s.Columns[i]] = a.Text
+						rv.names, rv.vals = append(rv.names, s.Columns[i]), append(rv.vals, a.Text)
 					}
 				}
-				t.row(h, s.Table, cols, off, ci, msgType)
+				t.row(h, s.Table, rv, off, ci, msgType)
 			}
 		}
 	}
+}
+
+// columnNames returns the current result set's column names in lower
+// case, lowered once per COLMETADATA rather than once per row.
+func (t *tdsConn) columnNames() []string {
+	cols := t.tok.Columns
+	if len(cols) == 0 {
+		return nil
+	}
+	if len(t.colNames) != len(cols) || t.colsOf != &cols[0] {
+		t.colNames = t.colNames[:0]
+		for _, c := range cols {
+			t.colNames = append(t.colNames, strings.ToLower(c.Name))
+		}
+		t.colsOf = &cols[0]
+	}
+	return t.colNames
 }
 
 // response walks a server token stream: LOGINACK fixes the version,
@@ -521,20 +622,22 @@ func (t *tdsConn) response(h *tdsHalf, payload []byte, off uint64, ci gopacket.C
 		case layers.TokenReturnValue:
 			if t.pendingPrepare != "" && tok.ReturnParam.Value.Kind == layers.ValueInt {
 				decl, stmt, _ := strings.Cut(t.pendingPrepare, "\x00")
-				t.prepare(tok.ReturnParam.Value.Int, prepared{stmt: stmt, names: declNames(decl)})
+				t.prepare(tok.ReturnParam.Value.Int, prepared{stmt: stmt, names: t.c.d.declNames(decl)})
 				t.pendingPrepare = ""
 			}
 		case layers.TokenRow, layers.TokenNBCRow:
 			if table != tableConfirm && table != tableTrades && table != tableOrders {
 				return nil
 			}
-			cols := make(map[string]string, len(tok.Row))
+			names := t.columnNames()
+			rv := &t.rv
+			rv.names, rv.vals = rv.names[:0], rv.vals[:0]
 			for i, v := range tok.Row {
-				if i < len(t.tok.Columns) && v.Kind != layers.ValueNull {
-					cols[strings.ToLower(t.tok.Columns[i].Name)] = v.Text()
+				if i < len(names) && v.Kind != layers.ValueNull {
+					rv.names, rv.vals = append(rv.names, names[i]), append(rv.vals, v.Text())
 				}
 			}
-			t.row(h, table, cols, off, ci, "tds/rows")
+			t.row(h, table, rv, off, ci, "tds/rows")
 		}
 		return nil
 	})
@@ -551,9 +654,9 @@ func (t *tdsConn) response(h *tdsHalf, payload []byte, off uint64, ci gopacket.C
 
 // row turns one row of an ashare_* table, inserted or read, into an event.
 // Columns are mapped by name, never by position (PROTOCOLS.md 2.2).
-func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint64, ci gopacket.CaptureInfo, msgType string) {
+func (t *tdsConn) row(h *tdsHalf, table string, rv *rowView, off uint64, ci gopacket.CaptureInfo, msgType string) {
 	d := t.c.d
-	get := func(k string) string { return strings.TrimSpace(cols[k]) }
+	get := rv.get
 	num := func(k string) int64 { v, _ := strconv.ParseInt(get(k), 10, 64); return v }
 	var ev *Event
 	dir := h.dir

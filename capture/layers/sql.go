@@ -30,7 +30,7 @@ type sqlTok struct {
 }
 
 func sqlLex(s string) ([]sqlTok, error) {
-	var toks []sqlTok
+	toks := make([]sqlTok, 0, len(s)/4+4) // about one token per 4 bytes of SQL
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -44,25 +44,28 @@ func sqlLex(s string) ([]sqlTok, error) {
 			if c != '\'' {
 				i++
 			}
-			var b strings.Builder
 			i++
+			start, escaped := i, false
 			for {
 				if i >= len(s) {
 					return toks, fmt.Errorf("sql: unterminated string: %w", ErrMalformed)
 				}
 				if s[i] == '\'' {
 					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
+						escaped = true
 						i += 2
 						continue
 					}
-					i++
 					break
 				}
-				b.WriteByte(s[i])
 				i++
 			}
-			toks = append(toks, sqlTok{'s', b.String()})
+			text := s[start:i] // a substring: no copy unless quotes were doubled
+			if escaped {
+				text = strings.ReplaceAll(text, "''", "'")
+			}
+			i++
+			toks = append(toks, sqlTok{'s', text})
 		case c == '[':
 			j := strings.IndexByte(s[i:], ']')
 			if j < 0 {
