@@ -39,6 +39,7 @@ type Decoder struct {
 	tcp     layers.TCP
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	ctx     captureContext
 
 	lastFlush time.Time
 	// seen de-duplicates replayed SZSE reports and re-read SSE rows; key is
@@ -211,8 +212,8 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		d.stats.Ignored++
 		return nil
 	}
-	ctx := captureContext(ci)
-	d.asm.AssembleWithContext(netFlow, &d.tcp, &ctx)
+	d.ctx = captureContext(ci) // a field: a local would escape, one allocation a packet
+	d.asm.AssembleWithContext(netFlow, &d.tcp, &d.ctx)
 	d.maybeFlush(ci.Timestamp)
 	return d.err
 }

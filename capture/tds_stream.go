@@ -765,6 +765,8 @@ func sseOrdType(owflag string) string {
 	return strings.ToLower(owflag)
 }
 
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // sseTime joins date YYYYMMDD and time HH:MM:SS or HHMMSS (China Standard
 // Time); anything else gives the zero time.
 func sseTime(date, clock string) time.Time {
@@ -772,7 +774,7 @@ func sseTime(date, clock string) time.Time {
 	if len(date) != 8 || len(clock) != 6 {
 		return time.Time{}
 	}
-	t, err := time.ParseInLocation("20060102150405", date+clock, time.FixedZone("CST", 8*3600))
+	t, err := time.ParseInLocation("20060102150405", date+clock, chinaTime)
 	if err != nil {
 		return time.Time{}
 	}

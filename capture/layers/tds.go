@@ -197,6 +197,14 @@ func ucs2(b []byte) string {
 			break
 		}
 	}
+	if ascii && n <= 16 {
+		// Short values (codes, accounts, quantities) repeat: share them.
+		var tmp [16]byte
+		for i := range n {
+			tmp[i] = b[2*i]
+		}
+		return intern(tmp[:n])
+	}
 	if ascii {
 		s := make([]byte, n)
 		for i := range s {

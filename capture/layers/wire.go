@@ -89,10 +89,14 @@ func internField(b []byte) string {
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == 0) {
 		i--
 	}
-	if i == 0 {
+	return intern(b[:i])
+}
+
+// intern returns b as a string through internTab.
+func intern(b []byte) string {
+	if len(b) == 0 {
 		return ""
 	}
-	b = b[:i]
 	h := uint32(2166136261)
 	for _, c := range b {
 		h = (h ^ uint32(c)) * 16777619
