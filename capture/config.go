@@ -60,9 +60,13 @@ type Config struct {
 	// file's snap length). Default source.DefaultMaxPacket (256 KiB).
 	MaxPacket int
 
-	// Logger receives one line per kind of cut per second (nil: slog's
-	// default logger).
+	// Logger receives one line per kind of cut per second and a line when
+	// the kernel drops packets of a live capture (nil: slog's default).
 	Logger *slog.Logger
+	// Observe, when set, is called from the capture goroutine with a copy
+	// of the counters about once a second (wall time) while a capture runs,
+	// and once at its end: riskd's status and metrics.
+	Observe func(Stats)
 }
 
 // ConfigError reports an invalid Config field.

@@ -25,3 +25,12 @@ var ErrTimeout = errors.New("source: read timeout")
 // ErrNotCapture is returned by OpenFile for a file that is neither pcap nor
 // pcapng.
 var ErrNotCapture = errors.New("source: not a pcap or pcapng file")
+
+// KernelCounter is implemented by live sources whose kernel counts what it
+// received for the capture and what it had to drop because the capture did
+// not read fast enough. Both counts are cumulative since the source opened.
+// Not safe for concurrent use with ReadPacketData: the capture loop reads
+// it between packets.
+type KernelCounter interface {
+	KernelStats() (received, dropped uint64, err error)
+}
