@@ -43,9 +43,11 @@ type RunnerConfig struct {
 	// dispatched (default 1024).
 	FlushEvery int
 	// CheckpointEvery is how many inputs a partition applies between
-	// checkpoints (default 500 000). A checkpoint encodes the partition's
-	// whole state (O(accounts)), so it is the store path's largest cost;
-	// recovery replays at most this many stored inputs (about two seconds).
+	// checkpoints (default 50 000, as riskd's engine.checkpoint_every). A
+	// checkpoint encodes the partition's whole state (O(accounts)): at wire
+	// rates it is the store path's largest cost, and 500 000 (recovery then
+	// replays at most that many stored inputs, about two seconds) is the
+	// better setting (docs/benchmarks.md).
 	CheckpointEvery int
 	// TickEvery is the event-time interval of the ticks broadcast to every
 	// partition, so timers fire in partitions without traffic (default 1s).
@@ -236,7 +238,7 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 		cfg.FlushEvery = 1024
 	}
 	if cfg.CheckpointEvery <= 0 {
-		cfg.CheckpointEvery = 500_000
+		cfg.CheckpointEvery = 50_000
 	}
 	if cfg.FlushAfter <= 0 {
 		cfg.FlushAfter = 2 * time.Millisecond
