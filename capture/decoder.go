@@ -57,7 +57,9 @@ type Decoder struct {
 	// szse holds the SZSE message structs, reused message after message.
 	szse cl.SZSEScratch
 
-	// Parsed-statement reuse for TDS (see parseSQL).
+	// Parsed-statement reuse for TDS (see parseSQL); sql parses literal
+	// batches with reused buffers.
+	sql       cl.SQLParser
 	sqlCache  map[string][]cl.SQLStatement
 	declCache map[string][]string
 

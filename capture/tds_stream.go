@@ -524,7 +524,7 @@ const maxCachedSQL = 1024
 // in the text and are not cached.
 func (d *Decoder) parseSQL(text string, cache bool) ([]layers.SQLStatement, error) {
 	if !cache || len(text) > 4096 {
-		return layers.ParseSQL(text)
+		return d.sql.Parse(text) // valid until the next Parse: statements() is done with it by then
 	}
 	if st, ok := d.sqlCache[text]; ok {
 		return st, nil
