@@ -119,7 +119,9 @@ func replayOnce(b *testing.B, ins []risk.Input, events, workers int, useStore bo
 	b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
 	b.ReportMetric(float64(p(0.5).Microseconds()), "p50-µs")
 	b.ReportMetric(float64(p(0.99).Microseconds()), "p99-µs")
-	fmt.Printf("replay workers=%d store=%v rate=%d: %d events (%d inputs) in %s = %.0f events/s (%.0f per CPU-second); %d alerts; capture-to-alert p50 %s p99 %s\n",
+	// b.Logf, not a print: a print would split the result line go test
+	// writes around it (make bench-risk reads those lines).
+	b.Logf("replay workers=%d store=%v rate=%d: %d events (%d inputs) in %s = %.0f events/s (%.0f per CPU-second); %d alerts; capture-to-alert p50 %s p99 %s",
 		workers, useStore, rate, events, len(ins), el.Round(time.Millisecond), float64(events)/el.Seconds(), float64(events)/cpu.Seconds(), len(lat), p(0.5), p(0.99))
 }
 
