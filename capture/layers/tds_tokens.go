@@ -399,6 +399,11 @@ func ParseRPC(payload []byte) (reqs []TDSRPC, err error) {
 			q.ProcID = procNames[q.ProcName]
 		}
 		q.Options = r.u16()
+		// Drivers send a statement, its declarations and a value per
+		// column: one allocation for the usual count rather than five,
+		// never more than the bytes left could hold (a parameter takes
+		// at least four).
+		q.Params = make([]TDSParam, 0, min(24, r.left()/4))
 		for r.err == nil && r.left() > 0 {
 			if c := r.b[r.off]; c == 0x80 || c == 0xFE || c == 0xFF {
 				r.off++
