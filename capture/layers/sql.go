@@ -95,7 +95,7 @@ func sqlLexInto(toks []sqlTok, s string) ([]sqlTok, error) {
 			toks = append(toks, sqlTok{'n', s[i:j]})
 			i = j
 		default:
-			toks = append(toks, sqlTok{c, string(c)})
+			toks = append(toks, sqlTok{c, s[i : i+1]}) // a substring: string(c) would allocate
 			i++
 		}
 	}
