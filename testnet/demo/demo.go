@@ -68,16 +68,21 @@ type Demo struct {
 	// opKey is risk-1's signing key (in Dir/risk-1/keyring-test).
 	opKey ed25519.PrivateKey
 
-	pending  []pendingTx
-	orders   map[string]*order // by ClOrdID on the wire
-	nextCl   int
-	wire     wireTotals
-	events   uint64 // order-flow events the risk core must have captured
-	refusals []Refusal
-	lastFill time.Time // when the last fill was committed on chain
-	ledgerH  int64     // the last height whose events the risk core must take
-	rest     restStatus
-	restDone []string // the REST checks that passed
+	pending []pendingTx
+	orders  map[string]*order // by ClOrdID on the wire
+	nextCl  int
+	wire    wireTotals
+	events  uint64 // order-flow events the risk core must have captured
+	// missed counts events live capture lost (kernel drops, gaps); lossAt
+	// and lossSince track how long the capture has been still since.
+	missed    uint64
+	lossAt    *[2]uint64
+	lossSince time.Time
+	refusals  []Refusal
+	lastFill  time.Time // when the last fill was committed on chain
+	ledgerH   int64     // the last height whose events the risk core must take
+	rest      restStatus
+	restDone  []string // the REST checks that passed
 	// agreedHeight is the height up to which every node reported the same
 	// blocks and app hashes (the checks phase).
 	agreedHeight int64

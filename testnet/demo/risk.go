@@ -360,3 +360,29 @@ func (d *Demo) syncRisk(ctx context.Context) error {
 		}
 	}
 }
+
+// captureSettledShort says whether the risk core's capture has lost
+// packets and has, for two seconds, neither read a packet nor produced an
+// event it has not taken: the events still missing will not come.
+func (d *Demo) captureSettledShort(s daemon.Status) bool {
+	c := s.Capture
+	if c == nil || !c.Lossy() || !c.Taken {
+		d.lossAt = nil
+		return false
+	}
+	now := [2]uint64{c.Packets, s.LastEventSeq}
+	if d.lossAt == nil || *d.lossAt != now {
+		d.lossAt, d.lossSince = &now, time.Now()
+		return false
+	}
+	return time.Since(d.lossSince) >= 2*time.Second
+}
+
+// lossText says what the capture lost.
+func lossText(c *daemon.CaptureStatus) string {
+	if c == nil {
+		return "no capture counters"
+	}
+	return fmt.Sprintf("kernel dropped %d of %d packets, %d gaps, %d bytes lost, %d messages cut",
+		c.KernelDrops, c.KernelPackets, c.Gaps, c.LostBytes, c.CutMessages)
+}
