@@ -300,11 +300,10 @@ func (n *Node) Stop() error {
 // apiShutdownTimeout bounds how long Stop waits for REST requests in flight.
 const apiShutdownTimeout = 10 * time.Second
 
-// startAPI starts the REST server on [api] address over the SDK on
+// startAPI starts the REST server of app.toml's [api] over the SDK on
 // CometBFT's in-process RPC client: no socket between the API and the node.
 func (n *Node) startAPI(cmt *cmtnode.Node) (*api.Server, error) {
-	cfg := api.DefaultConfig()
-	cfg.Address = n.appCfg.API.Address
+	cfg := n.appCfg.API.ServerConfig(n.home)
 	chain := client.New(rpclocal.New(cmt), cmt.GenesisDoc().ChainID, client.Options{})
 	srv, err := api.New(cfg, api.Deps{Chain: chain, Logger: n.logger.With("module", "api")})
 	if err != nil {
