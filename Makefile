@@ -1,7 +1,7 @@
 # Custody Ledger. `make help` lists the targets.
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
+LDFLAGS   := -X github.com/custody-ledger/custody/internal/version.Version=$(VERSION)
 BIN       := $(CURDIR)/build
 FUZZTIME  ?= 60s
 TESTNET   ?= $(CURDIR)/build/testnet

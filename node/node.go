@@ -25,12 +25,14 @@ import (
 
 	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/internal/version"
 	"github.com/custody-ledger/custody/node/api"
 )
 
-// Version is the build's version, set with
-// -ldflags "-X github.com/custody-ledger/custody/node.Version=...".
-var Version = "dev"
+// Version is the build's version (package internal/version: the
+// Makefile's -ldflags, else the module version the go command recorded,
+// else "dev").
+var Version = version.String()
 
 // ErrNotStarted is returned by accessors that need a started node.
 var ErrNotStarted = errors.New("node: not started")
@@ -220,7 +222,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 	}
 	n.app, n.closeApp, n.cmt, n.dbs, n.api = app, closeApp, cmt, dbs, srv
-	n.logger.Info("custody node started", "version", Version, "home", n.home,
+	n.logger.Info("custody node started", "version", Version, "commit", version.Get("").Commit, "home", n.home,
 		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", n.appCfg.API.Address)
 	return nil
 }

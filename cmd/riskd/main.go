@@ -23,6 +23,7 @@ var subcommands = []func(io.Writer, io.Writer) *cobra.Command{
 	newReplayCmd,
 	newVerifyAlertCmd,
 	newRunCmd,
+	newVersionCmd,
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
