@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// RunLock marks a directory as in use by one launcher (`custodyd testnet
-// start`, `custodyd demo`) for as long as that process lives, and lists
+// RunLock marks a directory as in use by one launcher (`custodynet testnet
+// start`, `custodynet demo`) for as long as that process lives, and lists
 // the processes it started, so that a second launcher in the same
 // directory says what is running there instead of failing on busy ports
 // or, worse, replacing the files under running nodes.
@@ -43,7 +43,7 @@ const (
 
 // RunState is what RunPIDsFile records.
 type RunState struct {
-	// PID is the launcher's, Command what it runs ("custodyd demo").
+	// PID is the launcher's, Command what it runs ("custodynet demo").
 	PID     int       `json:"pid"`
 	Command string    `json:"command"`
 	Started time.Time `json:"started"`

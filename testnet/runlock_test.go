@@ -13,7 +13,7 @@ import (
 
 func TestRunLock_SecondLauncherIsTold(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "net")
-	l, err := LockDir(dir, "custodyd testnet start")
+	l, err := LockDir(dir, "custodynet testnet start")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,13 +31,13 @@ func TestRunLock_SecondLauncherIsTold(t *testing.T) {
 		t.Fatalf("record %+v, %v", st, err)
 	}
 
-	_, err = LockDir(dir, "custodyd demo")
+	_, err = LockDir(dir, "custodynet demo")
 	var inUse *DirInUseError
 	if !errors.As(err, &inUse) || !errors.Is(err, ErrDirInUse) || !inUse.Running || inUse.State.PID != os.Getpid() ||
-		inUse.State.Command != "custodyd testnet start" {
+		inUse.State.Command != "custodynet testnet start" {
 		t.Fatalf("second LockDir: %v", err)
 	}
-	for _, want := range []string{"in use by \"custodyd testnet start\"", "kill " + itoa(os.Getpid())} {
+	for _, want := range []string{"in use by \"custodynet testnet start\"", "kill " + itoa(os.Getpid())} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message lacks %q: %v", want, err)
 		}
@@ -49,7 +49,7 @@ func TestRunLock_SecondLauncherIsTold(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, RunPIDsFile)); !os.IsNotExist(err) {
 		t.Fatalf("record after Release: %v", err)
 	}
-	l2, err := LockDir(dir, "custodyd demo")
+	l2, err := LockDir(dir, "custodynet demo")
 	if err != nil {
 		t.Fatalf("LockDir after Release: %v", err)
 	}
@@ -65,7 +65,7 @@ func TestRunLock_SecondLauncherIsTold(t *testing.T) {
 // but children still running from the record are named, until they exit.
 func TestRunLock_LeftoversOfADeadLauncher(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "net")
-	l, err := LockDir(dir, "custodyd demo")
+	l, err := LockDir(dir, "custodynet demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestRunLock_LeftoversOfADeadLauncher(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = LockDir(dir, "custodyd demo")
+	_, err = LockDir(dir, "custodynet demo")
 	var inUse *DirInUseError
 	if !errors.As(err, &inUse) || inUse.Running || len(inUse.Children) != 1 || inUse.Children[0].Name != "bank-1" {
 		t.Fatalf("after the launcher died: %v", err)
@@ -99,11 +99,11 @@ func TestRunLock_LeftoversOfADeadLauncher(t *testing.T) {
 
 	_ = child.Process.Signal(syscall.SIGKILL)
 	_ = child.Wait()
-	l2, err := LockDir(dir, "custodyd demo")
+	l2, err := LockDir(dir, "custodynet demo")
 	if err != nil {
 		t.Fatalf("once the leftover exited: %v", err)
 	}
-	if st, err := readRunState(l2.Dir()); err != nil || st.Command != "custodyd demo" || len(st.Children) != 0 {
+	if st, err := readRunState(l2.Dir()); err != nil || st.Command != "custodynet demo" || len(st.Children) != 0 {
 		t.Fatalf("fresh record %+v %v", st, err)
 	}
 	if err := l2.Release(); err != nil {

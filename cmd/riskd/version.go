@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -17,7 +16,7 @@ func newVersionCmd(stdout, _ io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if output != "text" && output != "json" {
-				return fmt.Errorf("--output must be text or json, got %q", output)
+				return usagef("--output must be text or json, got %q", output)
 			}
 			return version.Get("riskd").Write(stdout, output)
 		},

@@ -185,7 +185,7 @@ func (s *sim) openClients(n int) {
 	for i := 0; i < n; i++ {
 		c := &simClient{id: fmt.Sprintf("S%04d", i), bank: []contracts.Signer{sBankA, sBankB}[s.rng.Intn(2)],
 			broker: []contracts.Signer{sBrokerX, sBrokerY}[s.rng.Intn(2)]}
-		s.must(c.broker, open(c.id, c.bank.Owner, func(m *custodyv1.MsgOpenAccount) {
+		s.must(c.broker, open(c.id, c.bank.Owner, func(m *custodyv1.OpeningRequest) {
 			m.ShareholderAccounts = []string{"A123456789", "0123456789"}
 		}))
 		s.must(c.bank, confirmMsg(c.id, true, ""))

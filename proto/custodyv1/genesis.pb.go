@@ -119,7 +119,12 @@ type GenesisState struct {
 	// trading: parameters, business date and instrument master. Absent: the
 	// default parameters, no business day and no instrument (the clearing
 	// house's first end_of_day opens the first day and may list instruments).
-	Trading       *TradingGenesis `protobuf:"bytes,2,opt,name=trading,proto3" json:"trading,omitempty"`
+	Trading *TradingGenesis `protobuf:"bytes,2,opt,name=trading,proto3" json:"trading,omitempty"`
+	// state is a whole exported state (custodyd export): every key and value
+	// of the ledger at one height of another chain, written verbatim by
+	// InitChain, which then checks every invariant. With state set,
+	// participants and trading must be empty: they are in it.
+	State         []*StateEntry `protobuf:"bytes,20,rep,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -168,6 +173,66 @@ func (x *GenesisState) GetTrading() *TradingGenesis {
 	return nil
 }
 
+func (x *GenesisState) GetState() []*StateEntry {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+// StateEntry is one key of an exported state.
+type StateEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateEntry) Reset() {
+	*x = StateEntry{}
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateEntry) ProtoMessage() {}
+
+func (x *StateEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateEntry.ProtoReflect.Descriptor instead.
+func (*StateEntry) Descriptor() ([]byte, []int) {
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StateEntry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *StateEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 // KeyRecord is the state kept per registered signing key.
 type KeyRecord struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -178,14 +243,27 @@ type KeyRecord struct {
 	// next_sequence is the sequence the key's next tx must carry.
 	NextSequence uint64 `protobuf:"varint,4,opt,name=next_sequence,json=nextSequence,proto3" json:"next_sequence,omitempty"`
 	// disabled keys sign nothing (e.g. a closed client account).
-	Disabled      bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Disabled bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// operator restricts an operator key (add_operator); unset on the
+	// institution's unrestricted keys and on client keys.
+	Operator *OperatorGrant `protobuf:"bytes,6,opt,name=operator,proto3" json:"operator,omitempty"`
+	// disabled_reason, disabled_height: why and in which block it stopped.
+	DisabledReason KeyDisableReason `protobuf:"varint,7,opt,name=disabled_reason,json=disabledReason,proto3,enum=custody.v1.KeyDisableReason" json:"disabled_reason,omitempty"`
+	DisabledHeight int64            `protobuf:"varint,8,opt,name=disabled_height,json=disabledHeight,proto3" json:"disabled_height,omitempty"`
+	// replaced_by is the key that replaced it (rotate_key).
+	ReplacedBy string `protobuf:"bytes,9,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// lineage is the address of the first key of its rotation chain; empty
+	// for a key never rotated into (its own address).
+	Lineage string `protobuf:"bytes,10,opt,name=lineage,proto3" json:"lineage,omitempty"`
+	// registered_height is the block that registered it (0: genesis).
+	RegisteredHeight int64 `protobuf:"varint,11,opt,name=registered_height,json=registeredHeight,proto3" json:"registered_height,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *KeyRecord) Reset() {
 	*x = KeyRecord{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -197,7 +275,7 @@ func (x *KeyRecord) String() string {
 func (*KeyRecord) ProtoMessage() {}
 
 func (x *KeyRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -210,7 +288,7 @@ func (x *KeyRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyRecord.ProtoReflect.Descriptor instead.
 func (*KeyRecord) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *KeyRecord) GetPubKey() []byte {
@@ -248,28 +326,83 @@ func (x *KeyRecord) GetDisabled() bool {
 	return false
 }
 
+func (x *KeyRecord) GetOperator() *OperatorGrant {
+	if x != nil {
+		return x.Operator
+	}
+	return nil
+}
+
+func (x *KeyRecord) GetDisabledReason() KeyDisableReason {
+	if x != nil {
+		return x.DisabledReason
+	}
+	return KeyDisableReason_KEY_DISABLE_REASON_UNSPECIFIED
+}
+
+func (x *KeyRecord) GetDisabledHeight() int64 {
+	if x != nil {
+		return x.DisabledHeight
+	}
+	return 0
+}
+
+func (x *KeyRecord) GetReplacedBy() string {
+	if x != nil {
+		return x.ReplacedBy
+	}
+	return ""
+}
+
+func (x *KeyRecord) GetLineage() string {
+	if x != nil {
+		return x.Lineage
+	}
+	return ""
+}
+
+func (x *KeyRecord) GetRegisteredHeight() int64 {
+	if x != nil {
+		return x.RegisteredHeight
+	}
+	return 0
+}
+
 var File_custody_v1_genesis_proto protoreflect.FileDescriptor
 
 const file_custody_v1_genesis_proto_rawDesc = "" +
 	"\n" +
 	"\x18custody/v1/genesis.proto\x12\n" +
-	"custody.v1\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
+	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x19\n" +
 	"\bpub_keys\x18\x04 \x03(\fR\apubKeys\x12'\n" +
 	"\x0fvalidator_power\x18\x05 \x01(\x03R\x0evalidatorPower\x12*\n" +
-	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\x81\x01\n" +
+	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xaf\x01\n" +
 	"\fGenesisState\x12;\n" +
 	"\fparticipants\x18\x01 \x03(\v2\x17.custody.v1.ParticipantR\fparticipants\x124\n" +
-	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\"\xa1\x01\n" +
+	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12,\n" +
+	"\x05state\x18\x14 \x03(\v2\x16.custody.v1.StateEntryR\x05state\"4\n" +
+	"\n" +
+	"StateEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\xb0\x03\n" +
 	"\tKeyRecord\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\x12#\n" +
 	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\x12\x1a\n" +
-	"\bdisabled\x18\x05 \x01(\bR\bdisabledB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
+	"\bdisabled\x18\x05 \x01(\bR\bdisabled\x125\n" +
+	"\boperator\x18\x06 \x01(\v2\x19.custody.v1.OperatorGrantR\boperator\x12E\n" +
+	"\x0fdisabled_reason\x18\a \x01(\x0e2\x1c.custody.v1.KeyDisableReasonR\x0edisabledReason\x12'\n" +
+	"\x0fdisabled_height\x18\b \x01(\x03R\x0edisabledHeight\x12\x1f\n" +
+	"\vreplaced_by\x18\t \x01(\tR\n" +
+	"replacedBy\x12\x18\n" +
+	"\alineage\x18\n" +
+	" \x01(\tR\alineage\x12+\n" +
+	"\x11registered_height\x18\v \x01(\x03R\x10registeredHeightB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
 
 var (
 	file_custody_v1_genesis_proto_rawDescOnce sync.Once
@@ -283,24 +416,30 @@ func file_custody_v1_genesis_proto_rawDescGZIP() []byte {
 	return file_custody_v1_genesis_proto_rawDescData
 }
 
-var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_custody_v1_genesis_proto_goTypes = []any{
 	(*Participant)(nil),    // 0: custody.v1.Participant
 	(*GenesisState)(nil),   // 1: custody.v1.GenesisState
-	(*KeyRecord)(nil),      // 2: custody.v1.KeyRecord
-	(Role)(0),              // 3: custody.v1.Role
-	(*TradingGenesis)(nil), // 4: custody.v1.TradingGenesis
+	(*StateEntry)(nil),     // 2: custody.v1.StateEntry
+	(*KeyRecord)(nil),      // 3: custody.v1.KeyRecord
+	(Role)(0),              // 4: custody.v1.Role
+	(*TradingGenesis)(nil), // 5: custody.v1.TradingGenesis
+	(*OperatorGrant)(nil),  // 6: custody.v1.OperatorGrant
+	(KeyDisableReason)(0),  // 7: custody.v1.KeyDisableReason
 }
 var file_custody_v1_genesis_proto_depIdxs = []int32{
-	3, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
+	4, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
 	0, // 1: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
-	4, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
-	3, // 3: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
+	2, // 3: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
+	4, // 4: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
+	6, // 5: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
+	7, // 6: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_genesis_proto_init() }
@@ -308,6 +447,7 @@ func file_custody_v1_genesis_proto_init() {
 	if File_custody_v1_genesis_proto != nil {
 		return
 	}
+	file_custody_v1_keys_proto_init()
 	file_custody_v1_msgs_proto_init()
 	file_custody_v1_trading_proto_init()
 	type x struct{}
@@ -316,7 +456,7 @@ func file_custody_v1_genesis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_genesis_proto_rawDesc), len(file_custody_v1_genesis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -493,7 +493,7 @@ func (h *harness) attempt(home, label string) (*attempt, error) {
 	a.cmd.Stdout = io.MultiWriter(a, logf)
 	a.cmd.Stderr = a.cmd.Stdout
 	// Own process group, and bound to die with the harness (a killed
-	// `custodyd faults` leaves no node behind).
+	// `custodynet faults` leaves no node behind).
 	if err := proc.Start(a.cmd); err != nil {
 		logf.Close()
 		return nil, err

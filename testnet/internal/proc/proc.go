@@ -1,7 +1,7 @@
 // Package proc starts the local testnet's child processes (nodes, the
 // risk core) so that they end with the process that started them, however
 // it ends: a clean exit, a panic, an os.Exit, a SIGKILL or an OOM kill.
-// A developer who kills `custodyd testnet start` or `custodyd demo` must
+// A developer who kills `custodynet testnet start` or `custodynet demo` must
 // not find four nodes and a risk core still holding the ports and the
 // data directories.
 //

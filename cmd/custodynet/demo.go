@@ -39,11 +39,11 @@ names the running one and its processes' pids. Logs go to files under --dir, nev
 needs root or CAP_NET_RAW.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			bin := filepath.Dir(self)
+			bin := filepath.Dir(custodyd)
 			if riskd == "" {
 				if p := filepath.Join(bin, "riskd"); isFile(p) {
 					riskd = p
@@ -59,13 +59,13 @@ needs root or CAP_NET_RAW.`,
 			// The directory is ours while the demo runs: a second demo (or a
 			// testnet start) there says what is running instead of replacing
 			// files under running nodes.
-			lock, err := testnet.LockDir(dir, "custodyd demo")
+			lock, err := testnet.LockDir(dir, "custodynet demo")
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
 			disp := demo.NewDisplay(out, width)
-			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: self, Lock: lock}, Riskd: riskd,
+			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: custodyd, Lock: lock}, Riskd: riskd,
 				Progress: disp.Update, Lock: lock})
 			if err != nil {
 				return &usageError{err}
@@ -73,7 +73,7 @@ needs root or CAP_NET_RAW.`,
 			defer d.Stop()
 			fmt.Fprintf(out, "Custody Ledger: one business day on a local four-node network (files under %s)\n", dir)
 			if riskd == "" {
-				fmt.Fprintf(out, "(no riskd next to %s: the risk core runs inside this process)\n", self)
+				fmt.Fprintf(out, "(no riskd next to %s: the risk core runs inside this process)\n", custodyd)
 			}
 			ctx := cmd.Context()
 			sum, err := d.Play(ctx)
@@ -112,9 +112,4 @@ needs root or CAP_NET_RAW.`,
 	f.StringVar(&riskd, "riskd", "", "riskd executable for the risk core (default: riskd next to custodyd, else in this process)")
 	f.BoolVar(&exit, "exit", false, "stop everything after the summary instead of running until Ctrl-C")
 	return cmd
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

@@ -55,7 +55,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 				val  int
 			}{
 				{"banks", &base.Banks, m.Banks}, {"brokers", &base.Brokers, m.Brokers},
-				{"validators", &base.Validators, m.Validators},
+				{"validators", &base.Validators, m.Validators}, {"risk-operators", &base.RiskOperators, m.RiskOperators},
 			} {
 				if fl.Changed(f.name) {
 					*f.dst = f.val
@@ -67,7 +67,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 			if force {
 				// Replacing the homes under running nodes would wreck them.
 				if _, err := os.Stat(filepath.Join(dir, testnet.StateFile)); err == nil {
-					l, err := testnet.LockDir(dir, "custodyd testnet init")
+					l, err := testnet.LockDir(dir, "custodynet testnet init")
 					if err != nil {
 						return err
 					}
@@ -86,6 +86,10 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  rest http://127.0.0.1:%d  p2p %d  metrics %d  home %s\n",
 					n.Name, n.Power, n.RPCURL(), n.APIPort, n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
 			}
+			for i := 1; i <= base.RiskOperators; i++ {
+				id := fmt.Sprintf("risk-%d", i)
+				fmt.Fprintf(out, "  %-18s risk operator (no node)  keyring %s  key %s\n", id, t.RiskOperatorKeyring(id), id)
+			}
 			return nil
 		},
 	}
@@ -96,6 +100,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 	f.IntVar(&m.Banks, "banks", m.Banks, "number of custody banks")
 	f.IntVar(&m.Brokers, "brokers", m.Brokers, "number of brokers")
 	f.IntVar(&m.Validators, "validators", m.Validators, "number of validators (0: one per institution; more adds validator-only nodes)")
+	f.IntVar(&m.RiskOperators, "risk-operators", m.RiskOperators, "number of risk operators risk-1, ... (keys in DIR/risk-N/keyring-test, for riskd's [chain] key)")
 	f.StringVar(&m.ChainID, "chain-id", m.ChainID, "chain id")
 	return cmd
 }
@@ -119,16 +124,16 @@ there names the running launcher and its nodes' pids (--dir/launcher.pids.json).
 			if err != nil {
 				return err
 			}
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			lock, err := testnet.LockDir(dir, "custodyd testnet start")
+			lock, err := testnet.LockDir(dir, "custodynet testnet start")
 			if err != nil {
 				return err
 			}
 			defer lock.Release()
-			l := testnet.NewLauncher(t, &testnet.Processes{Binary: self, Lock: lock})
+			l := testnet.NewLauncher(t, &testnet.Processes{Binary: custodyd, Lock: lock})
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "starting %d nodes of %s\n", len(t.Nodes), t.ChainID)

@@ -17,17 +17,20 @@ import (
 )
 
 // TestTestnetStart_KilledLauncherLeavesNoNodes runs the real thing: a
-// built custodyd, `testnet start` on a four-node network, a second start
+// built custodynet and custodyd, `testnet start` on a four-node network, a second start
 // in the same directory (refused, naming each node's pid), then a SIGKILL
 // of the launcher, after which no node may remain.
 func TestTestnetStart_KilledLauncherLeavesNoNodes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds custodyd and runs four node processes")
+		t.Skip("builds custodynet and custodyd and runs four node processes")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "custodyd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin := filepath.Join(tmp, "custodynet")
+	// custodynet finds the custodyd next to it.
+	for pkg, out := range map[string]string{".": bin, "../custodyd": filepath.Join(tmp, "custodyd")} {
+		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		}
 	}
 	dir := filepath.Join(tmp, "net")
 	if out, err := exec.Command(bin, "testnet", "init", "--dir", dir).CombinedOutput(); err != nil {
