@@ -28,6 +28,12 @@ import (
 // info".
 var Version string
 
+// Commit is set at link time by the Makefile too (git rev-parse HEAD). It
+// is used only when the go command recorded no VCS stamp (a `git
+// worktree` checkout, or -buildvcs=false), whose own revision is the more
+// trustworthy record otherwise.
+var Commit string
+
 // Info is what a binary reports about its build.
 type Info struct {
 	// Binary is the program's name: custodyd, custodycli or riskd.
@@ -51,7 +57,11 @@ type Info struct {
 // Get returns the running binary's Info.
 func Get(binary string) Info {
 	bi, _ := debug.ReadBuildInfo()
-	return resolve(binary, Version, bi)
+	info := resolve(binary, Version, bi)
+	if info.Commit == "" {
+		info.Commit = Commit
+	}
+	return info
 }
 
 // String is the version alone, for logs.
