@@ -1,7 +1,8 @@
 # Custody Ledger. `make help` lists the targets.
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/custody-ledger/custody/internal/version.Version=$(VERSION) -X github.com/custody-ledger/custody/internal/version.Commit=$(COMMIT)
 BIN       := $(CURDIR)/build
 FUZZTIME  ?= 60s
 TESTNET   ?= $(CURDIR)/build/testnet

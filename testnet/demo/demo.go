@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type Config struct {
 	Date uint32
 	// Progress receives the demo's progress; nil discards it.
 	Progress func(Progress)
+	// Lock, when set, is the run lock the command holds on Dir: the risk
+	// core's pid is recorded in it (give the same lock to
+	// testnet.Processes for the nodes'). Replacing Dir keeps its files.
+	Lock *testnet.RunLock
 }
 
 // Demo is one run of the scripted day. New prepares it, Play plays it,
@@ -151,6 +156,25 @@ func New(cfg Config) (*Demo, error) {
 	return d, nil
 }
 
+// removeContents empties dir except the named entries (the run lock the
+// command holds there: removing its file would let a second demo take a
+// fresh lock on the same directory).
+func removeContents(dir string, keep ...string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if slices.Contains(keep, e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 var chinaTime = time.FixedZone("CST", 8*3600)
 
 func dateOf(t time.Time) uint32 {
@@ -189,7 +213,7 @@ func (d *Demo) Play(ctx context.Context) (*Summary, error) {
 	// A directory holding a testnet (an earlier demo's) is replaced, as
 	// testnet.Generate does with Force; any other is written into.
 	if _, err := os.Stat(filepath.Join(d.cfg.Dir, testnet.StateFile)); err == nil {
-		if err := os.RemoveAll(d.cfg.Dir); err != nil {
+		if err := removeContents(d.cfg.Dir, testnet.RunLockFile, testnet.RunPIDsFile); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/custody-ledger/custody/risk/daemon"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"
+	"github.com/custody-ledger/custody/testnet/internal/proc"
 )
 
 // wireLedgerBound is the risk core's wire-versus-ledger bound in the demo:
@@ -150,17 +151,29 @@ func (d *Demo) startRisk(ctx context.Context) error {
 	if d.cfg.Riskd != "" {
 		cmd := exec.Command(d.cfg.Riskd, "run", "--config", r.cfgPath)
 		cmd.Stdout, cmd.Stderr = logf, logf
-		// Own process group: Ctrl-C reaches the demo only, which stops the
-		// risk core before the nodes it anchors on.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
+		// Own process group (Ctrl-C reaches the demo only, which stops the
+		// risk core before the nodes it anchors on), and bound to die with
+		// the demo however it ends.
+		if err := proc.Start(cmd); err != nil {
 			logf.Close()
 			return fmt.Errorf("demo: start %s: %w", d.cfg.Riskd, err)
+		}
+		pid := cmd.Process.Pid
+		if d.cfg.Lock != nil {
+			if err := d.cfg.Lock.Add("riskd", pid); err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				logf.Close()
+				return err
+			}
 		}
 		var waitErr error
 		go func() {
 			waitErr = cmd.Wait()
 			logf.Close()
+			if d.cfg.Lock != nil {
+				_ = d.cfg.Lock.Remove(pid)
+			}
 			close(r.done)
 		}()
 		r.stop = func() error {
