@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -105,27 +106,40 @@ func newKeysShowCmd(e *env) *cobra.Command {
 }
 
 func newKeysImportCmd(e *env) *cobra.Command {
-	var seedHex, armorFile, armorPassFile, armorPassInArgv string
+	var seedFile, seedInArgv, armorFile, armorPassFile, armorPassInArgv string
 	cmd := &cobra.Command{
 		Use:   "import NAME",
-		Short: "import a key: an armor written by export (--armor FILE) or a raw 32-byte seed (--seed-hex)",
+		Short: "import a key: an armor written by export (--armor FILE) or a raw 32-byte seed in hex (--seed-file FILE, - for stdin)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if armorPassInArgv != "" {
 				return usagef(fmt.Errorf("--armor-passphrase: %w; use --armor-passphrase-file or $%s", errPassphraseInArgv, armorPassphraseEnv))
 			}
-			if (seedHex == "") == (armorFile == "") {
-				return usagef(errors.New("give exactly one of --armor and --seed-hex"))
+			if seedInArgv != "" {
+				return usagef(errors.New("--seed-hex: removed: a private key on the command line is visible to every user of the machine; use --seed-file FILE (or - for stdin)"))
+			}
+			if (seedFile == "") == (armorFile == "") {
+				return usagef(errors.New("give exactly one of --armor and --seed-file"))
 			}
 			kr, err := e.openKeyring()
 			if err != nil {
 				return err
 			}
 			var info keys.Info
-			if seedHex != "" {
-				seed, err := hex.DecodeString(strings.TrimSpace(seedHex))
+			if seedFile != "" {
+				var raw []byte
+				var err error
+				if seedFile == "-" {
+					raw, err = io.ReadAll(io.LimitReader(e.lineReader(), 4096))
+				} else {
+					raw, err = os.ReadFile(seedFile)
+				}
 				if err != nil {
-					return usagef(fmt.Errorf("--seed-hex: %w", err))
+					return err
+				}
+				seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+				if err != nil {
+					return usagef(fmt.Errorf("--seed-file: not hex: %w", err))
 				}
 				pass, err := e.passphrase("passphrase for "+args[0], true)
 				if err != nil {
@@ -154,7 +168,8 @@ func newKeysImportCmd(e *env) *cobra.Command {
 			return e.printKey(info)
 		},
 	}
-	cmd.Flags().StringVar(&seedHex, "seed-hex", "", "the key's 32-byte ed25519 seed in hex")
+	cmd.Flags().StringVar(&seedFile, "seed-file", "", "file holding the key's 32-byte ed25519 seed in hex (- reads stdin)")
+	refuseSecretFlag(cmd, &seedInArgv, "seed-hex")
 	cmd.Flags().StringVar(&armorFile, "armor", "", "file written by keys export")
 	cmd.Flags().StringVar(&armorPassFile, "armor-passphrase-file", "", "read the armor's passphrase from this file (else $"+armorPassphraseEnv+", else a prompt)")
 	refuseSecretFlag(cmd, &armorPassInArgv, "armor-passphrase")
