@@ -367,6 +367,8 @@ func TestAPI(t *testing.T) {
 	t.Run("limits", e.testLimits)
 	t.Run("access log", e.testAccessLog)
 	t.Run("the node serves the API", e.testNodeAPI)
+	t.Run("nothing leaks over REST", e.testNothingLeaks)
+	t.Run("nothing leaks over ABCI queries", e.testABCILeaks)
 }
 
 func (e *env) testAuthentication(t *testing.T) {
