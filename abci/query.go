@@ -194,17 +194,20 @@ func (a *App) reader(st contracts.Store, token string, now time.Time) (contracts
 }
 
 // queryKey answers a raw key read. The value, and a proof of existence,
-// go to a reader who may read the record (ledger.Policy); a key not set
-// is answered, with its proof of absence, only to a reader who may read
-// every record, for that proof carries the key's two neighbours in full.
-// Everyone else gets ledger.ErrNotFound, worded the same whether the key
-// is set or not.
+// go to a reader who may read the record (ledger.Policy). That a key is
+// not set goes, without a proof, to the readers its key names (a kind
+// declared ByKey: an account's funds to the account's readers), and with
+// its proof of absence only to a reader who may read every record, for
+// that proof carries the key's two neighbours in full. Everyone else gets
+// ledger.ErrNotFound, worded the same whether the key is set or not.
 func (a *App) queryKey(v *committedView, st contracts.Store, r contracts.Reader, key []byte, prove bool) *abcitypes.ResponseQuery {
 	if len(key) == 0 {
 		return queryErrAt(ledger.ErrBadQuery.Wrapf("empty key"), v.version)
 	}
 	value := st.Get(key)
-	if !ledger.Policy().MayRead(st, r, key, value) {
+	// A proof of absence shows the neighbouring records in full: only a
+	// reader of every record gets one.
+	if !ledger.Policy().MayRead(st, r, key, value) || (value == nil && prove && !r.ReadsAll()) {
 		return queryErrAt(ledger.ErrNotFound.Wrapf("key %X", key), v.version)
 	}
 	res := &abcitypes.ResponseQuery{Key: key, Value: value, Height: v.version}

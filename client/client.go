@@ -340,6 +340,15 @@ func (c *Client) Query(ctx context.Context, path string, data []byte, height int
 	return &r, nil
 }
 
+// WithReadKey returns a Client over the same RPC connection and options
+// whose queries carry key's credential (Options.ReadKey). It tracks its
+// own sequences: submit a signer's txs through one of the two.
+func (c *Client) WithReadKey(key ed25519.PrivateKey) *Client {
+	opts := c.opts
+	opts.ReadKey = key
+	return New(c.rpc, c.chainID, opts)
+}
+
 type credentialKey struct{}
 
 // WithCredential returns ctx carrying token (a credential.Token of a key

@@ -104,6 +104,12 @@ type RecordKind struct {
 	// proof of absence reveals its neighbours). A nil Audience is the
 	// regulator alone (indexes).
 	Audience func(key, value []byte) Audience
+	// ByKey says that Audience reads the key alone, so it also decides who
+	// may learn that a key is not set (without a proof: a proof of absence
+	// shows the neighbours). Kinds whose readers are named in the value
+	// (a transfer's account) leave it false: there, an absent key is the
+	// regulator's to know.
+	ByKey bool
 }
 
 // ReadPolicy is the assembled RecordKinds of every contract.
@@ -140,17 +146,15 @@ func (p *ReadPolicy) KindOf(key []byte) (RecordKind, bool) {
 }
 
 // MayRead says whether r may see the record stored at key: its value, its
-// proof of existence, or that it exists at all. value nil (an absent key)
-// is for the regulator alone.
+// proof of existence, or whether it exists at all. For value nil (an
+// absent key) only the regulator, and the readers of a ByKey kind, may
+// know.
 func (p *ReadPolicy) MayRead(store Store, r Reader, key, value []byte) bool {
 	if r.ReadsAll() {
 		return true
 	}
-	if value == nil {
-		return false
-	}
 	k, ok := p.KindOf(key)
-	if !ok || k.Audience == nil {
+	if !ok || k.Audience == nil || (value == nil && !k.ByKey) {
 		return false
 	}
 	return k.Audience(key, value).Admits(store, r, p.parties)

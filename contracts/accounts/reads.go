@@ -13,7 +13,7 @@ import (
 // hashes to accounts and is the regulator's alone.
 func Reads() []contracts.RecordKind {
 	return []contracts.RecordKind{{
-		Name: "account", Prefix: []byte{contracts.PrefixAccount},
+		Name: "account", ByKey: true, Prefix: []byte{contracts.PrefixAccount},
 		Audience: func(key, _ []byte) contracts.Audience {
 			return contracts.Audience{Account: string(key[1:])}
 		},

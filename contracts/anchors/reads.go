@@ -6,7 +6,7 @@ import "github.com/custody-ledger/custody/contracts"
 // parameter versions are its own (and the regulator's).
 func Reads() []contracts.RecordKind {
 	return []contracts.RecordKind{{
-		Name: "anchor", Prefix: []byte{contracts.PrefixAnchor},
+		Name: "anchor", ByKey: true, Prefix: []byte{contracts.PrefixAnchor},
 		Audience: func(key, _ []byte) contracts.Audience {
 			op, ok := contracts.LenPrefixedPart(key, 2)
 			if !ok {

@@ -15,12 +15,12 @@ import (
 func Reads() []contracts.RecordKind {
 	clearingHouse := []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}
 	return []contracts.RecordKind{{
-		Name: "funds", Prefix: []byte{contracts.PrefixFunds},
+		Name: "funds", ByKey: true, Prefix: []byte{contracts.PrefixFunds},
 		Audience: func(key, _ []byte) contracts.Audience {
 			return contracts.Audience{Account: string(key[1:])}
 		},
 	}, {
-		Name: "fund ledger entry", Prefix: []byte{contracts.PrefixFundLedger},
+		Name: "fund ledger entry", ByKey: true, Prefix: []byte{contracts.PrefixFundLedger},
 		Audience: func(key, _ []byte) contracts.Audience {
 			id, ok := contracts.LenPrefixedPart(key, 1)
 			if !ok {
@@ -29,7 +29,7 @@ func Reads() []contracts.RecordKind {
 			return contracts.Audience{Account: id}
 		},
 	}, {
-		Name: "custody total", Prefix: []byte{contracts.PrefixCustodyTotal},
+		Name: "custody total", ByKey: true, Prefix: []byte{contracts.PrefixCustodyTotal},
 		Audience: func(key, _ []byte) contracts.Audience {
 			bank, ok := contracts.LenPrefixedPart(key, 1)
 			if !ok {
@@ -38,7 +38,7 @@ func Reads() []contracts.RecordKind {
 			return contracts.Audience{Participants: []string{bank, string(key[2+len(bank):])}, Roles: clearingHouse}
 		},
 	}, {
-		Name: "supply", Prefix: []byte{contracts.PrefixSupply},
+		Name: "supply", ByKey: true, Prefix: []byte{contracts.PrefixSupply},
 		Audience: func(_, _ []byte) contracts.Audience { return contracts.Audience{Institutions: true} },
 	}, {
 		Name: "system account", Prefix: []byte{contracts.PrefixSystemAccount},

@@ -6,7 +6,7 @@ import "github.com/custody-ledger/custody/contracts"
 // and their public keys are public.
 func Reads() []contracts.RecordKind {
 	return []contracts.RecordKind{{
-		Name: "participant", Prefix: []byte{contracts.PrefixParticipant},
+		Name: "participant", ByKey: true, Prefix: []byte{contracts.PrefixParticipant},
 		Audience: func(_, _ []byte) contracts.Audience { return contracts.Audience{Public: true} },
 	}}
 }

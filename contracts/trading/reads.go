@@ -17,9 +17,9 @@ func Reads() []contracts.RecordKind {
 	public := func(_, _ []byte) contracts.Audience { return contracts.Audience{Public: true} }
 	clearingHouse := []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}
 	return []contracts.RecordKind{
-		{Name: "instrument", Prefix: []byte{contracts.PrefixInstrument}, Audience: public},
-		{Name: "trading state", Prefix: []byte{contracts.PrefixTradingState}, Audience: public},
-		{Name: "holding", Prefix: []byte{contracts.PrefixHolding}, Audience: func(key, _ []byte) contracts.Audience {
+		{Name: "instrument", ByKey: true, Prefix: []byte{contracts.PrefixInstrument}, Audience: public},
+		{Name: "trading state", ByKey: true, Prefix: []byte{contracts.PrefixTradingState}, Audience: public},
+		{Name: "holding", ByKey: true, Prefix: []byte{contracts.PrefixHolding}, Audience: func(key, _ []byte) contracts.Audience {
 			id, ok := contracts.LenPrefixedPart(key, 1)
 			if !ok {
 				return contracts.Audience{}
@@ -40,7 +40,7 @@ func Reads() []contracts.RecordKind {
 			}
 			return contracts.Audience{Account: f.AccountId, Roles: clearingHouse}
 		}},
-		{Name: "position", Prefix: []byte{contracts.PrefixPosition}, Audience: func(_, _ []byte) contracts.Audience {
+		{Name: "position", ByKey: true, Prefix: []byte{contracts.PrefixPosition}, Audience: func(_, _ []byte) contracts.Audience {
 			return contracts.Audience{Roles: clearingHouse}
 		}},
 		{Name: "open order index", Prefix: []byte{contracts.PrefixOpenOrder}},

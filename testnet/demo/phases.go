@@ -79,7 +79,14 @@ func (d *Demo) startNetwork(ctx context.Context) (string, error) {
 	d.keys[RiskOperator] = d.opKey
 	d.cls = map[string]*client.Client{}
 	for _, n := range d.tn.Nodes {
-		c, err := client.Dial(ctx, n.RPCURL(), d.tn.ChainID, client.Options{})
+		// Each node's client reads as the institution that runs the node
+		// (the node answers a query for the key whose credential it
+		// carries); a node no institution runs reads as the regulator.
+		reader := d.keys[n.Participant]
+		if reader == nil {
+			reader = d.keys[Regulator]
+		}
+		c, err := client.Dial(ctx, n.RPCURL(), d.tn.ChainID, client.Options{ReadKey: reader})
 		if err != nil {
 			return "", err
 		}
