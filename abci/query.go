@@ -197,18 +197,17 @@ func (a *App) reader(st contracts.Store, token string, now time.Time) (contracts
 // go to a reader who may read the record (ledger.Policy). That a key is
 // not set goes, without a proof, to the readers its key names (a kind
 // declared ByKey: an account's funds to the account's readers), and with
-// its proof of absence only to a reader who may read every record, for
-// that proof carries the key's two neighbours in full. Everyone else gets
+// its proof of absence only to a reader who may read both neighbouring
+// records that proof carries in full. Everyone else gets
 // ledger.ErrNotFound, worded the same whether the key is set or not.
 func (a *App) queryKey(v *committedView, st contracts.Store, r contracts.Reader, key []byte, prove bool) *abcitypes.ResponseQuery {
 	if len(key) == 0 {
 		return queryErrAt(ledger.ErrBadQuery.Wrapf("empty key"), v.version)
 	}
 	value := st.Get(key)
-	// A proof of absence shows the neighbouring records in full: only a
-	// reader of every record gets one.
-	if !ledger.Policy().MayRead(st, r, key, value) || (value == nil && prove && !r.ReadsAll()) {
-		return queryErrAt(ledger.ErrNotFound.Wrapf("key %X", key), v.version)
+	notFound := queryErrAt(ledger.ErrNotFound.Wrapf("key %X", key), v.version)
+	if !ledger.Policy().MayRead(st, r, key, value) {
+		return notFound
 	}
 	res := &abcitypes.ResponseQuery{Key: key, Value: value, Height: v.version}
 	if !prove {
@@ -219,6 +218,16 @@ func (a *App) queryKey(v *committedView, st contracts.Store, r contracts.Reader,
 	p, err := v.tree.GetProof(key)
 	if err != nil {
 		return queryErrAt(ErrQueryProof.Wrapf("key %x at %d: %v", key, v.version, err), v.version)
+	}
+	// A proof shows its leaves in full: the record asked for, or, for a
+	// proof of absence, the two records around the key. It goes only to a
+	// reader who may read every one of them (in practice, for an absence,
+	// the regulator); anyone else gets the same not-found answer as for a
+	// record it may not read.
+	for _, leaf := range proof.Leaves(p) {
+		if !ledger.Policy().MayRead(st, r, leaf[0], leaf[1]) {
+			return notFound
+		}
 	}
 	bz, err := p.Marshal()
 	if err != nil {

@@ -185,3 +185,22 @@ func (a *App) mustQuery(t *testing.T, req *abcitypes.RequestQuery) *abcitypes.Re
 	require.NoError(t, err)
 	return res
 }
+
+// TestQuery_ReadsTheCommittedVersion: between FinalizeBlock and Commit the
+// working tree holds the block's writes; Query answers from the committed
+// version, never from the working tree, so it may run beside the block.
+func TestQuery_ReadsTheCommittedVersion(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+	key := testKey("balance", "acc-1")
+	before := c.query(QueryPathStoreKey, key, 0, false)
+	c.finalize(net.bank.sign(t, credit("t2", "acc-1", 5)))
+	during := c.query(QueryPathStoreKey, key, 0, false)
+	require.Equal(t, before.Height, during.Height)
+	require.Equal(t, before.Value, during.Value, "the open block's write is not visible")
+	c.commit()
+	after := c.query(QueryPathStoreKey, key, 0, false)
+	require.Equal(t, before.Height+1, after.Height)
+	require.NotEqual(t, before.Value, after.Value)
+}

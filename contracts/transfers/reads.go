@@ -8,7 +8,8 @@ import (
 )
 
 // Reads declares who may read a transfer: as its account (the transfer
-// names it).
+// names it), and the risk operators, whose surveillance follows fund
+// movements (risk/chain's ledger feed).
 func Reads() []contracts.RecordKind {
 	return []contracts.RecordKind{{
 		Name: "transfer", Prefix: []byte{contracts.PrefixTransfer},
@@ -17,7 +18,7 @@ func Reads() []contracts.RecordKind {
 			if proto.Unmarshal(value, &t) != nil || t.AccountId == "" {
 				return contracts.Audience{}
 			}
-			return contracts.Audience{Account: t.AccountId}
+			return contracts.Audience{Account: t.AccountId, Roles: []custodyv1.Role{custodyv1.Role_ROLE_RISK_OPERATOR}}
 		},
 	}}
 }

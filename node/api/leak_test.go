@@ -151,6 +151,10 @@ type restRead struct {
 	may  func(who string) bool
 	// record: a one-record route, also read with ?prove=true.
 	record bool
+	// acct is the account the read belongs to: its readers (may) see its
+	// secrets.
+	acct string
+
 	// names are the accounts whose ids the record shows its readers
 	// beyond the account's own (a fill names its account to the clearing
 	// house, which settles it); nothing else of them.
@@ -159,6 +163,9 @@ type restRead struct {
 
 func (e *env) restReads() []restRead {
 	acct := func(id string) func(string) bool { return func(w string) bool { return mayReadAccount(w, id) } }
+	surveil := func(id string) func(string) bool {
+		return func(w string) bool { return mayReadAccount(w, id) || w == "risk-1" }
+	}
 	pair := func(bank, broker string) func(string) bool {
 		return func(w string) bool {
 			return w == bank || w == broker || w == "clearing-house-1" || w == "regulator-1"
@@ -173,60 +180,63 @@ func (e *env) restReads() []restRead {
 	// neighbour.
 	for _, id := range []string{"ACC-1", "ACC-2", "ACC-3", "ACC-0", "ACC-15", "ACC-9"} {
 		may := acct(id)
-		for _, p := range []string{"", "/funds", "/holdings/600000.SH", "/holdings/000001.SZ", "/orders/b1", "/orders/b15"} {
-			rs = append(rs, restRead{"/v1/accounts/" + id + p, may, true, nil})
+		// The account record itself is also the risk operators'
+		// (surveillance); its funds and the rest are not.
+		_, exists := parties[id]
+		rs = append(rs, restRead{path: "/v1/accounts/" + id, record: true, acct: id,
+			may: func(w string) bool { return may(w) || (exists && w == "risk-1") }})
+		for _, p := range []string{"/funds", "/holdings/600000.SH", "/holdings/000001.SZ", "/orders/b1", "/orders/b15"} {
+			rs = append(rs, restRead{"/v1/accounts/" + id + p, may, true, id, nil})
 		}
 		for _, p := range []string{"/ledger", "/transfers", "/holdings", "/orders", "/orders/b1/fills", "/ledger?limit=1", "/transfers?limit=1", "/orders?limit=1"} {
-			rs = append(rs, restRead{"/v1/accounts/" + id + p, may, false, nil})
+			rs = append(rs, restRead{"/v1/accounts/" + id + p, may, false, id, nil})
 		}
 	}
 	for _, n := range []string{"client-1", "client-2", "client-3", "stranger"} {
 		var may func(string) bool
-		switch n {
-		case "client-1":
-			may = acct("ACC-1")
-		case "client-2":
-			may = acct("ACC-2")
-		case "client-3":
-			may = acct("ACC-3")
-		default:
+		owner := map[string]string{"client-1": "ACC-1", "client-2": "ACC-2", "client-3": "ACC-3"}[n]
+		if owner != "" {
+			may = acct(owner)
+		} else {
 			may = func(w string) bool { return w == "regulator-1" }
 		}
-		rs = append(rs, restRead{"/v1/keys/" + e.addr(n), may, true, nil})
+		rs = append(rs, restRead{"/v1/keys/" + e.addr(n), may, true, owner, nil})
 	}
 	rs = append(rs,
-		restRead{"/v1/keys/" + e.addr("bank-2"), nil, true, nil},
-		restRead{"/v1/transfers/bank-1/DEP-1", acct("ACC-1"), true, nil},
-		restRead{"/v1/transfers/bank-2/DEP-1", acct("ACC-2"), true, nil},
-		restRead{"/v1/transfers/bank-1/DEP-15", acct(""), true, nil},
-		restRead{"/v1/transfers/bank-2/DEP-9", acct(""), true, nil},
-		restRead{"/v1/fills/E1", func(w string) bool { return mayReadAccount(w, "ACC-1") || w == "clearing-house-1" }, true, []string{"ACC-1"}},
-		restRead{"/v1/fills/E15", acct(""), true, nil},
-		restRead{"/v1/fills/E9", acct(""), true, nil},
-		restRead{"/v1/custody/bank-1/broker-1", pair("bank-1", "broker-1"), true, nil},
-		restRead{"/v1/custody/bank-2/broker-2", pair("bank-2", "broker-2"), true, nil},
-		restRead{"/v1/supply", institution, true, nil},
-		restRead{"/v1/invariants", institution, false, nil},
-		restRead{"/v1/business-day", nil, true, nil},
-		restRead{"/v1/instruments", nil, false, nil},
-		restRead{"/v1/instruments/600000.SH", nil, true, nil},
-		restRead{"/v1/participants", nil, false, nil},
-		restRead{"/v1/participants/bank-1", nil, true, nil},
-		restRead{"/v1/settlement/breaks", nil, false, nil},
-		restRead{"/v1/settlement/20250102/reports", nil, false, nil},
-		restRead{"/v1/settlement/20250102/reports/broker-1", broker("broker-1"), true, nil},
-		restRead{"/v1/settlement/20250102/reports/broker-2", broker("broker-2"), true, nil},
-		restRead{"/v1/settlement/20250102/fills/broker-1", broker("broker-1"), false, []string{"ACC-1"}},
-		restRead{"/v1/settlement/20250102/fills/broker-1?limit=1", broker("broker-1"), false, []string{"ACC-1"}},
-		restRead{"/v1/settlement/20250102/fills/broker-2", broker("broker-2"), false, nil},
-		restRead{"/v1/reconciliation/breaks", nil, false, nil},
-		restRead{"/v1/reconciliation/20250102", nil, false, nil},
-		restRead{"/v1/reconciliation/20250102/bank-1/broker-1", pair("bank-1", "broker-1"), true, nil},
-		restRead{"/v1/reconciliation/20250102/bank-2/broker-2", pair("bank-2", "broker-2"), true, nil},
-		restRead{"/v1/anchors/risk-1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, false, nil},
-		restRead{"/v1/anchors/risk-1?limit=1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, false, nil},
-		restRead{"/v1/anchors/risk-1/1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, true, nil},
-		restRead{"/v1/anchors/risk-1/9", func(w string) bool { return w == "regulator-1" }, true, nil},
+		restRead{"/v1/keys/" + e.addr("bank-2"), nil, true, "", nil},
+		// Transfers are also the risk operators' (surveillance follows fund
+		// movements): the transfer names its account, nothing else of it.
+		restRead{"/v1/transfers/bank-1/DEP-1", surveil("ACC-1"), true, "", []string{"ACC-1"}},
+		restRead{"/v1/transfers/bank-2/DEP-1", surveil("ACC-2"), true, "", []string{"ACC-2"}},
+		restRead{"/v1/transfers/bank-1/DEP-15", acct(""), true, "", nil},
+		restRead{"/v1/transfers/bank-2/DEP-9", acct(""), true, "", nil},
+		restRead{"/v1/fills/E1", func(w string) bool { return mayReadAccount(w, "ACC-1") || w == "clearing-house-1" }, true, "", []string{"ACC-1"}},
+		restRead{"/v1/fills/E15", acct(""), true, "", nil},
+		restRead{"/v1/fills/E9", acct(""), true, "", nil},
+		restRead{"/v1/custody/bank-1/broker-1", pair("bank-1", "broker-1"), true, "", nil},
+		restRead{"/v1/custody/bank-2/broker-2", pair("bank-2", "broker-2"), true, "", nil},
+		restRead{"/v1/supply", institution, true, "", nil},
+		restRead{"/v1/invariants", institution, false, "", nil},
+		restRead{"/v1/business-day", nil, true, "", nil},
+		restRead{"/v1/instruments", nil, false, "", nil},
+		restRead{"/v1/instruments/600000.SH", nil, true, "", nil},
+		restRead{"/v1/participants", nil, false, "", nil},
+		restRead{"/v1/participants/bank-1", nil, true, "", nil},
+		restRead{"/v1/settlement/breaks", nil, false, "", nil},
+		restRead{"/v1/settlement/20250102/reports", nil, false, "", nil},
+		restRead{"/v1/settlement/20250102/reports/broker-1", broker("broker-1"), true, "", nil},
+		restRead{"/v1/settlement/20250102/reports/broker-2", broker("broker-2"), true, "", nil},
+		restRead{"/v1/settlement/20250102/fills/broker-1", broker("broker-1"), false, "", []string{"ACC-1"}},
+		restRead{"/v1/settlement/20250102/fills/broker-1?limit=1", broker("broker-1"), false, "", []string{"ACC-1"}},
+		restRead{"/v1/settlement/20250102/fills/broker-2", broker("broker-2"), false, "", nil},
+		restRead{"/v1/reconciliation/breaks", nil, false, "", nil},
+		restRead{"/v1/reconciliation/20250102", nil, false, "", nil},
+		restRead{"/v1/reconciliation/20250102/bank-1/broker-1", pair("bank-1", "broker-1"), true, "", nil},
+		restRead{"/v1/reconciliation/20250102/bank-2/broker-2", pair("bank-2", "broker-2"), true, "", nil},
+		restRead{"/v1/anchors/risk-1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, false, "", nil},
+		restRead{"/v1/anchors/risk-1?limit=1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, false, "", nil},
+		restRead{"/v1/anchors/risk-1/1", func(w string) bool { return w == "risk-1" || w == "regulator-1" }, true, "", nil},
+		restRead{"/v1/anchors/risk-1/9", func(w string) bool { return w == "regulator-1" }, true, "", nil},
 	)
 	return rs
 }
@@ -296,24 +306,42 @@ func (e *env) checkREST(who, path string, r restRead, secrets map[string]map[str
 		return
 	}
 	may := r.may == nil || r.may(who)
+	// An account-record read: a risk operator may see every account
+	// record (surveillance), so also the two a proof of absence shows.
+	surveilled := strings.Count(strings.TrimPrefix(r.path, "/v1/accounts/"), "/") == 0 && strings.HasPrefix(r.path, "/v1/accounts/")
 	switch {
 	case a.status >= 500:
 		report("%s GET %s: status %d: %s", who, path, a.status, a.body)
 	case !may && a.status != http.StatusNotFound:
 		report("%s GET %s: may not read it, got %d: %s", who, path, a.status, a.body)
 	}
-	if a.status == http.StatusNotFound && !(who == "regulator-1" && strings.Contains(path, "prove=true")) {
+	if a.status == http.StatusNotFound {
 		// The one answer, whether the record exists or the caller may not
-		// read it. (The regulator's carries the proof of absence.)
-		if want := notFound(path); !bytes.Equal(a.body, want) {
+		// read it. A proof of absence may come with it (to a caller who
+		// may read both neighbours, checked below); the rest is the same.
+		body := a.body
+		var p api.Problem
+		if json.Unmarshal(a.body, &p) == nil && p.Proof != nil {
+			p.Proof = nil
+			body, _ = json.Marshal(p)
+		}
+		if want := notFound(path); !bytes.Equal(body, want) {
 			report("%s GET %s: 404 is not the one not-found answer:\n got %s\nwant %s", who, path, a.body, want)
 		}
 	}
-	// Proofs: anyone but the regulator gets only a proof of existence of
-	// the record asked for: one leaf, the key asked for.
+	// Proofs: a proof of existence shows the record asked for; a proof of
+	// absence its two neighbours, which must be the caller's to read: the
+	// leaves are searched for secrets below, and a neighbour of another
+	// account names that account in its key.
 	if key, leaves, ok := proofLeaves(&testing.T{}, a.body); ok && who != "regulator-1" {
-		if len(leaves) != 1 || !bytes.Equal(leaves[0][0], key) || a.status != http.StatusOK {
-			report("%s GET %s: a proof showing %d leaves (status %d)", who, path, len(leaves), a.status)
+		for _, l := range leaves {
+			if !bytes.Equal(l[0], key) {
+				for acct := range parties {
+					if !mayReadAccount(who, acct) && !(surveilled && who == "risk-1") && bytes.Contains(l[0], []byte(acct)) {
+						report("%s GET %s: a proof leaf of %s: %X", who, path, acct, l[0])
+					}
+				}
+			}
 		}
 	}
 	all := texts(a.body)
@@ -323,7 +351,7 @@ func (e *env) checkREST(who, path string, r restRead, secrets map[string]map[str
 		}
 	}
 	for acct, ss := range secrets {
-		if mayReadAccount(who, acct) {
+		if mayReadAccount(who, acct) || (acct == r.acct && may) || (surveilled && who == "risk-1") {
 			continue
 		}
 		for name, s := range ss {
@@ -361,20 +389,26 @@ func (e *env) testABCILeaks(t *testing.T) {
 		path string
 		key  []byte // for /store/key
 		may  func(who string) bool
-		// names: as restRead.names.
-		names []string
+		// acct, names, surveilled: as restRead's.
+		acct       string
+		names      []string
+		surveilled bool
 	}
 	acct := func(id string) func(string) bool { return func(w string) bool { return mayReadAccount(w, id) } }
 	var qs []q
 	for _, id := range []string{"ACC-1", "ACC-2", "ACC-0", "ACC-15", "ACC-9"} {
-		for _, p := range []string{"account/", "funds/", "ledger/", "transfers/", "holdings/", "orders/"} {
+		// Account records are also the risk operators' (surveillance),
+		// who may learn that an account id is not taken.
+		surveil := func(w string) bool { return mayReadAccount(w, id) || w == "risk-1" }
+		qs = append(qs, q{path: "account/" + id, acct: id, may: surveil, surveilled: true},
+			q{key: accounts.AccountKey(id), acct: id, may: surveil, surveilled: true})
+		for _, p := range []string{"funds/", "ledger/", "transfers/", "holdings/", "orders/"} {
 			qs = append(qs, q{path: p + id, may: acct(id)})
 		}
 		qs = append(qs,
 			q{path: "holding/" + id + "/600000.SH", may: acct(id)},
 			q{path: "order/" + id + "/b1", may: acct(id)},
 			q{path: "fills/" + id + "/b1", may: acct(id)},
-			q{key: accounts.AccountKey(id), may: acct(id)},
 			q{key: funds.FundsKey(id), may: acct(id)},
 			q{key: funds.EntryKey(id, 0), may: acct(id)},
 			q{key: trading.HoldingKey(id, "600000.SH"), may: acct(id)},
@@ -383,10 +417,10 @@ func (e *env) testABCILeaks(t *testing.T) {
 	}
 	never := func(w string) bool { return w == "regulator-1" }
 	qs = append(qs,
-		q{path: "transfer/bank-1/DEP-1", may: acct("ACC-1")},
-		q{path: "transfer/bank-2/DEP-1", may: acct("ACC-2")},
+		q{path: "transfer/bank-1/DEP-1", may: func(w string) bool { return mayReadAccount(w, "ACC-1") || w == "risk-1" }, names: []string{"ACC-1"}},
+		q{path: "transfer/bank-2/DEP-1", may: func(w string) bool { return mayReadAccount(w, "ACC-2") || w == "risk-1" }, names: []string{"ACC-2"}},
 		q{path: "transfer/bank-1/DEP-15", may: never},
-		q{key: transfers.TransferKey("bank-1", "DEP-1"), may: acct("ACC-1")},
+		q{key: transfers.TransferKey("bank-1", "DEP-1"), may: func(w string) bool { return mayReadAccount(w, "ACC-1") || w == "risk-1" }, names: []string{"ACC-1"}},
 		q{key: transfers.TransferKey("bank-1", "DEP-15"), may: never},
 		q{key: trading.FillKey("E1"), may: func(w string) bool { return mayReadAccount(w, "ACC-1") || w == "clearing-house-1" }, names: []string{"ACC-1"}},
 		q{key: trading.FillKey("E15"), may: never},
@@ -448,15 +482,19 @@ func (e *env) testABCILeaks(t *testing.T) {
 				all := texts(res.Value)
 				if res.ProofOps != nil {
 					leaves := opsLeaves(t, c.key, res.ProofOps)
-					if who != "regulator-1" && (len(leaves) != 1 || !bytes.Equal(leaves[0][0], c.key)) {
-						t.Errorf("%s: a proof showing %d leaves", name, len(leaves))
+					for _, l := range leaves {
+						for a := range parties {
+							if who != "regulator-1" && !bytes.Equal(l[0], c.key) && !(mayReadAccount(who, a) || (a == c.acct && may) || (c.surveilled && who == "risk-1")) && bytes.Contains(l[0], []byte(a)) {
+								t.Errorf("%s: a proof leaf of %s: %X", name, a, l[0])
+							}
+						}
 					}
 					for _, l := range leaves {
 						all = append(all, l[0], l[1])
 					}
 				}
 				for a, ss := range secrets {
-					if who == "" || !mayReadAccount(who, a) {
+					if who == "" || !(mayReadAccount(who, a) || (a == c.acct && may) || (c.surveilled && who == "risk-1")) {
 						for sname, s := range ss {
 							if strings.Contains(c.path, string(s)) || (sname == "account id" &&
 								(strings.Contains(c.path, a) || bytes.Contains(c.key, []byte(a)) || slices.Contains(c.names, a))) {
