@@ -299,7 +299,7 @@ func (d *Demo) sameDay(ctx context.Context) (string, error) {
 		return "", err
 	}
 	c5 := clientByID("ACC-05")
-	f, _, err := d.cls[d.nodeOf(Broker)].ProvenFunds(ctx, d.v, c5.ID)
+	f, _, err := d.as(Broker).ProvenFunds(ctx, d.v, c5.ID)
 	if err != nil {
 		return "", err
 	}
@@ -429,7 +429,7 @@ func (d *Demo) clearing(ctx context.Context) (string, error) {
 	if _, err := d.settle(ctx); err != nil {
 		return "", err
 	}
-	r, _, err := d.cls[d.nodeOf(Broker)].ProvenReport(ctx, d.v, d.date, Broker)
+	r, _, err := d.as(Broker).ProvenReport(ctx, d.v, d.date, Broker)
 	if err != nil {
 		return "", err
 	}
@@ -462,7 +462,7 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	sort.Strings(ids)
 	bals := make([]int64, len(ids))
 	var total, height int64
-	c := d.cls[d.nodeOf(Bank)]
+	c := d.as(Bank)
 	for i, id := range ids {
 		var f custodyv1.Funds
 		p, err := c.ProvenMessage(ctx, d.v, funds.FundsKey(id), height, &f)
@@ -509,7 +509,7 @@ func (d *Demo) settled(ctx context.Context) (string, error) {
 		}
 	}
 	c5 := clientByID("ACC-05")
-	f, _, err := d.cls[d.nodeOf(Broker)].ProvenFunds(ctx, d.v, c5.ID)
+	f, _, err := d.as(Broker).ProvenFunds(ctx, d.v, c5.ID)
 	if err != nil {
 		return "", err
 	}
