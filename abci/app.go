@@ -83,10 +83,13 @@ type Config struct {
 // between CometBFT and the contracts, over one IAVL tree. See the package
 // documentation for the life of a tx and the guarantees.
 //
-// App is not safe for concurrent use. CometBFT's proxy.NewLocalClientCreator
-// serializes every ABCI call behind one mutex; use it (not the unsynchronized
-// variant). The only concurrency inside is the snapshot package's exporter,
-// which reads a saved, immutable version.
+// App's methods other than Query are not safe for concurrent use: run it
+// behind CometBFT's proxy.NewLocalClientCreator (one mutex for every ABCI
+// call) or, so that reads never wait for blocks nor blocks for reads,
+// behind ConsensusSerialized (one mutex for every call but Query). Query
+// reads an immutable committed version and may run beside the rest. The
+// other concurrency inside is the snapshot package's exporter, which reads
+// a saved, immutable version.
 type App struct {
 	abcitypes.BaseApplication // vote extensions only: we use none
 
@@ -97,6 +100,8 @@ type App struct {
 	router *contracts.Router
 	invs   []contracts.Invariant
 	query  queryFunc
+	// reads is what Query shares with Commit (query.go).
+	reads queryState
 
 	// chainID is read from state (chainIDKey): set at InitChain, carried by
 	// snapshots, so a restarted or state-synced node knows it.
@@ -230,6 +235,7 @@ func (a *App) resetCheckState() {
 			panic(fmt.Sprintf("abci: load committed version %d: %v", v, err))
 		}
 		parent = store.Immutable{Tree: imm}
+		a.publishCommitted(v, imm)
 	} else {
 		parent = store.IAVL{Tree: a.tree}
 	}

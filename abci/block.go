@@ -168,12 +168,16 @@ func convertEvents(evs []contracts.Event) []abcitypes.Event {
 // node restoring snapshot H fetches blocks H and H+1 from its peers.
 func (a *App) Commit(_ context.Context, _ *abcitypes.RequestCommit) (*abcitypes.ResponseCommit, error) {
 	done := a.metrics.StartCommit()
+	// Query of an older version reads the version bookkeeping this changes.
+	a.reads.versions.Lock()
 	_, version, err := a.tree.SaveVersion()
 	if err != nil {
+		a.reads.versions.Unlock()
 		return nil, fmt.Errorf("abci: save version: %w", err)
 	}
 	a.maybeSnapshot(version)
 	a.maybePrune(version)
+	a.reads.versions.Unlock()
 	a.resetCheckState()
 	a.maybeCheckInvariants(version)
 	done(version)

@@ -18,6 +18,8 @@ import (
 	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/credential"
+	"github.com/custody-ledger/custody/proof"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -316,11 +318,33 @@ func (c *chain) info() *abcitypes.ResponseInfo {
 	return res
 }
 
+// query asks as the regulator, who may read every record (the test
+// contracts' keys belong to no declared kind, so only it reads them).
 func (c *chain) query(path string, data []byte, height int64, prove bool) *abcitypes.ResponseQuery {
 	c.t.Helper()
-	res, err := c.app.Query(context.Background(), &abcitypes.RequestQuery{Path: path, Data: data, Height: height, Prove: prove})
+	return c.queryAs(c.token(regulatorKey), path, data, height, prove)
+}
+
+// queryAs asks with the credential token ("" for an anonymous query).
+func (c *chain) queryAs(token, path string, data []byte, height int64, prove bool) *abcitypes.ResponseQuery {
+	c.t.Helper()
+	res, err := c.app.Query(context.Background(), &abcitypes.RequestQuery{
+		Path: path, Data: proof.WithCredential(token, data), Height: height, Prove: prove,
+	})
 	require.NoError(c.t, err)
 	return res
+}
+
+// regulatorKey is newTestNet's regulator key.
+var regulatorKey = newSigner("regulator").priv
+
+// token is a credential of key issued at the last block's time (the clock
+// the app checks credentials against).
+func (c *chain) token(key ed25519.PrivateKey) string {
+	c.t.Helper()
+	tok, err := credential.NewToken(key, testChainID, blockTime(c.height), time.Minute)
+	require.NoError(c.t, err)
+	return tok
 }
 
 // requireCode asserts a result's (codespace, code) is err's.

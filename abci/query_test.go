@@ -2,7 +2,10 @@ package abci
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"time"
+
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"testing"
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/ledger"
+	"github.com/custody-ledger/custody/credential"
 )
 
 // TestQuery_ProofsVerify: a proof at height H verifies against the app hash
@@ -67,15 +71,8 @@ func TestQuery_PathsAndHeights(t *testing.T) {
 	c := newChain(t, Config{}, net)
 	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
 
-	q := c.query(QueryPathInvariants, nil, 0, false)
-	require.Zero(t, q.Code, q.Log)
-	var res []contracts.InvariantResult
-	require.NoError(t, json.Unmarshal(q.Value, &res))
-	require.Len(t, res, 1)
-	require.False(t, res[0].Broken)
-
 	// /custody/ goes to ledger.Query over the requested version.
-	q = c.query(QueryPathCustody+"participant/bank-a", nil, 1, false)
+	q := c.query(QueryPathCustody+"participant/bank-a", nil, 1, false)
 	require.Zero(t, q.Code, q.Log)
 	require.Contains(t, string(q.Value), "Bank A")
 
@@ -110,4 +107,100 @@ func TestQuery_BeforeFirstBlock(t *testing.T) {
 
 func opsOf(key, data []byte) *cmtcrypto.ProofOps {
 	return &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ProofOpType, Key: key, Data: data}}}
+}
+
+// TestQuery_Credentials: a query reads as the key whose credential it
+// carries, checked against the key registry at the queried version and the
+// last block's time; without one it reads public records only; a bad one
+// is refused, never read as anonymous.
+func TestQuery_Credentials(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+	c.block()
+
+	participant := QueryPathCustody + "participant/bank-a"
+	q := c.queryAs("", participant, nil, 0, false)
+	require.Zero(t, q.Code, "participants are public: %s", q.Log)
+
+	key := testKey("balance", "acc-1")
+	q = c.queryAs("", QueryPathStoreKey, key, 0, true)
+	requireCode(t, ledger.ErrNotFound, q.Codespace, q.Code, q.Log)
+	require.Nil(t, q.Value)
+	require.Nil(t, q.ProofOps)
+
+	bank := c.token(net.bank.priv)
+	q = c.queryAs(bank, QueryPathStoreKey, key, 0, true)
+	requireCode(t, ledger.ErrNotFound, q.Codespace, q.Code, q.Log)
+
+	// The regulator reads the record, with its proof.
+	q = c.query(QueryPathStoreKey, key, 0, true)
+	require.Zero(t, q.Code, q.Log)
+	require.NotNil(t, q.ProofOps)
+
+	outsider := c.token(net.outsider.priv)
+	q = c.queryAs(outsider, participant, nil, 0, false)
+	requireCode(t, ErrQueryUnknownKey, q.Codespace, q.Code, q.Log)
+
+	stale, err := credential.NewToken(net.bank.priv, testChainID, blockTime(c.height).Add(-time.Hour), time.Minute)
+	require.NoError(t, err)
+	q = c.queryAs(stale, participant, nil, 0, false)
+	requireCode(t, ErrQueryCredentialExpired, q.Codespace, q.Code, q.Log)
+
+	other, err := credential.NewToken(net.bank.priv, "another-chain", blockTime(c.height), time.Minute)
+	require.NoError(t, err)
+	q = c.queryAs(other, participant, nil, 0, false)
+	requireCode(t, ErrQueryCredential, q.Codespace, q.Code, q.Log)
+
+	q = c.app.mustQuery(t, &abcitypes.RequestQuery{Path: participant, Data: []byte{0xFF, 'c', 'r', '1', 0x7f}})
+	requireCode(t, ErrQueryCredential, q.Codespace, q.Code, q.Log)
+}
+
+// TestQuery_NotFoundOrNotYours: a key the reader may not read and a key
+// that is not set get the same answer, byte for byte; a proof of absence
+// (which holds the neighbours in full) goes to the regulator alone.
+func TestQuery_NotFoundOrNotYours(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+	c.block(net.bank.sign(t, credit("t2", "acc-2", 7)))
+
+	// acc-2's key is absent at version 1 and set at version 2.
+	key := testKey("balance", "acc-2")
+	for _, tok := range []string{"", c.token(net.bank.priv), c.token(net.broker.priv)} {
+		absent := c.queryAs(tok, QueryPathStoreKey, key, 1, true)
+		present := c.queryAs(tok, QueryPathStoreKey, key, 2, true)
+		absent.Height, present.Height = 0, 0
+		require.Equal(t, absent, present)
+		requireCode(t, ledger.ErrNotFound, present.Codespace, present.Code, present.Log)
+	}
+	q := c.query(QueryPathStoreKey, key, 1, true)
+	require.Zero(t, q.Code, q.Log)
+	require.NotNil(t, q.ProofOps, "the regulator gets the proof of absence")
+}
+
+func (a *App) mustQuery(t *testing.T, req *abcitypes.RequestQuery) *abcitypes.ResponseQuery {
+	t.Helper()
+	res, err := a.Query(context.Background(), req)
+	require.NoError(t, err)
+	return res
+}
+
+// TestQuery_ReadsTheCommittedVersion: between FinalizeBlock and Commit the
+// working tree holds the block's writes; Query answers from the committed
+// version, never from the working tree, so it may run beside the block.
+func TestQuery_ReadsTheCommittedVersion(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+	key := testKey("balance", "acc-1")
+	before := c.query(QueryPathStoreKey, key, 0, false)
+	c.finalize(net.bank.sign(t, credit("t2", "acc-1", 5)))
+	during := c.query(QueryPathStoreKey, key, 0, false)
+	require.Equal(t, before.Height, during.Height)
+	require.Equal(t, before.Value, during.Value, "the open block's write is not visible")
+	c.commit()
+	after := c.query(QueryPathStoreKey, key, 0, false)
+	require.Equal(t, before.Height+1, after.Height)
+	require.NotEqual(t, before.Value, after.Value)
 }

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/ledger"
+	"github.com/custody-ledger/custody/proof"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -41,6 +43,11 @@ type Options struct {
 	// SequenceRetries is how many times Submit re-reads the signer's
 	// sequence and re-signs after ErrBadSequence. Default 8.
 	SequenceRetries int
+	// ReadKey, if set, is the registered key whose credential every query
+	// carries (proof.WithCredential), unless the query's context carries
+	// its own (WithCredential): the node answers what that key's role and
+	// owner may read. Without either a query reads public records only.
+	ReadKey ed25519.PrivateKey
 }
 
 func (o Options) withDefaults() Options {
@@ -65,6 +72,10 @@ type Client struct {
 
 	mu   sync.Mutex
 	seqs map[string]*signerState
+
+	credMu  sync.Mutex
+	cred    string    // guarded by credMu: the ReadKey's current token
+	credExp time.Time // guarded by credMu: when to make a new one
 }
 
 // signerState is the locally tracked next sequence of one signer.
@@ -248,13 +259,21 @@ func (c *Client) forget(addr string) {
 	s.mu.Unlock()
 }
 
-func (c *Client) submitSync(ctx context.Context, key ed25519.PrivateKey, addr string, msg proto.Message, memo string) (*Result, error) {
+func (c *Client) submitSync(ctx context.Context, key ed25519.PrivateKey, addr string, msg proto.Message, memo string) (_ *Result, err error) {
 	s := c.signer(addr)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		if !s.known {
-			info, err := c.Signer(ctx, addr)
+			// The signer reads its own key record as itself: a client's
+			// key is not public.
+			rctx := ctx
+			if _, ok := ctx.Value(credentialKey{}).(string); !ok {
+				if rctx, err = c.WithKeyCredential(ctx, key); err != nil {
+					return nil, err
+				}
+			}
+			info, err := c.Signer(rctx, addr)
 			if err != nil {
 				return nil, err
 			}
@@ -300,8 +319,17 @@ func (c *Client) SetSequence(addr string, next uint64) {
 
 // Query runs an ABCI query at height (0: latest). A non-zero code is a
 // *QueryError that unwraps to the registered error of its code.
+//
+// The query carries the context's credential (WithCredential) or, without
+// one, Options.ReadKey's: what the node answers depends on who asks, and
+// a record the caller may not read is ledger.ErrNotFound, as one that does
+// not exist.
 func (c *Client) Query(ctx context.Context, path string, data []byte, height int64, prove bool) (*abcitypes.ResponseQuery, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, data, rpcclient.ABCIQueryOptions{Height: height, Prove: prove})
+	token, err := c.credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, proof.WithCredential(token, data), rpcclient.ABCIQueryOptions{Height: height, Prove: prove})
 	if err != nil {
 		return nil, fmt.Errorf("client: query %s: %w", path, err)
 	}
@@ -310,6 +338,58 @@ func (c *Client) Query(ctx context.Context, path string, data []byte, height int
 		return nil, &QueryError{Path: path, Codespace: r.Codespace, Code: r.Code, Log: r.Log, Err: CodeError(r.Codespace, r.Code)}
 	}
 	return &r, nil
+}
+
+// WithReadKey returns a Client over the same RPC connection and options
+// whose queries carry key's credential (Options.ReadKey). It tracks its
+// own sequences: submit a signer's txs through one of the two.
+func (c *Client) WithReadKey(key ed25519.PrivateKey) *Client {
+	opts := c.opts
+	opts.ReadKey = key
+	return New(c.rpc, c.chainID, opts)
+}
+
+type credentialKey struct{}
+
+// WithCredential returns ctx carrying token (a credential.Token of a key
+// registered on chain): the queries made with it read as that key. The
+// REST server passes its caller's bearer token on this way.
+func WithCredential(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, credentialKey{}, token)
+}
+
+// WithKeyCredential is WithCredential with a fresh token of key.
+func (c *Client) WithKeyCredential(ctx context.Context, key ed25519.PrivateKey) (context.Context, error) {
+	tok, err := NewToken(key, c.chainID, time.Now(), 0)
+	if err != nil {
+		return nil, err
+	}
+	return WithCredential(ctx, tok), nil
+}
+
+// credentialRenew is how long before its expiry the ReadKey's token is
+// replaced.
+const credentialRenew = time.Minute
+
+// credential is the token a query made with ctx carries, "" for none.
+func (c *Client) credential(ctx context.Context) (string, error) {
+	if tok, ok := ctx.Value(credentialKey{}).(string); ok {
+		return tok, nil
+	}
+	if c.opts.ReadKey == nil {
+		return "", nil
+	}
+	c.credMu.Lock()
+	defer c.credMu.Unlock()
+	now := time.Now()
+	if c.cred == "" || now.After(c.credExp) {
+		tok, err := NewToken(c.opts.ReadKey, c.chainID, now, 0)
+		if err != nil {
+			return "", fmt.Errorf("client: read credential: %w", err)
+		}
+		c.cred, c.credExp = tok, now.Add(TokenMaxLifetime-credentialRenew)
+	}
+	return c.cred, nil
 }
 
 // QueryJSON runs the custody query "/custody/<path>" (for example
@@ -333,6 +413,9 @@ func (c *Client) Signer(ctx context.Context, address string) (*custodyv1.KeyReco
 		return nil, err
 	}
 	res, err := c.Query(ctx, QueryPathKey, key, 0, false)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, contracts.ErrUnknownSigner.Wrapf("no key at %s that this caller may read", address)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/transfers"
+	"github.com/custody-ledger/custody/proof"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/nettest"
@@ -205,6 +206,16 @@ func TestNetwork(t *testing.T) {
 		}
 		defer v.Close()
 
+		// Anonymous, the node shows nothing of the account: a proof of it
+		// would be a read.
+		if _, _, err := c.ProvenFunds(ctx, v, acct); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("anonymous proven read: %v", err)
+		}
+		// The client reads its own records, with proofs, as itself.
+		ctx, err := c.WithKeyCredential(ctx, clientKey)
+		if err != nil {
+			t.Fatal(err)
+		}
 		f, p, err := c.ProvenFunds(ctx, v, acct)
 		if err != nil {
 			t.Fatal(err)
@@ -241,9 +252,18 @@ func TestNetwork(t *testing.T) {
 		if err != nil || rec.Role != custodyv1.Role_ROLE_CLIENT || rec.Owner != acct {
 			t.Fatalf("client key record %v %v", rec, err)
 		}
-		// Absence is proven too.
-		if _, _, err := c.ProvenAccount(ctx, v, "NOPE"); !errors.Is(err, client.ErrNotFound) {
-			t.Fatalf("absent account: %v", err)
+		// Absence is proven to the regulator alone: a proof of absence
+		// carries the neighbouring records in full. To the client the
+		// absent account and another client's are one "not found".
+		if _, _, err := c.ProvenAccount(ctx, v, "NOPE"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("absent account, as the client: %v", err)
+		}
+		rctx, err := c.WithKeyCredential(ctx, regulator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ProvenAccount(rctx, v, "NOPE"); !errors.Is(err, client.ErrNotFound) {
+			t.Fatalf("absent account, as the regulator: %v", err)
 		}
 		// A value that is not the one in state does not pass the check.
 		good, err := c.ProvenQuery(ctx, v, accounts.AccountKey(acct))
@@ -255,7 +275,7 @@ func TestNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 		forged := append(bytes.Clone(res.Value), 0)
-		if err := abci.VerifyProof(good.Header.AppHash, accounts.AccountKey(acct), forged, res.ProofOps); err == nil {
+		if err := proof.VerifyProof(good.Header.AppHash, accounts.AccountKey(acct), forged, res.ProofOps); err == nil {
 			t.Fatal("a forged value verified")
 		}
 	})

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"slices"
@@ -15,7 +16,7 @@ import (
 )
 
 func TestTokenVerifyRecord_DisabledKey(t *testing.T) {
-	key := tokenKey(t, 7)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	pub := key.Public().(ed25519.PublicKey)
 	now := time.Unix(1_700_000_000, 0)
 	raw, err := client.NewToken(key, "chain-a", now, time.Minute)
@@ -27,7 +28,7 @@ func TestTokenVerifyRecord_DisabledKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &custodyv1.KeyRecord{PubKey: pub, Role: custodyv1.Role_ROLE_BANK, Owner: "bank-1"}
-	if err := tok.VerifyRecord(rec, "chain-a", now); err != nil {
+	if err := client.VerifyTokenRecord(tok, rec, "chain-a", now); err != nil {
 		t.Fatalf("active key: %v", err)
 	}
 	for _, reason := range []custodyv1.KeyDisableReason{
@@ -35,13 +36,13 @@ func TestTokenVerifyRecord_DisabledKey(t *testing.T) {
 		custodyv1.KeyDisableReason_KEY_DISABLE_REASON_ACCOUNT_CLOSED,
 	} {
 		rec.Disabled, rec.DisabledReason, rec.DisabledHeight = true, reason, 9
-		if err := tok.VerifyRecord(rec, "chain-a", now); !errors.Is(err, client.ErrTokenKeyDisabled) {
+		if err := client.VerifyTokenRecord(tok, rec, "chain-a", now); !errors.Is(err, client.ErrTokenKeyDisabled) {
 			t.Fatalf("%s key: %v", reason, err)
 		}
 	}
 	// A bad signature is still a bad signature, disabled or not.
-	rec.PubKey = tokenKey(t, 8).Public().(ed25519.PublicKey)
-	if err := tok.VerifyRecord(rec, "chain-a", now); !errors.Is(err, client.ErrTokenSignature) {
+	rec.PubKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+	if err := client.VerifyTokenRecord(tok, rec, "chain-a", now); !errors.Is(err, client.ErrTokenSignature) {
 		t.Fatalf("other key: %v", err)
 	}
 }

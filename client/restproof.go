@@ -9,7 +9,7 @@ import (
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/custody-ledger/custody/abci"
+	"github.com/custody-ledger/custody/proof"
 )
 
 // RESTProof is the "proof" member of a REST answer read with ?prove=true
@@ -28,7 +28,7 @@ type RESTProof struct {
 	// Value is the record's protobuf bytes, absent when the proof shows the
 	// key is not set.
 	Value []byte `json:"value,omitempty"`
-	// ProofOps is the ICS23 proof (one op of type abci.ProofOpType).
+	// ProofOps is the ICS23 proof (one op of type proof.ProofOpType).
 	ProofOps *cmtcrypto.ProofOps `json:"proof_ops"`
 }
 
@@ -59,7 +59,7 @@ func VerifyRESTProof(ctx context.Context, v *Verifier, key []byte, p *RESTProof)
 	if len(p.Value) > 0 {
 		value = p.Value
 	}
-	if err := abci.VerifyProof(header.AppHash, key, value, p.ProofOps); err != nil {
+	if err := proof.VerifyProof(header.AppHash, key, value, p.ProofOps); err != nil {
 		return nil, fmt.Errorf("%w: key %X at height %d: %w", ErrProof, key, p.Height, err)
 	}
 	return &Proven{Key: key, Value: value, Height: p.Height, Header: header}, nil

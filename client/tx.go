@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/credential"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -16,7 +17,7 @@ import (
 var canonical = proto.MarshalOptions{Deterministic: true}
 
 // ErrBadKey is returned by Sign when the key is not an ed25519 private key.
-var ErrBadKey = errors.New("client: key is not an ed25519 private key")
+var ErrBadKey = credential.ErrBadKey
 
 // ErrNotAMsg is returned by WrapMsg for a message that is not one of the
 // typed messages of custody.v1.Msg.

@@ -17,12 +17,12 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/custody-ledger/custody/abci"
+	"github.com/custody-ledger/custody/proof"
 )
 
 // QueryPathKey is the ABCI query path of a raw state key: data is the key,
 // the answer is its value and, with prove, an ICS23 proof in ProofOps.
-const QueryPathKey = abci.QueryPathStoreKey
+const QueryPathKey = proof.PathStoreKey
 
 // DefaultTrustPeriod is the light client's trusting period when
 // LightConfig.TrustPeriod is zero.
@@ -267,7 +267,7 @@ func (c *Client) ProvenQueryAt(ctx context.Context, v *Verifier, key []byte, hei
 	if len(res.Value) > 0 {
 		value = res.Value
 	}
-	if err := abci.VerifyProof(header.AppHash, key, value, res.ProofOps); err != nil {
+	if err := proof.VerifyProof(header.AppHash, key, value, res.ProofOps); err != nil {
 		return nil, fmt.Errorf("%w: key %X at height %d: %w", ErrProof, key, res.Height, err)
 	}
 	return &Proven{Key: key, Value: value, Height: res.Height, Header: header}, nil

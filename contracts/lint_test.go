@@ -53,6 +53,8 @@ var exempt = map[string]struct {
 }{
 	"abci/snapshot": {[]string{"import os", "import sync", "go statement"},
 		"state-sync snapshots written to the node's own disk in the background: not part of execution or the app hash"},
+	"abci/internal/serial": {[]string{"import sync", "import sync/atomic"},
+		"serializes the ABCI calls other than Query and hands the committed version to Query: adapter plumbing, not execution"},
 	"abci/internal/telemetry": {[]string{"float", "time.Now"},
 		"Prometheus metrics (floats and wall-clock durations) that never reach state or results"},
 }

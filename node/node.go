@@ -201,7 +201,7 @@ func (n *Node) Start(ctx context.Context) error {
 	// LoadFilePV exits the process on a bad file; New has checked it exists.
 	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
-		proxy.NewLocalClientCreator(abciApp),
+		clientCreator(app, abciApp),
 		func() (*types.GenesisDoc, error) { return types.GenesisDocFromFile(n.cmtCfg.GenesisFile()) },
 		dbs.provide,
 		cmtnode.DefaultMetricsProvider(n.cmtCfg.Instrumentation),
@@ -225,6 +225,17 @@ func (n *Node) Start(ctx context.Context) error {
 	n.logger.Info("custody node started", "version", Version, "commit", version.Get("").Commit, "home", n.home,
 		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", n.appCfg.API.Address)
 	return nil
+}
+
+// clientCreator connects CometBFT to the app. The custody app runs behind
+// abci.ConsensusSerialized, so that queries (the REST API's and RPC's) are
+// answered beside block execution, never holding it up; another app
+// (WithApplication) behind CometBFT's usual one mutex.
+func clientCreator(app *abci.App, abciApp abcitypes.Application) proxy.ClientCreator {
+	if app != nil {
+		return proxy.NewConnSyncLocalClientCreator(abci.ConsensusSerialized(app))
+	}
+	return proxy.NewLocalClientCreator(abciApp)
 }
 
 // openApp opens the custody application, or the one WithApplication gave.

@@ -86,7 +86,10 @@ func TestAgainstNetwork(t *testing.T) {
 	// from node 0, headers from node 1, cross-checked by node 2.
 	cli(0, "--node", node, "light", "pin", "--witness", tn.Nodes[1].RPCAddress(), "--witness", tn.Nodes[3].RPCAddress())
 	prove := []string{"--prove", "--light-primary", tn.Nodes[1].RPCAddress(), "--witness", tn.Nodes[2].RPCAddress()}
-	out = cli(0, with([]string{"--node", node, "-o", "json", "query", "funds", "ACC-9"}, prove...)...)
+	// The client reads its own records as itself (--as): the node shows a
+	// caller only what it may read.
+	asClient := with(clientKR, "--as", "client1")
+	out = cli(0, with(with(asClient, "-o", "json", "query", "funds", "ACC-9"), prove...)...)
 	var funds struct {
 		Height int64 `json:"height"`
 		Proven bool  `json:"proven"`
@@ -102,23 +105,31 @@ func TestAgainstNetwork(t *testing.T) {
 	if !funds.Proven || funds.Value.Balance != "5000" || funds.Value.Frozen != "1200" || funds.Value.Available != "3800" {
 		t.Fatalf("proven funds %+v", funds)
 	}
-	out = cli(0, with([]string{"--node", node, "query", "ledger", "ACC-9"}, prove...)...)
+	out = cli(0, with(with(asClient, "query", "ledger", "ACC-9"), prove...)...)
 	if !strings.Contains(out, "2 of 2 entries") || !strings.Contains(out, "LEDGER_REASON_WITHDRAWAL_FREEZE") {
 		t.Fatalf("proven ledger:\n%s", out)
 	}
-	out = cli(0, with([]string{"--node", node, "query", "transfer", "bank-1/ACC-9/W1"}, prove...)...)
+	out = cli(0, with(with(asClient, "query", "transfer", "bank-1/ACC-9/W1"), prove...)...)
 	if !strings.Contains(out, "TRANSFER_STATUS_PENDING") {
 		t.Fatalf("proven transfer:\n%s", out)
 	}
 	addr := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--address")...))
-	out = cli(0, with([]string{"--node", node, "query", "signer", addr}, prove...)...)
+	out = cli(0, with(with(asClient, "query", "signer", addr), prove...)...)
 	if !strings.Contains(out, `"owner": "ACC-9"`) || !strings.Contains(out, "ROLE_CLIENT") {
 		t.Fatalf("proven signer:\n%s", out)
 	}
-	// A proven absence is an error, not an empty answer.
-	cli(exitNotFound, with([]string{"--node", node, "query", "account", "NOPE"}, prove...)...)
+	// Anonymous, or as another key, the records are not there: the node
+	// answers "not found" (exit 6) alike for what does not exist and for
+	// what the caller may not read.
+	cli(exitQueryError, with([]string{"--node", node, "query", "funds", "ACC-9"}, prove...)...)
+	cli(exitQueryError, with(asClient, "query", "account", "NOPE")...)
+	cli(exitQueryError, with(asClient, "query", "account", "NOPE", "--prove", "--light-primary", tn.Nodes[1].RPCAddress(), "--witness", tn.Nodes[2].RPCAddress())...)
+	// A proven absence is an error, not an empty answer; only the
+	// regulator gets the proof (it shows the neighbouring records).
+	asRegulator := with(keyring("regulator-1"), "--as", "regulator-1")
+	cli(exitNotFound, with(with(asRegulator, "query", "account", "NOPE"), prove...)...)
 	// A wrong trust root is refused before anything is printed.
-	cli(exitProof, with([]string{"--home", t.TempDir(), "--node", node, "query", "funds", "ACC-9", "--trust-height", "1", "--trust-hash", strings.Repeat("ab", 32)}, prove...)...)
+	cli(exitProof, with(with(asClient, "--home", t.TempDir(), "query", "funds", "ACC-9", "--trust-height", "1", "--trust-hash", strings.Repeat("ab", 32)), prove...)...)
 
 	// The client loses client1: a new key through broker and bank. After
 	// the bank confirms, client1 is refused and client1-new withdraws.
@@ -135,7 +146,7 @@ func TestAgainstNetwork(t *testing.T) {
 	}
 	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1-new", "--transfer-id", "ACC-9/W3", "--account-id", "ACC-9", "--amount", "1")...)
 
-	out = cli(0, "--node", node, "-o", "json", "query", "invariants")
+	out = cli(0, with(asRegulator, "-o", "json", "query", "invariants")...)
 	if !strings.Contains(out, `"broken":false`) {
 		t.Fatalf("invariants: %s", out)
 	}

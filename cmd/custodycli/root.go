@@ -80,6 +80,8 @@ type env struct {
 	node           string
 	chainID        string
 	output         string
+	// as names the keyring key whose credential every query carries.
+	as string
 }
 
 func newEnv(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *env {
@@ -128,6 +130,7 @@ func newRootCmd(e *env) *cobra.Command {
 	pf.StringVar(&e.node, "node", client.DefaultNode, "CometBFT RPC address of the node")
 	pf.StringVar(&e.chainID, "chain-id", "", "chain id to sign for (default: the node's)")
 	pf.StringVarP(&e.output, "output", "o", "text", "output format: text or json")
+	pf.StringVar(&e.as, "as", "", "read as this keyring key: the node shows what its role and owner may read (without it, public records only)")
 
 	root.AddCommand(newKeysCmd(e), newTxCmd(e), newQueryCmd(e), newLightCmd(e), newTokenCmd(e), newTicketCmd(e), newAccountCmd(e), newVersionCmd(e))
 	requireSubcommands(root)

@@ -42,9 +42,19 @@ func newTxCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// dial connects the SDK client to --node.
+// dial connects the SDK client to --node. With --as, every query carries
+// that key's credential: the node answers what it may read and, to
+// anyone, answers a record it may not read as one that does not exist.
 func (e *env) dial(ctx context.Context) (*client.Client, error) {
-	return client.Dial(ctx, e.node, e.chainID, client.Options{})
+	var opts client.Options
+	if e.as != "" {
+		key, err := e.unlock(e.as)
+		if err != nil {
+			return nil, err
+		}
+		opts.ReadKey = key
+	}
+	return client.Dial(ctx, e.node, e.chainID, opts)
 }
 
 // submit unlocks --from, signs msg and broadcasts it, then prints the result.

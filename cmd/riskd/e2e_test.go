@@ -486,7 +486,7 @@ takeover_after = "2s"
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, err := chain.New(ctx, net.Client(t, 3), net.Verifier(t, 1), nil, nettest.Operator)
+	reader, err := chain.New(ctx, net.Client(t, 3).WithReadKey(net.Keys[nettest.Operator]), net.Verifier(t, 1), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}

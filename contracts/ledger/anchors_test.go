@@ -41,12 +41,12 @@ func TestAnchors_RoutedQueriedAndChecked(t *testing.T) {
 		"anchors/risk-1?from=2&limit=1": `"last_seq":"20"`,
 	}
 	for path, want := range ok {
-		out, err := ledger.Query(e.mem, path, nil)
+		out, err := ledger.Query(e.mem, auditor, path, nil)
 		if err != nil || !json.Valid(out) || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s, %v; want it to contain %s", path, out, err, want)
 		}
 	}
-	out, _ := ledger.Query(e.mem, "anchors/risk-1?from=2&limit=1", nil)
+	out, _ := ledger.Query(e.mem, auditor, "anchors/risk-1?from=2&limit=1", nil)
 	var page struct{ Batches []json.RawMessage }
 	if json.Unmarshal(out, &page) != nil || len(page.Batches) != 1 {
 		t.Errorf("page of one: %s", out)
@@ -59,7 +59,7 @@ func TestAnchors_RoutedQueriedAndChecked(t *testing.T) {
 		"anchors/r?limit=bad": ledger.ErrBadQuery,
 	}
 	for path, want := range bad {
-		if _, err := ledger.Query(e.mem, path, nil); !errors.Is(err, want) {
+		if _, err := ledger.Query(e.mem, auditor, path, nil); !errors.Is(err, want) {
 			t.Errorf("%s: got %v, want %v", path, err, want)
 		}
 	}

@@ -95,12 +95,12 @@ func TestQuery(t *testing.T) {
 		"invariants":              `"broken":false`,
 	}
 	for path, want := range ok {
-		out, err := ledger.Query(e.mem, path, nil)
+		out, err := ledger.Query(e.mem, auditor, path, nil)
 		if err != nil || !json.Valid(out) || !strings.Contains(string(out), want) {
 			t.Errorf("%s: %s, %v; want it to contain %s", path, out, err, want)
 		}
 	}
-	out, err := ledger.Query(e.mem, "ledger/C1", []byte(`{"from_seq":"1","limit":1}`))
+	out, err := ledger.Query(e.mem, auditor, "ledger/C1", []byte(`{"from_seq":"1","limit":1}`))
 	var page struct{ Entries []json.RawMessage }
 	if err != nil || json.Unmarshal(out, &page) != nil || len(page.Entries) != 1 {
 		t.Errorf("paged ledger: %s %v", out, err)
@@ -114,15 +114,15 @@ func TestQuery(t *testing.T) {
 		"ledger/C1?limit=x":  ledger.ErrBadQuery,
 		"ledger/C1?limit=-1": ledger.ErrBadQuery,
 		"ledger/":            ledger.ErrBadQuery,
-		"signer/zz":          ledger.ErrNotFound,
+		"signer/zz":          ledger.ErrBadQuery,
 		"participant/nobody": ledger.ErrNotFound,
 	}
 	for path, want := range bad {
-		if _, err := ledger.Query(e.mem, path, nil); !errors.Is(err, want) {
+		if _, err := ledger.Query(e.mem, auditor, path, nil); !errors.Is(err, want) {
 			t.Errorf("%s: got %v, want %v", path, err, want)
 		}
 	}
-	if _, err := ledger.Query(e.mem, "ledger/C1", []byte("{")); !errors.Is(err, ledger.ErrBadQuery) {
+	if _, err := ledger.Query(e.mem, auditor, "ledger/C1", []byte("{")); !errors.Is(err, ledger.ErrBadQuery) {
 		t.Errorf("bad page data: %v", err)
 	}
 }

@@ -243,7 +243,7 @@ func TestProposeClientKey(t *testing.T) {
 	same := func(*custodyv1.MsgProposeClientKey) {}
 	runCases(t, []msgCase{
 		{name: "ok", signer: sBrokerX, msg: propose(same), check: func(t *testing.T, e *env) {
-			if out, err := ledger.Query(e.mem, "client-keys/C1", nil); err != nil || !strings.Contains(string(out), `"reason":"lost phone"`) {
+			if out, err := ledger.Query(e.mem, contracts.Reader{Address: "regulator", Role: custodyv1.Role_ROLE_REGULATOR, Owner: "regulator"}, "client-keys/C1", nil); err != nil || !strings.Contains(string(out), `"reason":"lost phone"`) {
 				t.Fatalf("client-keys query %s %v", out, err)
 			}
 			p := accounts.GetPendingKey(e.mem, "C1")
@@ -328,7 +328,7 @@ func TestConfirmClientKey(t *testing.T) {
 			if e.events[0].Type != "client_key_replaced" {
 				t.Fatalf("events %v", e.events)
 			}
-			out, err := ledger.Query(e.mem, "client-keys/C1", nil)
+			out, err := ledger.Query(e.mem, contracts.Reader{Address: "regulator", Role: custodyv1.Role_ROLE_REGULATOR, Owner: "regulator"}, "client-keys/C1", nil)
 			if err != nil || !strings.Contains(string(out), `"CLIENT_KEY_EVENT_KIND_REPLACED"`) || !strings.Contains(string(out), `"pending":null`) {
 				t.Fatalf("client-keys query %s %v", out, err)
 			}

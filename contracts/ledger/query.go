@@ -19,6 +19,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/transfers"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
 // CodespaceQuery holds the refusals of Query.
@@ -29,7 +30,8 @@ var (
 	ErrUnknownPath = contracts.Register(CodespaceQuery, 1, "unknown query path")
 	// ErrBadQuery is returned by Query for malformed arguments.
 	ErrBadQuery = contracts.Register(CodespaceQuery, 2, "malformed query arguments")
-	// ErrNotFound is returned by Query when the record does not exist.
+	// ErrNotFound is returned by Query when the record does not exist or
+	// the reader may not read it: the two are one answer (Policy).
 	ErrNotFound = contracts.Register(CodespaceQuery, 3, "record not found")
 )
 
@@ -49,30 +51,94 @@ type Page struct {
 	Limit   int    `json:"limit"`
 }
 
+// MaxTransferScan bounds the fund-ledger entries one transfers/<id> page
+// reads looking for transfers: an account with a long trading history and
+// few transfers answers a short page with next_seq, not a scan of it all.
+const MaxTransferScan = 5 * funds.MaxEntriesPerPage
+
 var pj = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
 
-// Query answers a read-only query over store with JSON: protojson for
-// records (proto field names, 64-bit integers as strings), and for lists an
-// object wrapping an array of them. It never writes. The abci package
-// serves it under /custody/<path>; a client that wants a proof asks for the
-// raw key instead (accounts.AccountKey, funds.FundsKey, funds.EntryKey,
-// transfers.TransferKey, ...) and decodes the record itself.
-func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
+// reading is one Query: the state, who asks, and the path as asked.
+type reading struct {
+	store  contracts.Store
+	reader contracts.Reader
+	path   string
+}
+
+// notFound is the one answer for a record that does not exist and for one
+// the reader may not read: the same code and the same words, naming only
+// what the reader asked for, so that neither tells which ids exist.
+func (q reading) notFound() error { return ErrNotFound.Wrapf("%s", q.path) }
+
+// get returns the bytes at key if the reader may read them (Policy), or
+// notFound.
+func (q reading) get(key []byte) ([]byte, error) {
+	bz := q.store.Get(key)
+	if bz == nil || !Policy().MayRead(q.store, q.reader, key, bz) {
+		return nil, q.notFound()
+	}
+	return bz, nil
+}
+
+// getMessage is get decoded into m.
+func (q reading) getMessage(key []byte, m proto.Message) ([]byte, error) {
+	bz, err := q.get(key)
+	if err != nil {
+		return nil, err
+	}
+	contracts.Unmarshal(key, bz, m)
+	return record(m)
+}
+
+// admit returns notFound unless the reader is in a: the gate of a list
+// (an account's ledger goes with the account) and of a record that a
+// missing key stands for (a zero custody total).
+func (q reading) admit(a contracts.Audience) error {
+	if !Policy().Admits(q.store, q.reader, a) {
+		return q.notFound()
+	}
+	return nil
+}
+
+// admitAccount is admit of an account's readers, for a list of the
+// account's records: an account that does not exist has no list, for the
+// regulator either.
+func (q reading) admitAccount(id string) error {
+	if _, _, ok := accounts.Parties(q.store, id); !ok {
+		return q.notFound()
+	}
+	return q.admit(contracts.Audience{Account: id})
+}
+
+// orZero answers the record at key, or zero when no key is stored: the
+// stored record goes to its readers, the zero one to a's.
+func (q reading) orZero(key []byte, a contracts.Audience, zero proto.Message) ([]byte, error) {
+	if q.store.Get(key) != nil {
+		return q.getMessage(key, zero)
+	}
+	if err := q.admit(a); err != nil {
+		return nil, err
+	}
+	return record(zero)
+}
+
+// Query answers a read-only query over store for reader with JSON:
+// protojson for records (proto field names, 64-bit integers as strings),
+// and for lists an object wrapping an array of them. It never writes.
+// What reader may not read (Policy) is not in the answer: a record it may
+// not read is ErrNotFound, worded as for a record that does not exist; a
+// list holds only the items it may read. The abci package serves Query
+// under /custody/<path>; a client that wants a proof asks for the raw key
+// instead (accounts.AccountKey, funds.FundsKey, transfers.TransferKey, ...).
+func Query(store contracts.Store, reader contracts.Reader, path string, data []byte) ([]byte, error) {
 	path, rawQuery, _ := strings.Cut(strings.TrimPrefix(path, "/"), "?")
+	q := reading{store: store, reader: reader, path: path}
 	head, rest, _ := strings.Cut(path, "/")
 	switch head {
 	case "account":
-		a, err := accounts.Get(store, rest)
-		if err != nil {
-			return nil, ErrNotFound.Wrapf("%v", err)
-		}
-		return record(a)
+		return q.getMessage(accounts.AccountKey(rest), &custodyv1.Account{})
 	case "funds":
-		f := funds.Get(store, rest)
-		if f == nil {
-			return nil, ErrNotFound.Wrapf("no funds for account %q", rest)
-		}
-		return record(f)
+		return q.getMessage(funds.FundsKey(rest), &custodyv1.Funds{})
 	case "ledger", "transfers":
 		if rest == "" {
 			return nil, ErrBadQuery.Wrapf("%s needs an account id", head)
@@ -81,11 +147,14 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := q.admitAccount(rest); err != nil {
+			return nil, err
+		}
 		if head == "ledger" {
 			entries := funds.Entries(store, rest, page.FromSeq, page.Limit)
 			return list("entries", entries, nil)
 		}
-		ts, next := transfers.ByAccount(store, rest, page.FromSeq, page.Limit)
+		ts, next := transfersOf(store, rest, page.FromSeq, page.Limit)
 		return list("transfers", ts, map[string]any{"next_seq": strconv.FormatUint(next, 10)})
 	case "client-keys":
 		// The account's client-key history (who registered, proposed,
@@ -97,45 +166,47 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := q.admitAccount(rest); err != nil {
+			return nil, err
+		}
 		return clientKeys(store, rest, page)
 	case "transfer":
 		bank, id, ok := strings.Cut(rest, "/")
 		if !ok {
 			return nil, ErrBadQuery.Wrapf("transfer/<bank id>/<transfer id>, got %q", path)
 		}
-		t, err := transfers.Get(store, bank, id)
-		if err != nil {
-			return nil, ErrNotFound.Wrapf("%v", err)
-		}
-		return record(t)
+		return q.getMessage(transfers.TransferKey(bank, id), &custodyv1.Transfer{})
 	case "custody":
 		bank, broker, ok := strings.Cut(rest, "/")
 		if !ok {
 			return nil, ErrBadQuery.Wrapf("custody/<bank id>/<broker id>, got %q", path)
+		}
+		if err := q.admit(funds.CustodyTotalAudience(bank, broker)); err != nil {
+			return nil, err
 		}
 		return json.Marshal(map[string]string{
 			"bank_id": bank, "broker_id": broker,
 			"total": strconv.FormatInt(funds.GetCustodyTotal(store, bank, broker), 10),
 		})
 	case "supply":
-		return record(funds.GetSupply(store))
+		return q.orZero(funds.SupplyKey(), contracts.Audience{Institutions: true}, &custodyv1.Supply{})
 	case "participants":
 		return list("participants", participants.All(store), nil)
 	case "participant":
-		p, err := participants.Get(store, rest)
-		if err != nil {
-			return nil, ErrNotFound.Wrapf("%v", err)
-		}
-		return record(p)
+		return q.getMessage(append([]byte{contracts.PrefixParticipant}, rest...), &custodyv1.Participant{})
 	case "signer":
-		rec, err := auth.Get(store, rest)
+		addr, err := auth.ParseAddress(rest)
 		if err != nil {
-			return nil, ErrNotFound.Wrapf("%v", err)
+			return nil, ErrBadQuery.Wrapf("%v", err)
 		}
-		return record(rec)
+		return q.getMessage(append([]byte{contracts.PrefixKey}, addr...), &custodyv1.KeyRecord{})
 	case "anchors", "anchor":
-		return queryAnchors(store, head, rest, rawQuery, data)
+		return q.anchors(head, rest, rawQuery, data)
 	case "invariants":
+		// The invariants walk the whole state: institutions only.
+		if err := q.admit(contracts.Audience{Institutions: true}); err != nil {
+			return nil, err
+		}
 		res := contracts.CheckInvariants(store, Invariants())
 		broken := false
 		for _, r := range res {
@@ -146,13 +217,50 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 			Invariants []contracts.InvariantResult `json:"invariants"`
 		}{broken, res})
 	}
-	if out, ok, err := queryTrading(store, head, rest, rawQuery); ok {
+	if out, ok, err := q.trading(head, rest, rawQuery); ok {
 		return out, err
 	}
-	if out, ok, err := queryKeys(store, head, rest, rawQuery, data); ok {
+	if out, ok, err := q.queryKeys(head, rest, rawQuery, data); ok {
 		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)
+}
+
+// transfersOf returns up to limit transfers of an account in the order
+// they began, found through its fund ledger from fromSeq on (each transfer
+// begins with exactly one deposit or freeze entry), reading at most
+// MaxTransferScan entries; and the ledger sequence to go on from.
+func transfersOf(store contracts.Store, accountID string, fromSeq uint64, limit int) ([]*custodyv1.Transfer, uint64) {
+	if limit <= 0 || limit > funds.MaxEntriesPerPage {
+		limit = funds.MaxEntriesPerPage
+	}
+	var out []*custodyv1.Transfer
+	next, scanned := fromSeq, 0
+	for len(out) < limit && scanned < MaxTransferScan {
+		entries := funds.Entries(store, accountID, next, min(funds.MaxEntriesPerPage, MaxTransferScan-scanned))
+		if len(entries) == 0 {
+			break
+		}
+		for _, e := range entries {
+			if len(out) == limit {
+				break
+			}
+			next = e.Seq + 1
+			scanned++
+			if e.Reason != custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT &&
+				e.Reason != custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_FREEZE {
+				continue
+			}
+			bank, id, ok := strings.Cut(e.RefId, "/")
+			if !ok {
+				continue
+			}
+			if t, err := transfers.Get(store, bank, id); err == nil {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, next
 }
 
 func parsePage(rawQuery string, data []byte) (Page, error) {
@@ -239,18 +347,21 @@ func clientKeys(store contracts.Store, accountID string, page Page) ([]byte, err
 	return json.Marshal(out)
 }
 
-// queryAnchors answers anchors/<operator> (a page of batches, by batch seq,
+// anchors answers anchors/<operator> (a page of batches, by batch seq,
 // and the last parameter version) and anchor/<operator>/<seq>.
-func queryAnchors(store contracts.Store, head, rest, rawQuery string, data []byte) ([]byte, error) {
+func (q reading) anchors(head, rest, rawQuery string, data []byte) ([]byte, error) {
 	if head == "anchor" {
 		op, s, ok := strings.Cut(rest, "/")
 		seq, err := strconv.ParseUint(s, 10, 64)
 		if !ok || op == "" || err != nil {
 			return nil, ErrBadQuery.Wrapf("anchor/<operator>/<seq>, got %q", rest)
 		}
-		b, err := anchors.GetBatch(store, op, seq)
+		if _, err := q.get(anchors.BatchKey(op, seq)); err != nil {
+			return nil, err
+		}
+		b, err := anchors.GetBatch(q.store, op, seq)
 		if err != nil {
-			return nil, ErrNotFound.Wrapf("%v", err)
+			return nil, q.notFound()
 		}
 		return json.Marshal(b)
 	}
@@ -261,12 +372,15 @@ func queryAnchors(store contracts.Store, head, rest, rawQuery string, data []byt
 	if err != nil {
 		return nil, err
 	}
-	bs := anchors.Batches(store, rest, page.FromSeq, page.Limit)
+	if err := q.admit(anchors.OperatorAudience(rest)); err != nil {
+		return nil, err
+	}
+	bs := anchors.Batches(q.store, rest, page.FromSeq, page.Limit)
 	if bs == nil {
 		bs = []*anchors.Batch{}
 	}
 	return json.Marshal(struct {
 		Batches    []*anchors.Batch `json:"batches"`
 		LastParams *anchors.Params  `json:"last_params"`
-	}{bs, anchors.LastParams(store, rest)})
+	}{bs, anchors.LastParams(q.store, rest)})
 }

@@ -17,9 +17,26 @@ var keyQueryPaths = []string{
 }
 
 // queryKeys answers the key and approval paths; ok is false for any other.
-// Read policy (participants.MayReadKeyHistory, approvals.MayRead) is the
-// REST API's to apply: this answers whoever reaches the node's query port.
-func queryKeys(store contracts.Store, head, rest, rawQuery string, data []byte) (out []byte, ok bool, err error) {
+// Who may read follows the contracts (participants.MayReadKeyHistory: every
+// institution; approvals.MayRead: the institution itself and the regulator),
+// answered as not found to anyone else, like every read (Policy).
+func (q reading) queryKeys(head, rest, rawQuery string, data []byte) (out []byte, ok bool, err error) {
+	store := q.store
+	switch head {
+	case "keys", "key-history":
+		if err := q.admit(contracts.Audience{Institutions: true}); err != nil {
+			return nil, true, err
+		}
+	case "approvals":
+		if err := q.admit(contracts.Audience{Participants: []string{rest}}); err != nil {
+			return nil, true, err
+		}
+	case "approval":
+		owner, _, _ := strings.Cut(rest, "/")
+		if err := q.admit(contracts.Audience{Participants: []string{owner}}); err != nil {
+			return nil, true, err
+		}
+	}
 	switch head {
 	case "keys":
 		p, err := participants.Get(store, rest)

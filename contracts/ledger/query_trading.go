@@ -33,9 +33,17 @@ var tradingQueryPaths = []string{
 // MaxListPage bounds one page of a trading list query.
 const MaxListPage = 1000
 
-// queryTrading answers the paths of tradingQueryPaths; ok is false for
-// any other head.
-func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byte, ok bool, err error) {
+// MaxListScan bounds the records a filtered list reads for one answer.
+const MaxListScan = 10 * MaxListPage
+
+// trading answers the paths of tradingQueryPaths; ok is false for any
+// other head. Every record and list goes through the reader's policy, as
+// in Query.
+func (rd reading) trading(head, rest, rawQuery string) (out []byte, ok bool, err error) {
+	store := rd.store
+	wrap := func(bz []byte, err error) ([]byte, bool, error) { return bz, true, err }
+	clearingHouse := []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}
+	account := contracts.Audience{Account: parts0(rest)}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, true, ErrBadQuery.Wrapf("%v", err)
@@ -75,15 +83,17 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		trading.ForEachInstrument(store, func(i *custodyv1.Instrument) { insts = append(insts, i) })
 		return listOK("instruments", insts, "")
 	case "instrument":
-		inst, err := trading.GetInstrument(store, rest)
-		if err != nil {
-			return nil, true, ErrNotFound.Wrapf("%v", err)
-		}
-		return recordOK(inst)
+		return wrap(rd.getMessage(trading.InstrumentKey(rest), &custodyv1.Instrument{}))
 	case "position":
+		if err := rd.admit(contracts.Audience{Roles: clearingHouse}); err != nil {
+			return nil, true, err
+		}
 		return recordOK(trading.GetPosition(store, rest))
 	case "orders":
 		if err := arity(1, "<account id>"); err != nil {
+			return nil, true, err
+		}
+		if err := rd.admitAccount(rest); err != nil {
 			return nil, true, err
 		}
 		var statuses []custodyv1.OrderStatus
@@ -102,26 +112,23 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		if err := arity(2, "<account id>/<suffix>"); err != nil {
 			return nil, true, err
 		}
-		o, err := trading.GetOrder(store, rest)
-		if err != nil {
-			return nil, true, ErrNotFound.Wrapf("%v", err)
-		}
-		if head == "order" {
-			return recordOK(o)
+		var o custodyv1.Order
+		bz, err := rd.getMessage(trading.OrderKey(rest), &o)
+		if err != nil || head == "order" {
+			return bz, true, err
 		}
 		return listOK("fills", trading.FillsOfOrder(store, o.Id), "")
 	case "fill":
-		f, found := trading.GetFill(store, rest)
-		if !found {
-			return nil, true, ErrNotFound.Wrapf("fill %q", rest)
-		}
-		return recordOK(f)
+		return wrap(rd.getMessage(trading.FillKey(rest), &custodyv1.Fill{}))
 	case "day-fills":
 		if err := arity(2, "<date>/<broker id>"); err != nil {
 			return nil, true, err
 		}
 		d, err := date(parts[0])
 		if err != nil {
+			return nil, true, err
+		}
+		if err := rd.admit(clearing.SettlementAudience(parts[1])); err != nil {
 			return nil, true, err
 		}
 		fills := trading.FillsOfDay(store, d, parts[1], from, limit+1)
@@ -134,12 +141,16 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		if err := arity(1, "<account id>"); err != nil {
 			return nil, true, err
 		}
+		if err := rd.admitAccount(rest); err != nil {
+			return nil, true, err
+		}
 		return listOK("holdings", trading.Holdings(store, rest), "")
 	case "holding":
 		if err := arity(2, "<account id>/<security>"); err != nil {
 			return nil, true, err
 		}
-		return recordOK(trading.GetHolding(store, parts[0], parts[1]))
+		return wrap(rd.orZero(trading.HoldingKey(parts[0], parts[1]), account,
+			&custodyv1.Holding{AccountId: parts[0], Security: parts[1]}))
 	case "reports", "report":
 		d, err := date(parts[0])
 		if err != nil {
@@ -149,12 +160,12 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 			if err := arity(1, "<date>"); err != nil {
 				return nil, true, err
 			}
-			return listOK("reports", scan[*custodyv1.SettlementReport](store, clearing.ReportsPrefix(d), 0), "")
+			return listOK("reports", scanFrom[*custodyv1.SettlementReport](rd, clearing.ReportsPrefix(d), clearing.ReportsPrefix(d), 0), "")
 		}
 		if err := arity(2, "<date>/<broker id>"); err != nil {
 			return nil, true, err
 		}
-		return getOK(store, clearing.ReportKey(d, parts[1]), &custodyv1.SettlementReport{})
+		return wrap(rd.getMessage(clearing.ReportKey(d, parts[1]), &custodyv1.SettlementReport{}))
 	case "settlement-breaks":
 		start := clearing.BreaksPrefixAll()
 		if from != "" {
@@ -164,13 +175,16 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 			}
 			start = clearing.BreaksPrefix(d)
 		}
-		return listOK("breaks", scanFrom[*custodyv1.SettlementBreak](store, start, clearing.BreaksPrefixAll(), limit), "")
+		return listOK("breaks", scanFrom[*custodyv1.SettlementBreak](rd, start, clearing.BreaksPrefixAll(), limit), "")
 	case "snapshot":
 		if err := arity(3, "<date>/<bank id>/<broker id>"); err != nil {
 			return nil, true, err
 		}
 		d, err := date(parts[0])
 		if err != nil {
+			return nil, true, err
+		}
+		if err := rd.admit(reconcile.ResultAudience(parts[1], parts[2])); err != nil {
 			return nil, true, err
 		}
 		return recordOK(reconcile.Snapshot(store, d, parts[1], parts[2]))
@@ -181,13 +195,9 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		}
 		switch len(parts) {
 		case 1:
-			return listOK("results", reconcile.Results(store, d), "")
+			return listOK("results", rd.recons(reconcile.Results(store, d)), "")
 		case 3:
-			r, found := reconcile.GetResult(store, d, parts[1], parts[2])
-			if !found {
-				return nil, true, ErrNotFound.Wrapf("no statement of %s for %s on %d", parts[1], parts[2], d)
-			}
-			return recordOK(r)
+			return wrap(rd.getMessage(reconcile.ResultKey(d, parts[1], parts[2]), &custodyv1.ReconResult{}))
 		}
 		return nil, true, ErrBadQuery.Wrapf("reconciliation/<date>[/<bank id>/<broker id>], got %q", rest)
 	case "reconciliation-checks":
@@ -197,7 +207,15 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		}
 		// {"checks": [ReconCheck...], "breaks": [ReconBreak...]}: the six
 		// checks' results of the date and every item that broke.
-		checks := reconcile.Checks(store, d)
+		// A check is read by its counterparty (the bank or the clearing
+		// house that filed), its broker and the clearing house, as the
+		// statement reconciliation results are (reconcile.ResultAudience).
+		var checks []*custodyv1.ReconCheck
+		for _, c := range reconcile.Checks(store, d) {
+			if rd.admits(reconcile.ResultAudience(c.CounterpartyId, c.BrokerId)) {
+				checks = append(checks, c)
+			}
+		}
 		var breaks []*custodyv1.ReconBreak
 		for _, c := range checks {
 			breaks = append(breaks, reconcile.ItemBreaks(store, c)...)
@@ -223,6 +241,9 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		if err := arity(2, "<account id>/<YYYYMMDD|YYYYMM>"); err != nil {
 			return nil, true, err
 		}
+		if err := rd.admitAccount(parts[0]); err != nil {
+			return nil, true, err
+		}
 		from, to, err := interest.StatementPeriod(parts[1])
 		if err != nil {
 			return nil, true, ErrBadQuery.Wrapf("%v", err)
@@ -237,7 +258,15 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		if err != nil {
 			return nil, true, err
 		}
-		return listOK("postings", interest.Postings(store, d), "")
+		// A posting is read by the account's readers (its client, broker
+		// and custody bank) and the regulator.
+		var postings []*custodyv1.InterestPosting
+		for _, p := range interest.Postings(store, d) {
+			if rd.admits(contracts.Audience{Account: p.AccountId}) {
+				postings = append(postings, p)
+			}
+		}
+		return listOK("postings", postings, "")
 	case "reconciliation-breaks":
 		var d uint32
 		if from != "" {
@@ -245,10 +274,14 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 				return nil, true, err
 			}
 		}
-		return listOK("breaks", reconcile.Breaks(store, d, limit), "")
+		return listOK("breaks", rd.recons(reconcile.Breaks(store, d, limit)), "")
 	case "fee-accounts":
 		var accts []*custodyv1.SystemAccount
-		funds.ForEachSystem(store, func(a *custodyv1.SystemAccount) { accts = append(accts, a) })
+		funds.ForEachSystem(store, func(a *custodyv1.SystemAccount) {
+			if rd.admits(contracts.Audience{Participants: []string{a.Owner}, Roles: clearingHouse}) {
+				accts = append(accts, a)
+			}
+		})
 		return listOK("accounts", accts, "")
 	case "system-account":
 		kind, owner, _ := strings.Cut(rest, "/")
@@ -259,7 +292,9 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 		if !ok || k == 0 {
 			return nil, true, ErrBadQuery.Wrapf("system account kind %q", kind)
 		}
-		return recordOK(funds.GetSystem(store, funds.SystemKey{Kind: custodyv1.SystemAccountKind(k), Owner: owner}))
+		sk := funds.SystemKey{Kind: custodyv1.SystemAccountKind(k), Owner: owner}
+		return wrap(rd.orZero(funds.SystemAccountKey(sk), contracts.Audience{Participants: []string{owner}, Roles: clearingHouse},
+			&custodyv1.SystemAccount{Kind: sk.Kind, Owner: owner}))
 	}
 	return nil, false, nil
 }
@@ -278,14 +313,24 @@ func recordOK(m proto.Message) ([]byte, bool, error) {
 	return bz, true, err
 }
 
-// getOK answers the record at key, or ErrNotFound.
-func getOK(store contracts.Store, key []byte, m proto.Message) ([]byte, bool, error) {
-	bz := store.Get(key)
-	if bz == nil {
-		return nil, true, ErrNotFound.Wrapf("no record at %x", key)
+// admits says whether the reader is in a.
+func (rd reading) admits(a contracts.Audience) bool { return Policy().Admits(rd.store, rd.reader, a) }
+
+// recons keeps the reconciliation results the reader may read.
+func (rd reading) recons(rs []*custodyv1.ReconResult) []*custodyv1.ReconResult {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if rd.admits(reconcile.ResultAudience(r.BankId, r.BrokerId)) {
+			out = append(out, r)
+		}
 	}
-	contracts.Unmarshal(key, bz, m)
-	return recordOK(m)
+	return out
+}
+
+// parts0 is the first segment of rest: the account id of an account path.
+func parts0(rest string) string {
+	first, _, _ := strings.Cut(rest, "/")
+	return first
 }
 
 // listOK wraps records as {"<name>": [...]} with "next" when a page ends
@@ -307,17 +352,19 @@ func listOK[M proto.Message](name string, items []M, next string) ([]byte, bool,
 	return bz, true, err
 }
 
-// scan reads every record under prefix (at most limit; 0: all).
-func scan[M proto.Message](store contracts.Store, prefix []byte, limit int) []M {
-	return scanFrom[M](store, prefix, prefix, limit)
-}
-
-// scanFrom reads the records from start to the end of prefix's range.
-func scanFrom[M proto.Message](store contracts.Store, start, prefix []byte, limit int) []M {
-	it := store.Iterator(start, contracts.PrefixEnd(prefix))
+// scanFrom reads the records from start to the end of prefix's range
+// that the reader may read, at most limit of them (0: all).
+func scanFrom[M proto.Message](rd reading, start, prefix []byte, limit int) []M {
+	it := rd.store.Iterator(start, contracts.PrefixEnd(prefix))
 	defer it.Close()
 	var out []M
-	for ; it.Valid() && (limit <= 0 || len(out) < limit); it.Next() {
+	// A reader who may read few of the records still reads a bounded
+	// number of them: the page ends short rather than walk the state.
+	for scanned := 0; it.Valid() && (limit <= 0 || len(out) < limit) && scanned < MaxListScan; it.Next() {
+		scanned++
+		if !Policy().MayRead(rd.store, rd.reader, it.Key(), it.Value()) {
+			continue
+		}
 		var zero M
 		m := zero.ProtoReflect().New().Interface().(M)
 		contracts.Unmarshal(it.Key(), it.Value(), m)

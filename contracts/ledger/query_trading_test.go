@@ -53,7 +53,7 @@ func TestQuery_Trading(t *testing.T) {
 		{"supply", []string{`"to_clearing":"300000"`}},
 	}
 	for _, c := range cases {
-		out, err := ledger.Query(e.mem, c.path, nil)
+		out, err := ledger.Query(e.mem, auditor, c.path, nil)
 		if err != nil {
 			t.Errorf("%s: %v", c.path, err)
 			continue
@@ -82,7 +82,7 @@ func TestQuery_Trading(t *testing.T) {
 		{"system-account/none/x", ledger.ErrBadQuery},
 		{"day-fills/20250102", ledger.ErrBadQuery},
 	} {
-		if _, err := ledger.Query(e.mem, c.path, nil); !errors.Is(err, c.want) {
+		if _, err := ledger.Query(e.mem, auditor, c.path, nil); !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.path, err, c.want)
 		}
 	}

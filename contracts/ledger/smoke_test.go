@@ -30,7 +30,7 @@ func TestLedger_HappyPath(t *testing.T) {
 	e.must(sBrokerX, closeMsg("C1"))
 	e.checkInvariants()
 	for _, p := range []string{"account/C1", "funds/C1", "ledger/C1?from=1&limit=2", "transfers/C1", "transfer/bank-a/T1", "supply", "custody/bank-a/broker-x", "participants", "invariants"} {
-		out, err := ledger.Query(e.mem, p, nil)
+		out, err := ledger.Query(e.mem, auditor, p, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -44,9 +45,25 @@ func (s *Server) authenticate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	rec, err := s.chain.Signer(c.Request.Context(), tok.Claims.Subject)
-	if errors.Is(err, contracts.ErrUnknownSigner) {
+	// Every node query of this request carries the caller's token: the
+	// node checks it against its key registry and answers only what the
+	// caller may read (ledger.Policy). The server itself decides nothing
+	// about who may read what.
+	ctx := client.WithCredential(c.Request.Context(), strings.TrimSpace(raw))
+	c.Request = c.Request.WithContext(ctx)
+	rec, err := s.chain.Signer(ctx, tok.Claims.Subject)
+	switch {
+	case errors.Is(err, contracts.ErrUnknownSigner), errors.Is(err, abci.ErrQueryUnknownKey):
 		fail(c, ErrUnknownKey.Wrapf("%s", tok.Claims.Subject))
+		return
+	case errors.Is(err, abci.ErrQueryKeyDisabled):
+		fail(c, ErrKeyDisabled.Wrapf("%s", tok.Claims.Subject))
+		return
+	case errors.Is(err, abci.ErrQueryCredentialExpired):
+		fail(c, ErrTokenExpired.Wrapf("at the last block's time"))
+		return
+	case errors.Is(err, abci.ErrQueryCredential):
+		fail(c, ErrTokenRejected.Wrapf("%v", err))
 		return
 	}
 	if err != nil {
@@ -55,7 +72,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	// The record is read afresh for every request: a key rotated or
 	// revoked in a block is refused from the next one on.
-	if err := tok.VerifyRecord(rec, s.chain.ChainID(), s.now()); errors.Is(err, client.ErrTokenKeyDisabled) {
+	if err := client.VerifyTokenRecord(tok, rec, s.chain.ChainID(), s.now()); errors.Is(err, client.ErrTokenKeyDisabled) {
 		fail(c, ErrKeyDisabled.Wrapf("%s: %v", tok.Claims.Subject, err))
 		return
 	} else if err != nil {
@@ -70,47 +87,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// Who may see what. The regulator sees everything; the rest see what the
-// records tie them to.
-
-// mayReadAccount: the account's client, its broker, its custody bank, the
-// regulator.
-func (w *caller) mayReadAccount(a *custodyv1.Account) bool {
-	switch w.Role {
-	case custodyv1.Role_ROLE_REGULATOR:
-		return true
-	case custodyv1.Role_ROLE_CLIENT:
-		return w.Owner == a.Id
-	case custodyv1.Role_ROLE_BROKER:
-		return w.Owner == a.BrokerId
-	case custodyv1.Role_ROLE_BANK:
-		return w.Owner == a.BankId
-	}
-	return false
-}
-
-// mayReadTransfer: as for the transfer's account (the transfer names it,
-// its broker and its bank).
-func (w *caller) mayReadTransfer(t *custodyv1.Transfer) bool {
-	return w.mayReadAccount(&custodyv1.Account{Id: t.AccountId, BrokerId: t.BrokerId, BankId: t.BankId})
-}
-
-// mayReadCustody: a custody total is the bank's and the broker's figure;
-// the regulator and the clearing house see all of them.
-func (w *caller) mayReadCustody(bankID, brokerID string) bool {
-	switch w.Role {
-	case custodyv1.Role_ROLE_REGULATOR, custodyv1.Role_ROLE_CLEARING_HOUSE:
-		return true
-	case custodyv1.Role_ROLE_BANK:
-		return w.Owner == bankID
-	case custodyv1.Role_ROLE_BROKER:
-		return w.Owner == brokerID
-	}
-	return false
-}
-
-// isInstitution: any participant role; chain-wide figures (supply,
-// invariants) are for institutions, not for clients.
+// isInstitution: any participant role.
 func (w *caller) isInstitution() bool {
 	return w.Role != custodyv1.Role_ROLE_CLIENT && w.Role != custodyv1.Role_ROLE_UNSPECIFIED
 }

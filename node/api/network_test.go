@@ -338,7 +338,11 @@ func (e *env) addr(who string) string {
 // signTx signs msg as who at its next sequence on chain.
 func (e *env) signTx(who string, msg proto.Message) []byte {
 	e.t.Helper()
-	rec, err := e.c.Signer(e.ctx, e.addr(who))
+	ctx, err := e.c.WithKeyCredential(e.ctx, e.keys[who])
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rec, err := e.c.Signer(ctx, e.addr(who))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -375,6 +379,8 @@ func TestAPI(t *testing.T) {
 	t.Run("probes", e.testProbes)
 	t.Run("access log", e.testAccessLog)
 	t.Run("the node serves the API", e.testNodeAPI)
+	t.Run("nothing leaks over REST", e.testNothingLeaks)
+	t.Run("nothing leaks over ABCI queries", e.testABCILeaks)
 }
 
 func (e *env) testAuthentication(t *testing.T) {
@@ -473,7 +479,7 @@ func (e *env) testKeys(t *testing.T) {
 	if rec.Role != custodyv1.Role_ROLE_CLIENT || rec.Owner != "ACC-1" {
 		t.Fatalf("own key %v", &rec)
 	}
-	for who, status := range map[string]int{"broker-1": 200, "bank-1": 200, "regulator-1": 200, "broker-2": 403, "bank-2": 403, "client-2": 403, "clearing-house-1": 403} {
+	for who, status := range map[string]int{"broker-1": 200, "bank-1": 200, "regulator-1": 200, "broker-2": 404, "bank-2": 404, "client-2": 404, "clearing-house-1": 404} {
 		if a := e.do("GET", "/v1/keys/"+c1, who, nil, nil); a.status != status {
 			t.Errorf("%s reads client-1's key: %d, want %d: %s", who, a.status, status, a.body)
 		}
@@ -510,16 +516,17 @@ func (e *env) testAccounts(t *testing.T) {
 	// Who may read ACC-1: its client, broker, bank, the regulator.
 	for who, status := range map[string]int{
 		"client-1": 200, "broker-1": 200, "bank-1": 200, "regulator-1": 200,
-		"client-2": 403, "broker-2": 403, "bank-2": 403, "clearing-house-1": 403,
+		"client-2": 404, "broker-2": 404, "bank-2": 404, "clearing-house-1": 404,
 	} {
 		a := e.do("GET", "/v1/accounts/ACC-1", who, nil, nil)
 		if a.status != status {
 			t.Errorf("%s reads ACC-1: %d, want %d: %s", who, a.status, status, a.body)
 		}
-		if status == 403 {
-			a.problem(t, 403, "api/7")
+		if status == 404 {
+			// Not found or not yours: as for an account that does not exist.
+			a.problem(t, 404, "query/3")
 			if who == "client-2" {
-				api.Golden(t, "forbidden.json", a.body)
+				api.Golden(t, "not_found_or_not_yours.json", a.body)
 			}
 		}
 	}
@@ -570,8 +577,8 @@ func (e *env) testFunds(t *testing.T) {
 	if f.Balance != 700 || f.Available != 700 || f.Withdrawable != 700 || f.Frozen != 0 {
 		t.Fatalf("funds %v", &f)
 	}
-	e.do("GET", "/v1/accounts/ACC-2/funds", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
-	e.do("GET", "/v1/accounts/ACC-2/funds", "bank-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-2/funds", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+	e.do("GET", "/v1/accounts/ACC-2/funds", "bank-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC-2/funds", "bank-2", nil, nil).record(t, &f)
 	e.do("GET", "/v1/accounts/ACC-404/funds", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC_2/funds", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
@@ -602,7 +609,7 @@ func (e *env) testCustodyAndSupply(t *testing.T) {
 	if ct.Total != 15000 {
 		t.Fatalf("custody total %v", &ct)
 	}
-	for who, status := range map[string]int{"broker-1": 200, "clearing-house-1": 200, "regulator-1": 200, "bank-2": 403, "broker-2": 403, "client-1": 403} {
+	for who, status := range map[string]int{"broker-1": 200, "clearing-house-1": 200, "regulator-1": 200, "bank-2": 404, "broker-2": 404, "client-1": 404} {
 		if a := e.do("GET", "/v1/custody/bank-1/broker-1", who, nil, nil); a.status != status {
 			t.Errorf("%s reads bank-1/broker-1: %d, want %d", who, a.status, status)
 		}
@@ -624,7 +631,7 @@ func (e *env) testCustodyAndSupply(t *testing.T) {
 	if s.Total != 15700 || s.Deposited != 15700 {
 		t.Fatalf("supply %v", &s)
 	}
-	e.do("GET", "/v1/supply", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/supply", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/supply", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
 	e.do("GET", "/v1/supply?prove=true", "regulator-1", nil, nil).ok(t, &r)
 	var ps custodyv1.Supply
@@ -643,7 +650,7 @@ func (e *env) testInvariants(t *testing.T) {
 	if err := json.Unmarshal(r.Value, &inv); err != nil || inv.Broken || len(inv.Invariants) == 0 {
 		t.Fatalf("invariants %s (%v)", r.Value, err)
 	}
-	e.do("GET", "/v1/invariants", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/invariants", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/invariants?prove=true", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 	e.do("GET", "/v1/invariants", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
 }
@@ -768,8 +775,8 @@ func (e *env) testAnchors(t *testing.T) {
 		t.Fatalf("batches before 2000: %v", none)
 	}
 	for _, who := range []string{"bank-1", "broker-1", "clearing-house-1", "client-1"} {
-		e.do("GET", "/v1/anchors/risk-1", who, nil, nil).problem(t, http.StatusForbidden, "api/7")
-		e.do("GET", "/v1/anchors/risk-1/1", who, nil, nil).problem(t, http.StatusForbidden, "api/7")
+		e.do("GET", "/v1/anchors/risk-1", who, nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/anchors/risk-1/1", who, nil, nil).problem(t, http.StatusNotFound, "query/3")
 	}
 	e.do("GET", "/v1/anchors/risk-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
 	e.do("GET", "/v1/anchors/risk-1/1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
@@ -879,7 +886,7 @@ func (e *env) testLedger(t *testing.T) {
 	// A cursor of another account's list is refused.
 	_, c2 := e.ledgerPage(t, "client-1", "?limit=1")
 	e.do("GET", "/v1/accounts/ACC-2/ledger?cursor="+c2, "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/9")
-	e.do("GET", "/v1/accounts/ACC-1/ledger", "client-2", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-1/ledger", "client-2", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC-404/ledger", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC-1/ledger", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
 }
@@ -928,7 +935,7 @@ func (e *env) testTransfers(t *testing.T) {
 		t.Fatalf("filtered pages %v %v", ids, ids2)
 	}
 	e.do("GET", "/v1/accounts/ACC-1/transfers?status=lost", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
-	e.do("GET", "/v1/accounts/ACC-1/transfers", "broker-2", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-1/transfers", "broker-2", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC-404/transfers", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/accounts/ACC-1/transfers", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
 
@@ -943,7 +950,7 @@ func (e *env) testTransfers(t *testing.T) {
 	if tr.AccountId != "ACC-2" {
 		t.Fatalf("bank-2/DEP-1 %v", &tr)
 	}
-	e.do("GET", "/v1/transfers/bank-2/DEP-1", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/transfers/bank-2/DEP-1", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/transfers/bank-1/DEP-9", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 	e.do("GET", "/v1/transfers/bank-1/DEP%201", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 	e.do("GET", "/v1/transfers/bank-1/DEP-1", "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
@@ -1028,8 +1035,9 @@ func (e *env) access(t *testing.T, path string, want map[string]int) {
 		a := e.do("GET", path, who, nil, nil)
 		if a.status != status {
 			t.Errorf("%s GET %s: %d, want %d: %s", who, path, a.status, status, a.body)
-		} else if status == http.StatusForbidden {
-			a.problem(t, status, "api/7")
+		} else if status == http.StatusNotFound {
+			// Not found or not yours: the node answers both alike.
+			a.problem(t, status, "query/3")
 		}
 	}
 	e.do("GET", path, "", nil, nil).problem(t, http.StatusUnauthorized, "api/1")
@@ -1082,7 +1090,7 @@ func (e *env) testTrading(t *testing.T) {
 		e.do("GET", "/v1/instruments/PUDONG", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 	})
 
-	acct := with(all(http.StatusForbidden), "client-1", "broker-1", "bank-1", "regulator-1")
+	acct := with(all(http.StatusNotFound), "client-1", "broker-1", "bank-1", "regulator-1")
 	t.Run("holdings", func(t *testing.T) {
 		if b, _ := e.listOf(t, "client-1", "/v1/accounts/ACC-1/holdings", "balance"); fmt.Sprint(b) != "[100]" {
 			t.Fatalf("holdings %v", b)
@@ -1095,9 +1103,13 @@ func (e *env) testTrading(t *testing.T) {
 		}
 		proven("/v1/accounts/ACC-1/holdings/600000.SH", "client-1", trading.HoldingKey("ACC-1", "600000.SH"), &h)
 		e.access(t, "/v1/accounts/ACC-1/holdings/600000.SH", acct)
-		// A security not held is a zero holding, proven absent.
+		// A security not held is a zero holding. Its proof would be one of
+		// absence, which shows the neighbouring records in full: only the
+		// regulator gets it; the client gets "not found" with ?prove.
 		var r api.Record
-		e.do("GET", "/v1/accounts/ACC-1/holdings/000001.SZ?prove=true", "client-1", nil, nil).ok(t, &r)
+		e.do("GET", "/v1/accounts/ACC-1/holdings/000001.SZ", "client-1", nil, nil).ok(t, &r)
+		e.do("GET", "/v1/accounts/ACC-1/holdings/000001.SZ?prove=true", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
+		e.do("GET", "/v1/accounts/ACC-1/holdings/000001.SZ?prove=true", "regulator-1", nil, nil).ok(t, &r)
 		if p, err := client.VerifyRESTProof(e.ctx, e.v, trading.HoldingKey("ACC-1", "000001.SZ"), r.Proof); err != nil || p.Value != nil {
 			t.Fatalf("proof of no holding: %v", err)
 		}
@@ -1174,11 +1186,11 @@ func (e *env) testTrading(t *testing.T) {
 			t.Fatalf("fill %v", &f)
 		}
 		proven("/v1/fills/E2", "client-1", trading.FillKey("E2"), &f)
-		e.access(t, "/v1/fills/E1", with(all(http.StatusForbidden), "client-1", "broker-1", "bank-1", "regulator-1", "clearing-house-1"))
+		e.access(t, "/v1/fills/E1", with(all(http.StatusNotFound), "client-1", "broker-1", "bank-1", "regulator-1", "clearing-house-1"))
 		e.do("GET", "/v1/fills/E9", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 		e.do("GET", "/v1/fills/E%201", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 
-		settlement := with(all(http.StatusForbidden), "broker-1", "regulator-1", "clearing-house-1")
+		settlement := with(all(http.StatusNotFound), "broker-1", "regulator-1", "clearing-house-1")
 		ids, next := e.listOf(t, "broker-1", "/v1/settlement/20250102/fills/broker-1?limit=1", "exec_id")
 		ids2, last := e.listOf(t, "broker-1", "/v1/settlement/2025-01-02/fills/broker-1?limit=1&cursor="+next, "exec_id")
 		if fmt.Sprint(ids, ids2) != "[E1] [E2]" || last != "" && last == next {
@@ -1200,7 +1212,7 @@ func (e *env) testTrading(t *testing.T) {
 			t.Fatalf("report %v", &r)
 		}
 		proven("/v1/settlement/20250102/reports/broker-1", "clearing-house-1", clearing.ReportKey(20250102, "broker-1"), &r)
-		e.access(t, "/v1/settlement/20250102/reports/broker-1", with(all(http.StatusForbidden), "broker-1", "regulator-1", "clearing-house-1"))
+		e.access(t, "/v1/settlement/20250102/reports/broker-1", with(all(http.StatusNotFound), "broker-1", "regulator-1", "clearing-house-1"))
 		e.do("GET", "/v1/settlement/20240101/reports/broker-1", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 		e.do("GET", "/v1/settlement/20250102/reports/Broker", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 
@@ -1209,7 +1221,8 @@ func (e *env) testTrading(t *testing.T) {
 		if fmt.Sprint(own) != "[broker-1]" || len(brokers) < 1 || brokers[0] != "broker-1" {
 			t.Fatalf("reports: clearing house %v, broker-1 %v", brokers, own)
 		}
-		e.access(t, "/v1/settlement/20250102/reports", with(all(http.StatusForbidden), "broker-1", "broker-2", "regulator-1", "clearing-house-1"))
+		// A list shows each caller what it may read, empty for the rest.
+		e.access(t, "/v1/settlement/20250102/reports", all(http.StatusOK))
 
 		if b, _ := e.listOf(t, "clearing-house-1", "/v1/settlement/breaks", "broker_id"); fmt.Sprint(b) != "[broker-2]" {
 			t.Fatalf("settlement breaks %v", b)
@@ -1220,7 +1233,7 @@ func (e *env) testTrading(t *testing.T) {
 		if b, _ := e.listOf(t, "regulator-1", "/v1/settlement/breaks?since=2025-01-03", "broker_id"); len(b) != 0 {
 			t.Fatalf("breaks since 2025-01-03: %v", b)
 		}
-		e.access(t, "/v1/settlement/breaks", with(all(http.StatusForbidden), "broker-1", "broker-2", "regulator-1", "clearing-house-1"))
+		e.access(t, "/v1/settlement/breaks", all(http.StatusOK))
 		e.do("GET", "/v1/settlement/breaks?since=someday", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 	})
 
@@ -1234,7 +1247,7 @@ func (e *env) testTrading(t *testing.T) {
 		if r.Status != custodyv1.ReconStatus_RECON_STATUS_BREAK || r.BankTotal != 1 || r.ChainTotal == 1 {
 			t.Fatalf("bank-2/broker-2 %v", &r)
 		}
-		e.access(t, "/v1/reconciliation/20250102/bank-1/broker-1", with(all(http.StatusForbidden), "bank-1", "broker-1", "regulator-1", "clearing-house-1"))
+		e.access(t, "/v1/reconciliation/20250102/bank-1/broker-1", with(all(http.StatusNotFound), "bank-1", "broker-1", "regulator-1", "clearing-house-1"))
 		e.do("GET", "/v1/reconciliation/20250102/bank-1/broker-2", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 		e.do("GET", "/v1/reconciliation/2025-01-32/bank-1/broker-1", "regulator-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 
@@ -1261,7 +1274,7 @@ func (e *env) testTrading(t *testing.T) {
 				t.Errorf("%s sees breaks %s, want %s", who, got, want)
 			}
 		}
-		recon := with(all(http.StatusForbidden), "bank-1", "bank-2", "broker-1", "broker-2", "regulator-1", "clearing-house-1")
+		recon := all(http.StatusOK)
 		e.access(t, "/v1/reconciliation/20250102", recon)
 		e.access(t, "/v1/reconciliation/breaks", recon)
 	})

@@ -26,7 +26,7 @@ func (e *env) testNodeAPI(t *testing.T) {
 	if a.Id != "ACC-1" {
 		t.Fatalf("account %v", &a)
 	}
-	e.do("GET", "/v1/accounts/ACC-2", "client-1", nil, nil).problem(t, http.StatusForbidden, "api/7")
+	e.do("GET", "/v1/accounts/ACC-2", "client-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 
 	// The same bytes twice while the first is still in the mempool: the
 	// second meets the mempool cache and is answered with the hash; the

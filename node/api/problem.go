@@ -159,6 +159,17 @@ func problemOf(err error) Problem {
 			return apiProblem(s.to, err)
 		}
 	}
+	if errors.Is(err, ledger.ErrNotFound) {
+		// Not found or not yours: one answer, whose words name nothing the
+		// node said, so that it is the same whether the record exists.
+		return Problem{
+			Type:   problemTypeBase + ledger.CodespaceQuery + "/3",
+			Title:  "record not found",
+			Status: http.StatusNotFound,
+			Detail: "no record here that the caller may read",
+			Code:   ledger.CodespaceQuery + "/3",
+		}
+	}
 	if errors.As(err, &ce) {
 		return Problem{
 			Type:   problemTypeBase + ce.Codespace + "/" + strconv.FormatUint(uint64(ce.Code), 10),
@@ -210,6 +221,9 @@ func registeredStatus(err error) int {
 		// The API asked the node for a path it does not serve: the node
 		// runs older contracts than this server.
 		return http.StatusNotImplemented
+	case errors.Is(err, abci.ErrQueryCredential), errors.Is(err, abci.ErrQueryUnknownKey),
+		errors.Is(err, abci.ErrQueryKeyDisabled), errors.Is(err, abci.ErrQueryCredentialExpired):
+		return http.StatusUnauthorized
 	case errors.Is(err, contracts.ErrInternal), errors.Is(err, abci.ErrQueryProof):
 		return http.StatusInternalServerError
 	case errors.Is(err, abci.ErrQueryHeight):

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,19 +19,21 @@ import (
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
-// Trading, clearing and reconciliation reads. Market data (the business
-// day, instruments) is for every caller; orders and holdings go with the
-// account; fills with the account and the clearing house; settlement
-// reports and fills of a day with their broker, the clearing house and
-// the regulator; reconciliation results with their bank and broker, the
-// clearing house and the regulator.
+// Trading, clearing and reconciliation reads. Who may read each record is
+// declared in the contract that owns it (contracts/trading, clearing,
+// reconcile Reads) and enforced by the node for the caller whose token
+// each query carries: market data is public; orders and holdings go with
+// the account; fills with the account and the clearing house; settlement
+// data with its broker and the clearing house; reconciliation results
+// with their bank and broker and the clearing house. Lists hold only what
+// the caller may read.
 
 func (s *Server) getBusinessDay(c *gin.Context) {
 	s.serveRecord(c, recordSpec{
 		path: "business-day", key: trading.BusinessDayKey(),
 		codec: protoCodec(func() proto.Message { return &custodyv1.BusinessDay{} }),
 		zero:  func() any { return &custodyv1.BusinessDay{} },
-	}, nil)
+	})
 }
 
 func (s *Server) getInstruments(c *gin.Context) {
@@ -48,12 +49,12 @@ func (s *Server) getInstrument(c *gin.Context) {
 	s.serveRecord(c, recordSpec{
 		path: "instrument/" + sec, key: trading.InstrumentKey(sec),
 		codec: protoCodec(func() proto.Message { return &custodyv1.Instrument{} }),
-	}, nil)
+	})
 }
 
 func (s *Server) getHoldings(c *gin.Context) {
 	id, ok := accountParam(c)
-	if !ok || !s.checkAccount(c, id) {
+	if !ok {
 		return
 	}
 	s.serveNodeList(c, "holdings/"+id, "holdings", nil)
@@ -69,21 +70,18 @@ func (s *Server) getHolding(c *gin.Context) {
 		fail(c, ErrBadRequest.Wrapf("%v", err))
 		return
 	}
-	if !s.checkAccount(c, id) {
-		return
-	}
 	s.serveRecord(c, recordSpec{
 		path: "holding/" + id + "/" + sec, key: trading.HoldingKey(id, sec),
 		codec: protoCodec(func() proto.Message { return &custodyv1.Holding{} }),
 		zero:  func() any { return &custodyv1.Holding{AccountId: id, Security: sec} },
-	}, nil)
+	})
 }
 
 // getOrders pages an account's orders in order-id order, filtered by
 // ?status.
 func (s *Server) getOrders(c *gin.Context) {
 	id, ok := accountParam(c)
-	if !ok || !s.checkAccount(c, id) {
+	if !ok {
 		return
 	}
 	statuses, err := enumFilter(c, "status", "ORDER_STATUS_", custodyv1.OrderStatus_value)
@@ -118,13 +116,13 @@ func (s *Server) getOrder(c *gin.Context) {
 		return
 	}
 	id, ok := orderParam(c, acct)
-	if !ok || !s.checkAccount(c, acct) {
+	if !ok {
 		return
 	}
 	s.serveRecord(c, recordSpec{
 		path: "order/" + id, key: trading.OrderKey(id),
 		codec: protoCodec(func() proto.Message { return &custodyv1.Order{} }),
-	}, nil)
+	})
 }
 
 // getOrderFills lists an order's fills (one page: an order has few).
@@ -134,7 +132,7 @@ func (s *Server) getOrderFills(c *gin.Context) {
 		return
 	}
 	id, ok := orderParam(c, acct)
-	if !ok || !s.checkAccount(c, acct) {
+	if !ok {
 		return
 	}
 	s.serveNodeList(c, "fills/"+id, "fills", nil)
@@ -151,66 +149,7 @@ func (s *Server) getFill(c *gin.Context) {
 	s.serveRecord(c, recordSpec{
 		path: "fill/" + exec, key: trading.FillKey(exec),
 		codec: protoCodec(func() proto.Message { return &custodyv1.Fill{} }),
-	}, func(ctx context.Context, who *caller, v any) error {
-		f := v.(*custodyv1.Fill)
-		switch who.Role {
-		case custodyv1.Role_ROLE_CLEARING_HOUSE, custodyv1.Role_ROLE_REGULATOR:
-			return nil
-		case custodyv1.Role_ROLE_BANK:
-			a, err := s.account(ctx, f.AccountId)
-			if err != nil {
-				return err
-			}
-			if who.mayReadAccount(a) {
-				return nil
-			}
-		default:
-			if who.mayReadAccount(&custodyv1.Account{Id: f.AccountId, BrokerId: f.BrokerId}) {
-				return nil
-			}
-		}
-		return ErrForbidden.Wrapf("fill %s", exec)
 	})
-}
-
-// mayReadSettlement: a broker's settlement data is its own, the clearing
-// house's and the regulator's.
-func (w *caller) mayReadSettlement(brokerID string) bool {
-	switch w.Role {
-	case custodyv1.Role_ROLE_CLEARING_HOUSE, custodyv1.Role_ROLE_REGULATOR:
-		return true
-	case custodyv1.Role_ROLE_BROKER:
-		return w.Owner == brokerID
-	}
-	return false
-}
-
-// mayReadRecon: a reconciliation result is its bank's and broker's, the
-// clearing house's and the regulator's.
-func (w *caller) mayReadRecon(bankID, brokerID string) bool {
-	switch w.Role {
-	case custodyv1.Role_ROLE_CLEARING_HOUSE, custodyv1.Role_ROLE_REGULATOR:
-		return true
-	case custodyv1.Role_ROLE_BANK:
-		return w.Owner == bankID
-	case custodyv1.Role_ROLE_BROKER:
-		return w.Owner == brokerID
-	}
-	return false
-}
-
-// seesSome: the callers whose lists of settlement or reconciliation data
-// are not empty by role: the rest are refused, not shown an empty list.
-func (w *caller) seesSome(roles ...custodyv1.Role) bool {
-	if w.Role == custodyv1.Role_ROLE_CLEARING_HOUSE || w.Role == custodyv1.Role_ROLE_REGULATOR {
-		return true
-	}
-	for _, r := range roles {
-		if w.Role == r {
-			return true
-		}
-	}
-	return false
 }
 
 // dateParam reads a business date from the path: YYYYMMDD or YYYY-MM-DD.
@@ -249,18 +188,7 @@ func (s *Server) getReports(c *gin.Context) {
 	if !ok {
 		return
 	}
-	who := callerOf(c)
-	if !who.seesSome(custodyv1.Role_ROLE_BROKER) {
-		fail(c, ErrForbidden.Wrapf("settlement reports"))
-		return
-	}
-	s.serveNodeList(c, fmt.Sprintf("reports/%d", date), "reports", func(raw json.RawMessage) (bool, error) {
-		var r custodyv1.SettlementReport
-		if err := unmarshalJSON(raw, &r); err != nil {
-			return false, err
-		}
-		return who.mayReadSettlement(r.BrokerId), nil
-	})
+	s.serveNodeList(c, fmt.Sprintf("reports/%d", date), "reports", nil)
 }
 
 func (s *Server) getReport(c *gin.Context) {
@@ -272,14 +200,10 @@ func (s *Server) getReport(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !callerOf(c).mayReadSettlement(broker) {
-		fail(c, ErrForbidden.Wrapf("settlement report of %s", broker))
-		return
-	}
 	s.serveRecord(c, recordSpec{
 		path: fmt.Sprintf("report/%d/%s", date, broker), key: clearing.ReportKey(date, broker),
 		codec: protoCodec(func() proto.Message { return &custodyv1.SettlementReport{} }),
-	}, nil)
+	})
 }
 
 // getDayFills pages a broker's fills of a business date, in exec-id order.
@@ -292,10 +216,6 @@ func (s *Server) getDayFills(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !callerOf(c).mayReadSettlement(broker) {
-		fail(c, ErrForbidden.Wrapf("fills of %s", broker))
-		return
-	}
 	owner := fmt.Sprintf("%d/%s", date, broker)
 	s.serveKeyList(c, keyList{name: "day-fills", owner: owner, path: "day-fills/" + owner, field: "fills"})
 }
@@ -303,22 +223,11 @@ func (s *Server) getDayFills(c *gin.Context) {
 // getSettlementBreaks lists the settlement breaks from ?since (a business
 // date) on: the clearing house and the regulator see all, a broker its own.
 func (s *Server) getSettlementBreaks(c *gin.Context) {
-	who := callerOf(c)
-	if !who.seesSome(custodyv1.Role_ROLE_BROKER) {
-		fail(c, ErrForbidden.Wrapf("settlement breaks"))
-		return
-	}
 	path, ok := sinceDatePath(c, "settlement-breaks")
 	if !ok {
 		return
 	}
-	s.serveNodeList(c, path, "breaks", func(raw json.RawMessage) (bool, error) {
-		var b custodyv1.SettlementBreak
-		if err := unmarshalJSON(raw, &b); err != nil {
-			return false, err
-		}
-		return who.mayReadSettlement(b.BrokerId), nil
-	})
+	s.serveNodeList(c, path, "breaks", nil)
 }
 
 // getReconciliations lists a date's reconciliation results, filtered to
@@ -341,18 +250,7 @@ func (s *Server) getReconciliationBreaks(c *gin.Context) {
 }
 
 func (s *Server) serveRecons(c *gin.Context, path, field string) {
-	who := callerOf(c)
-	if !who.seesSome(custodyv1.Role_ROLE_BANK, custodyv1.Role_ROLE_BROKER) {
-		fail(c, ErrForbidden.Wrapf("reconciliation results"))
-		return
-	}
-	s.serveNodeList(c, path, field, func(raw json.RawMessage) (bool, error) {
-		var r custodyv1.ReconResult
-		if err := unmarshalJSON(raw, &r); err != nil {
-			return false, err
-		}
-		return who.mayReadRecon(r.BankId, r.BrokerId), nil
-	})
+	s.serveNodeList(c, path, field, nil)
 }
 
 func (s *Server) getReconciliation(c *gin.Context) {
@@ -368,14 +266,10 @@ func (s *Server) getReconciliation(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !callerOf(c).mayReadRecon(bank, broker) {
-		fail(c, ErrForbidden.Wrapf("reconciliation of %s and %s", bank, broker))
-		return
-	}
 	s.serveRecord(c, recordSpec{
 		path: fmt.Sprintf("reconciliation/%d/%s/%s", date, bank, broker), key: reconcile.ResultKey(date, bank, broker),
 		codec: protoCodec(func() proto.Message { return &custodyv1.ReconResult{} }),
-	}, nil)
+	})
 }
 
 // sinceDatePath is a break list's node path with ?since as its first date.

@@ -83,6 +83,11 @@ type Chain struct {
 // on-chain record when empty (and then the key's role is checked). v is the
 // light client for proven reads; nil makes them fail with ErrNoVerifier.
 func New(ctx context.Context, c *client.Client, v *client.Verifier, key ed25519.PrivateKey, operator string) (*Chain, error) {
+	if key != nil {
+		// The node answers a query for the key whose credential it
+		// carries: the operator reads its own anchors as itself.
+		c = c.WithReadKey(key)
+	}
 	ch := &Chain{c: c, v: v, key: key, operator: operator, commit: client.SubmitOptions{Mode: client.ModeCommit}}
 	if key != nil {
 		addr := client.Address(key.Public().(ed25519.PublicKey))

@@ -77,7 +77,9 @@ func testAnchorAndVerify(t *testing.T, net *nettest.Network) {
 	if _, err := chain.New(ctx, net.Client(t, 0), nil, net.Keys["bank-1"], ""); !errors.Is(err, chain.ErrWrongRole) {
 		t.Fatalf("bank key as operator: %v", err)
 	}
-	reader, err := chain.New(ctx, net.Client(t, 2), net.Verifier(t, 1), nil, nettest.Operator)
+	// A read-only Chain reads as the operator (the node answers a query for
+	// the key whose credential it carries).
+	reader, err := chain.New(ctx, net.Client(t, 2).WithReadKey(net.Keys[nettest.Operator]), net.Verifier(t, 1), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +281,7 @@ func testOnboardFeedFreeze(t *testing.T, net *nettest.Network) {
 	}
 	open("C-1", "110101199001011234", "0100001111", "A111111111")
 	open("C-2", "110101199202022345", "0100002222")
-	ch, err := chain.New(ctx, c, net.Verifier(t, 2), nil, nettest.Operator)
+	ch, err := chain.New(ctx, c.WithReadKey(net.Keys[nettest.Operator]), net.Verifier(t, 2), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +361,7 @@ func testOnboardFeedFreeze(t *testing.T, net *nettest.Network) {
 	if err != nil || tx == "" {
 		t.Fatalf("regulator key: %q %v", tx, err)
 	}
-	a, _, err := c.ProvenAccount(ctx, net.Verifier(t, 3), "C-2")
+	a, _, err := c.WithReadKey(net.Keys["regulator-1"]).ProvenAccount(ctx, net.Verifier(t, 3), "C-2")
 	if err != nil || !a.Frozen || !strings.Contains(a.FreezeReason, "carol") {
 		t.Fatalf("account after freeze: %v %v", a, err)
 	}

@@ -72,6 +72,12 @@ func Connect(ctx context.Context, cfg config.Chain, o ConnectOptions) (*Conn, er
 			return nil, closeOn(v, fmt.Errorf("chain: keyring: %w", err))
 		}
 		if o.ReadOnly {
+			// Reads carry a credential (the node answers a query for the
+			// key it names): a read-only Conn still reads as the key when
+			// it can unlock it, and never signs with it.
+			if k, err := kr.Key(cfg.Key, []byte(os.Getenv(cfg.PassphraseEnv))); err == nil {
+				c = c.WithReadKey(k)
+			}
 			if operator == "" {
 				info, err := kr.Show(cfg.Key)
 				if err != nil {

@@ -243,7 +243,7 @@ per_day = 2
 	}
 	who := nettest.Operator + "/" + client.Address(opKey.Public().(ed25519.PublicKey))
 	waitFor(t, "the new parameter version on chain", 30*time.Second, func() bool {
-		raw, err := c.QueryJSON(ctx, "anchors/"+nettest.Operator)
+		raw, err := c.WithReadKey(net.Keys[nettest.Operator]).QueryJSON(ctx, "anchors/"+nettest.Operator)
 		return err == nil && strings.Contains(string(raw), `"version":"2"`) && strings.Contains(string(raw), `"changed_by":"`+who+`"`)
 	})
 
@@ -292,7 +292,7 @@ per_day = 2
 		t.Fatal(err)
 	}
 	defer sto.Close()
-	reader, err := chain.New(ctx, net.Client(t, 1), net.Verifier(t, 2), nil, nettest.Operator)
+	reader, err := chain.New(ctx, net.Client(t, 1).WithReadKey(net.Keys[nettest.Operator]), net.Verifier(t, 2), nil, nettest.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ per_day = 2
 	if err != nil || !found || in.Ledger.Account != "C-1" || in.Ledger.AmountFen != 900_000 || in.Ledger.Kind != risk.LedgerWithdrawal {
 		t.Fatalf("ledger input %+v %v %v", in.Ledger, found, err)
 	}
-	a, _, err := c.ProvenAccount(ctx, net.Verifier(t, 3), "C-1")
+	a, _, err := c.WithReadKey(net.Keys[nettest.Operator]).ProvenAccount(ctx, net.Verifier(t, 3), "C-1")
 	if err != nil || !a.Frozen {
 		t.Fatalf("account after the freeze: %v %v", a, err)
 	}

@@ -544,6 +544,13 @@ func (d *Demo) saveClientKeys() error {
 
 func (d *Demo) clientKeyring() string { return filepath.Join(d.cfg.Dir, "clients", testnet.KeyringDir) }
 
+// as is the client of participant's node reading as participant: the
+// node answers a query for the key whose credential it carries, and an
+// institution that runs no node of its own reads through another's.
+func (d *Demo) as(participant string) *client.Client {
+	return d.cls[d.nodeOf(participant)].WithReadKey(d.keys[participant])
+}
+
 // nodeOf is the node an institution runs (its own name in the default
 // network).
 func (d *Demo) nodeOf(participant string) string {

@@ -83,7 +83,14 @@ func (d *Demo) startNetwork(ctx context.Context) (string, error) {
 	d.keys[RiskOperator] = d.opKey
 	d.cls = map[string]*client.Client{}
 	for _, n := range d.tn.Nodes {
-		c, err := client.Dial(ctx, n.RPCURL(), d.tn.ChainID, client.Options{})
+		// Each node's client reads as the institution that runs the node
+		// (the node answers a query for the key whose credential it
+		// carries); a node no institution runs reads as the regulator.
+		reader := d.keys[n.Participant]
+		if reader == nil {
+			reader = d.keys[Regulator]
+		}
+		c, err := client.Dial(ctx, n.RPCURL(), d.tn.ChainID, client.Options{ReadKey: reader})
 		if err != nil {
 			return "", err
 		}
@@ -319,7 +326,7 @@ func (d *Demo) sameDay(ctx context.Context) (string, error) {
 		return "", err
 	}
 	c5 := clientByID("ACC-05")
-	f, _, err := d.cls[d.nodeOf(Broker)].ProvenFunds(ctx, d.v, c5.ID)
+	f, _, err := d.as(Broker).ProvenFunds(ctx, d.v, c5.ID)
 	if err != nil {
 		return "", err
 	}
@@ -449,7 +456,7 @@ func (d *Demo) clearing(ctx context.Context) (string, error) {
 	if _, err := d.settle(ctx); err != nil {
 		return "", err
 	}
-	r, _, err := d.cls[d.nodeOf(Broker)].ProvenReport(ctx, d.v, d.date, Broker)
+	r, _, err := d.as(Broker).ProvenReport(ctx, d.v, d.date, Broker)
 	if err != nil {
 		return "", err
 	}
@@ -482,7 +489,7 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	sort.Strings(ids)
 	bals := make([]int64, len(ids))
 	var total, height int64
-	c := d.cls[d.nodeOf(Bank)]
+	c := d.as(Bank)
 	for i, id := range ids {
 		var f custodyv1.Funds
 		p, err := c.ProvenMessage(ctx, d.v, funds.FundsKey(id), height, &f)
@@ -536,7 +543,7 @@ func (d *Demo) settled(ctx context.Context) (string, error) {
 		}
 	}
 	c5 := clientByID("ACC-05")
-	f, _, err := d.cls[d.nodeOf(Broker)].ProvenFunds(ctx, d.v, c5.ID)
+	f, _, err := d.as(Broker).ProvenFunds(ctx, d.v, c5.ID)
 	if err != nil {
 		return "", err
 	}

@@ -114,7 +114,7 @@ func (d *Demo) restChecks(ctx context.Context) ([]string, error) {
 	if _, err := client.VerifyRESTMessage(ctx, d.v, clearing.ReportKey(d.date, Broker), rec.Proof, &viaREST); err != nil {
 		return done, fmt.Errorf("REST report proof: %w", err)
 	}
-	viaRPC, _, err := d.cls[d.nodeOf(Regulator)].ProvenReport(ctx, d.v, d.date, Broker)
+	viaRPC, _, err := d.as(Regulator).ProvenReport(ctx, d.v, d.date, Broker)
 	if err != nil {
 		return done, err
 	}
@@ -136,9 +136,9 @@ func (d *Demo) restChecks(ctx context.Context) ([]string, error) {
 
 	path = "/v1/accounts/ACC-01/funds"
 	var re *restError
-	if err := d.restGet(ctx, brokerNode, c5.Key(), path, &rec); !errors.As(err, &re) || re.status != http.StatusForbidden {
-		return done, fmt.Errorf("REST %s as %s: want 403, got %v", path, c5.ID, err)
+	if err := d.restGet(ctx, brokerNode, c5.Key(), path, &rec); !errors.As(err, &re) || re.status != http.StatusNotFound {
+		return done, fmt.Errorf("REST %s as %s: want 404 (not found or not yours), got %v", path, c5.ID, err)
 	}
-	done = append(done, fmt.Sprintf("GET %s as %s: 403, another client's account", path, c5.ID))
+	done = append(done, fmt.Sprintf("GET %s as %s: 404, another client's account reads as no account", path, c5.ID))
 	return done, nil
 }

@@ -339,7 +339,7 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 	d.mu.Lock()
 	s.Txs = d.txs
 	d.mu.Unlock()
-	c := d.cls[d.nodeOf(Regulator)] // the auditor's node
+	c := d.as(Regulator) // the auditor, through its node
 	var banks, brokers []string
 	for _, n := range d.tn.Nodes {
 		switch n.Role {
@@ -479,7 +479,7 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 }
 
 func (d *Demo) queryList(ctx context.Context, path string, out any) error {
-	raw, err := d.cls[d.nodeOf(Regulator)].QueryJSON(ctx, path)
+	raw, err := d.as(Regulator).QueryJSON(ctx, path)
 	if err != nil {
 		return fmt.Errorf("query %s: %w", path, err)
 	}

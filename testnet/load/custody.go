@@ -222,6 +222,11 @@ func (c *Custody) openAction(kind string, broker *Signer, acct string, key ed255
 // Name implements Workload.
 func (c *Custody) Name() string { return "custody" }
 
+// RegulatorKey is the regulator's signing key: a check that reads every
+// account or the invariants reads as the regulator (the node answers a
+// query for the key whose credential it carries).
+func (c *Custody) RegulatorKey() ed25519.PrivateKey { return c.regulator.Key }
+
 // Signers implements Workload: bank keys, broker keys, the regulator, the
 // clearing house, then one client per non-trading account.
 func (c *Custody) Signers() []*Signer {
@@ -517,8 +522,14 @@ func (c *Custody) CheckFunds(ctx context.Context, r *Runner, clients ...*client.
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
+		// The regulator may read every account (the node answers a query
+		// for the key whose credential it carries).
+		rctx, err := cl.WithKeyCredential(ctx, c.RegulatorKey())
+		if err != nil {
+			return h, 0, err
+		}
 		for _, acct := range c.accounts {
-			res, err := cl.Query(ctx, client.QueryPathKey, funds.FundsKey(acct), h, false)
+			res, err := cl.Query(rctx, client.QueryPathKey, funds.FundsKey(acct), h, false)
 			if err != nil {
 				return h, 0, fmt.Errorf("load: funds of %s at %d: %w", acct, h, err)
 			}

@@ -594,7 +594,12 @@ func (r *Runner) ack(s *Signer, a *Action) {
 func (r *Runner) readSequence(ctx context.Context, s *Signer) error {
 	addr := client.Address(s.Key.Public().(ed25519.PublicKey))
 	for {
-		rec, err := r.Client(s.Node).Signer(ctx, addr)
+		// A client's key record is its own to read: ask as the signer.
+		rctx, err := r.Client(s.Node).WithKeyCredential(ctx, s.Key)
+		if err != nil {
+			return err
+		}
+		rec, err := r.Client(s.Node).Signer(rctx, addr)
 		if err == nil {
 			s.next, s.known = rec.NextSequence, true
 			return nil
