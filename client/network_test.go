@@ -104,7 +104,12 @@ func TestNetwork(t *testing.T) {
 	}
 
 	// Refusals come back as the registered errors.
-	_, err = c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 1000}, commit)
+	// A resend of DEP-A (交易重发) returns its first outcome; the same id
+	// with another amount is a duplicate.
+	if _, err := c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 1000}, commit); err != nil {
+		t.Fatalf("resend: %v", err)
+	}
+	_, err = c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 999}, commit)
 	mustErrIs(t, err, transfers.ErrDuplicateTransfer)
 	_, err = c.Submit(ctx, clientKey, &custodyv1.MsgBankToBroker{TransferId: "DEP-Z", AccountId: acct, Amount: 1000}, commit)
 	mustErrIs(t, err, contracts.ErrUnauthorizedRole)

@@ -17,7 +17,8 @@ const (
 	PrefixSupply        byte = 0x15 // funds: (no suffix) → chain-wide total of client funds
 	PrefixSystemAccount byte = 0x16 // funds: kind, owner → SystemAccount (fee, settlement, clearing house)
 
-	PrefixTransfer byte = 0x20 // transfers: transfer id → Transfer
+	PrefixTransfer   byte = 0x20 // transfers: transfer id → Transfer
+	PrefixReceivable byte = 0x21 // funds: account id → Receivable (owed after a deposit reversal)
 
 	PrefixHolding        byte = 0x30 // trading: account id, security → Holding
 	PrefixInstrument     byte = 0x31 // trading: security → Instrument
@@ -33,6 +34,12 @@ const (
 	PrefixSettleBreak    byte = 0x3B // clearing: date, broker → SettlementBreak
 	PrefixCustodySnap    byte = 0x3C // clearing: date, bank, broker → CustodySnapshot
 	PrefixReconcileBreak byte = 0x3D // reconciliation: date, bank, broker → (index of breaks)
+
+	PrefixAdjustment       byte = 0x50 // adjustments: adjustment id → Adjustment
+	PrefixAdjustmentParams byte = 0x51 // adjustments: (no suffix) → AdjustmentParams
+	PrefixAdjustmentBreak  byte = 0x52 // adjustments: kind, date, bank, broker → adjustment id (pending or applied)
+	PrefixCalendarDay      byte = 0x53 // calendar: date → (a trading day)
+	PrefixCalendarState    byte = 0x54 // calendar: 0x01 → CalendarParams, 0x02 → CalendarCoverage
 
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
 )

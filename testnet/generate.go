@@ -18,6 +18,7 @@ import (
 	cmttime "github.com/cometbft/cometbft/types/time"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -188,6 +189,9 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 		ConsensusParams: types.DefaultConsensusParams(),
 	}
 	appState := &custodyv1.GenesisState{}
+	if !m.BusinessHours {
+		appState.Calendar = &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}
+	}
 	var keyrings []struct {
 		home string
 		keys []ParticipantKey

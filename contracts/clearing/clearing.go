@@ -40,6 +40,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/trading"
@@ -130,6 +131,9 @@ func EndOfDay(ctx *contracts.Context, m *custodyv1.MsgEndOfDay) ([]byte, error) 
 	if m.Date != day.Date {
 		return nil, ErrWrongDate.Wrapf("closing %d, the business date is %d", m.Date, day.Date)
 	}
+	if err := calendar.CheckNextDate(ctx.Store, day.Date, m.NextDate); err != nil {
+		return nil, err
+	}
 	p := trading.GetParams(ctx.Store)
 	if n := uint32(max(len(m.ClosingPrices), len(m.TradeTotals), len(m.Instruments))); n > p.MaxEodItems {
 		return nil, ErrTooManyItems.Wrapf("%d items, at most %d", n, p.MaxEodItems)
@@ -167,6 +171,7 @@ func EndOfDay(ctx *contracts.Context, m *custodyv1.MsgEndOfDay) ([]byte, error) 
 			return nil, err
 		}
 		nExpired = trading.ExpireOpenOrders(ctx)
+		collectReceivables(ctx, day.Date)
 		snapshot(ctx, day.Date)
 	}
 
@@ -415,6 +420,19 @@ func settleClients(ctx *contracts.Context, date uint32, fills []*custodyv1.Fill)
 			doneFunds[f.AccountId] = true
 			funds.SettleSales(ctx, f.AccountId, ref)
 		}
+	}
+}
+
+// collectReceivables sweeps every open receivable (what deposit reversals
+// left owed) from its account's available funds once the day is settled
+// and its orders expired, before the custody snapshot: the bank is paid
+// back from the day's settled proceeds and released freezes.
+func collectReceivables(ctx *contracts.Context, date uint32) {
+	var owing []*custodyv1.Receivable
+	funds.ForEachReceivable(ctx.Store, func(r *custodyv1.Receivable) { owing = append(owing, r) })
+	ref := fmt.Sprintf("settle/%d", date)
+	for _, r := range owing {
+		funds.CollectReceivable(ctx, funds.Holder{AccountID: r.AccountId, BankID: r.BankId, BrokerID: r.BrokerId}, ref)
 	}
 }
 

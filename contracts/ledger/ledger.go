@@ -10,6 +10,7 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/anchors"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
@@ -22,8 +23,8 @@ import (
 
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
-	return slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
-		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes())
+	return slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
+		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(), calendar.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -32,12 +33,15 @@ func NewRouter() *contracts.Router {
 }
 
 // InitGenesis writes the genesis state: the participants, then the trading
-// parameters, business date and instrument master.
+// parameters, business date and instrument master, then the calendar.
 func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 	if err := participants.InitGenesis(store, gen.Participants); err != nil {
 		return err
 	}
-	return trading.InitGenesis(store, gen.Trading)
+	if err := trading.InitGenesis(store, gen.Trading); err != nil {
+		return err
+	}
+	return calendar.InitGenesis(store, gen.Calendar)
 }
 
 // Invariants returns every contract's invariants, in a fixed order.

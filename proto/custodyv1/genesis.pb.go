@@ -119,7 +119,12 @@ type GenesisState struct {
 	// trading: parameters, business date and instrument master. Absent: the
 	// default parameters, no business day and no instrument (the clearing
 	// house's first end_of_day opens the first day and may list instruments).
-	Trading       *TradingGenesis `protobuf:"bytes,2,opt,name=trading,proto3" json:"trading,omitempty"`
+	Trading *TradingGenesis `protobuf:"bytes,2,opt,name=trading,proto3" json:"trading,omitempty"`
+	// adjustments: the regulator co-signature threshold (absent: default).
+	Adjustments *AdjustmentGenesis `protobuf:"bytes,30,opt,name=adjustments,proto3" json:"adjustments,omitempty"`
+	// calendar: transfer hours and trading days (absent: production
+	// defaults, 09:00-16:00 UTC+8 on the clearing house's trading days).
+	Calendar      *CalendarGenesis `protobuf:"bytes,31,opt,name=calendar,proto3" json:"calendar,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -164,6 +169,20 @@ func (x *GenesisState) GetParticipants() []*Participant {
 func (x *GenesisState) GetTrading() *TradingGenesis {
 	if x != nil {
 		return x.Trading
+	}
+	return nil
+}
+
+func (x *GenesisState) GetAdjustments() *AdjustmentGenesis {
+	if x != nil {
+		return x.Adjustments
+	}
+	return nil
+}
+
+func (x *GenesisState) GetCalendar() *CalendarGenesis {
+	if x != nil {
+		return x.Calendar
 	}
 	return nil
 }
@@ -253,17 +272,19 @@ var File_custody_v1_genesis_proto protoreflect.FileDescriptor
 const file_custody_v1_genesis_proto_rawDesc = "" +
 	"\n" +
 	"\x18custody/v1/genesis.proto\x12\n" +
-	"custody.v1\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x19\n" +
 	"\bpub_keys\x18\x04 \x03(\fR\apubKeys\x12'\n" +
 	"\x0fvalidator_power\x18\x05 \x01(\x03R\x0evalidatorPower\x12*\n" +
-	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\x81\x01\n" +
+	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xfb\x01\n" +
 	"\fGenesisState\x12;\n" +
 	"\fparticipants\x18\x01 \x03(\v2\x17.custody.v1.ParticipantR\fparticipants\x124\n" +
-	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\"\xa1\x01\n" +
+	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12?\n" +
+	"\vadjustments\x18\x1e \x01(\v2\x1d.custody.v1.AdjustmentGenesisR\vadjustments\x127\n" +
+	"\bcalendar\x18\x1f \x01(\v2\x1b.custody.v1.CalendarGenesisR\bcalendar\"\xa1\x01\n" +
 	"\tKeyRecord\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x14\n" +
@@ -285,22 +306,26 @@ func file_custody_v1_genesis_proto_rawDescGZIP() []byte {
 
 var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_custody_v1_genesis_proto_goTypes = []any{
-	(*Participant)(nil),    // 0: custody.v1.Participant
-	(*GenesisState)(nil),   // 1: custody.v1.GenesisState
-	(*KeyRecord)(nil),      // 2: custody.v1.KeyRecord
-	(Role)(0),              // 3: custody.v1.Role
-	(*TradingGenesis)(nil), // 4: custody.v1.TradingGenesis
+	(*Participant)(nil),       // 0: custody.v1.Participant
+	(*GenesisState)(nil),      // 1: custody.v1.GenesisState
+	(*KeyRecord)(nil),         // 2: custody.v1.KeyRecord
+	(Role)(0),                 // 3: custody.v1.Role
+	(*TradingGenesis)(nil),    // 4: custody.v1.TradingGenesis
+	(*AdjustmentGenesis)(nil), // 5: custody.v1.AdjustmentGenesis
+	(*CalendarGenesis)(nil),   // 6: custody.v1.CalendarGenesis
 }
 var file_custody_v1_genesis_proto_depIdxs = []int32{
 	3, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
 	0, // 1: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
 	4, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
-	3, // 3: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 3: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
+	6, // 4: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
+	3, // 5: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_genesis_proto_init() }
@@ -308,6 +333,7 @@ func file_custody_v1_genesis_proto_init() {
 	if File_custody_v1_genesis_proto != nil {
 		return
 	}
+	file_custody_v1_corrections_proto_init()
 	file_custody_v1_msgs_proto_init()
 	file_custody_v1_trading_proto_init()
 	type x struct{}

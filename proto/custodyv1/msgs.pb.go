@@ -102,13 +102,18 @@ type Msg struct {
 	//	*Msg_BankToBroker
 	//	*Msg_RequestWithdrawal
 	//	*Msg_ConfirmWithdrawal
+	//	*Msg_ReverseTransfer
 	//	*Msg_FreezeAccount
 	//	*Msg_UnfreezeAccount
 	//	*Msg_PlaceOrder
 	//	*Msg_CancelOrder
 	//	*Msg_ReportFill
 	//	*Msg_EndOfDay
+	//	*Msg_SetTradingCalendar
 	//	*Msg_SubmitStatement
+	//	*Msg_ProposeAdjustment
+	//	*Msg_ApproveAdjustment
+	//	*Msg_RejectAdjustment
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
@@ -207,6 +212,15 @@ func (x *Msg) GetConfirmWithdrawal() *MsgConfirmWithdrawal {
 	return nil
 }
 
+func (x *Msg) GetReverseTransfer() *MsgReverseTransfer {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ReverseTransfer); ok {
+			return x.ReverseTransfer
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetFreezeAccount() *MsgFreezeAccount {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_FreezeAccount); ok {
@@ -261,10 +275,46 @@ func (x *Msg) GetEndOfDay() *MsgEndOfDay {
 	return nil
 }
 
+func (x *Msg) GetSetTradingCalendar() *MsgSetTradingCalendar {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetTradingCalendar); ok {
+			return x.SetTradingCalendar
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_SubmitStatement); ok {
 			return x.SubmitStatement
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetProposeAdjustment() *MsgProposeAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ProposeAdjustment); ok {
+			return x.ProposeAdjustment
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetApproveAdjustment() *MsgApproveAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ApproveAdjustment); ok {
+			return x.ApproveAdjustment
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRejectAdjustment() *MsgRejectAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RejectAdjustment); ok {
+			return x.RejectAdjustment
 		}
 	}
 	return nil
@@ -316,6 +366,10 @@ type Msg_ConfirmWithdrawal struct {
 	ConfirmWithdrawal *MsgConfirmWithdrawal `protobuf:"bytes,32,opt,name=confirm_withdrawal,json=confirmWithdrawal,proto3,oneof"`
 }
 
+type Msg_ReverseTransfer struct {
+	ReverseTransfer *MsgReverseTransfer `protobuf:"bytes,33,opt,name=reverse_transfer,json=reverseTransfer,proto3,oneof"`
+}
+
 type Msg_FreezeAccount struct {
 	FreezeAccount *MsgFreezeAccount `protobuf:"bytes,50,opt,name=freeze_account,json=freezeAccount,proto3,oneof"`
 }
@@ -340,8 +394,24 @@ type Msg_EndOfDay struct {
 	EndOfDay *MsgEndOfDay `protobuf:"bytes,70,opt,name=end_of_day,json=endOfDay,proto3,oneof"`
 }
 
+type Msg_SetTradingCalendar struct {
+	SetTradingCalendar *MsgSetTradingCalendar `protobuf:"bytes,71,opt,name=set_trading_calendar,json=setTradingCalendar,proto3,oneof"`
+}
+
 type Msg_SubmitStatement struct {
 	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
+}
+
+type Msg_ProposeAdjustment struct {
+	ProposeAdjustment *MsgProposeAdjustment `protobuf:"bytes,130,opt,name=propose_adjustment,json=proposeAdjustment,proto3,oneof"`
+}
+
+type Msg_ApproveAdjustment struct {
+	ApproveAdjustment *MsgApproveAdjustment `protobuf:"bytes,131,opt,name=approve_adjustment,json=approveAdjustment,proto3,oneof"`
+}
+
+type Msg_RejectAdjustment struct {
+	RejectAdjustment *MsgRejectAdjustment `protobuf:"bytes,132,opt,name=reject_adjustment,json=rejectAdjustment,proto3,oneof"`
 }
 
 type Msg_AnchorAlertBatch struct {
@@ -364,6 +434,8 @@ func (*Msg_RequestWithdrawal) isMsg_Sum() {}
 
 func (*Msg_ConfirmWithdrawal) isMsg_Sum() {}
 
+func (*Msg_ReverseTransfer) isMsg_Sum() {}
+
 func (*Msg_FreezeAccount) isMsg_Sum() {}
 
 func (*Msg_UnfreezeAccount) isMsg_Sum() {}
@@ -376,7 +448,15 @@ func (*Msg_ReportFill) isMsg_Sum() {}
 
 func (*Msg_EndOfDay) isMsg_Sum() {}
 
+func (*Msg_SetTradingCalendar) isMsg_Sum() {}
+
 func (*Msg_SubmitStatement) isMsg_Sum() {}
+
+func (*Msg_ProposeAdjustment) isMsg_Sum() {}
+
+func (*Msg_ApproveAdjustment) isMsg_Sum() {}
+
+func (*Msg_RejectAdjustment) isMsg_Sum() {}
 
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
@@ -1425,7 +1505,7 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x18custody/v1/trading.proto\"\xbf\b\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x18custody/v1/trading.proto\"\xdc\v\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1433,7 +1513,8 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\rclose_account\x18\f \x01(\v2\x1b.custody.v1.MsgCloseAccountH\x00R\fcloseAccount\x12C\n" +
 	"\x0ebank_to_broker\x18\x1e \x01(\v2\x1b.custody.v1.MsgBankToBrokerH\x00R\fbankToBroker\x12Q\n" +
 	"\x12request_withdrawal\x18\x1f \x01(\v2 .custody.v1.MsgRequestWithdrawalH\x00R\x11requestWithdrawal\x12Q\n" +
-	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12E\n" +
+	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12K\n" +
+	"\x10reverse_transfer\x18! \x01(\v2\x1e.custody.v1.MsgReverseTransferH\x00R\x0freverseTransfer\x12E\n" +
 	"\x0efreeze_account\x182 \x01(\v2\x1c.custody.v1.MsgFreezeAccountH\x00R\rfreezeAccount\x12K\n" +
 	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccount\x12<\n" +
 	"\vplace_order\x18< \x01(\v2\x19.custody.v1.MsgPlaceOrderH\x00R\n" +
@@ -1442,8 +1523,12 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\vreport_fill\x18> \x01(\v2\x19.custody.v1.MsgReportFillH\x00R\n" +
 	"reportFill\x127\n" +
 	"\n" +
-	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
-	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12O\n" +
+	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12U\n" +
+	"\x14set_trading_calendar\x18G \x01(\v2!.custody.v1.MsgSetTradingCalendarH\x00R\x12setTradingCalendar\x12K\n" +
+	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12R\n" +
+	"\x12propose_adjustment\x18\x82\x01 \x01(\v2 .custody.v1.MsgProposeAdjustmentH\x00R\x11proposeAdjustment\x12R\n" +
+	"\x12approve_adjustment\x18\x83\x01 \x01(\v2 .custody.v1.MsgApproveAdjustmentH\x00R\x11approveAdjustment\x12O\n" +
+	"\x11reject_adjustment\x18\x84\x01 \x01(\v2\x1f.custody.v1.MsgRejectAdjustmentH\x00R\x10rejectAdjustment\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
 	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
 	"\x03sum\"\xec\x01\n" +
@@ -1553,28 +1638,33 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_custody_v1_msgs_proto_goTypes = []any{
-	(Role)(0),                    // 0: custody.v1.Role
-	(*Msg)(nil),                  // 1: custody.v1.Msg
-	(*MsgOpenAccount)(nil),       // 2: custody.v1.MsgOpenAccount
-	(*MsgConfirmAccount)(nil),    // 3: custody.v1.MsgConfirmAccount
-	(*MsgCloseAccount)(nil),      // 4: custody.v1.MsgCloseAccount
-	(*MsgBankToBroker)(nil),      // 5: custody.v1.MsgBankToBroker
-	(*MsgRequestWithdrawal)(nil), // 6: custody.v1.MsgRequestWithdrawal
-	(*MsgConfirmWithdrawal)(nil), // 7: custody.v1.MsgConfirmWithdrawal
-	(*MsgFreezeAccount)(nil),     // 8: custody.v1.MsgFreezeAccount
-	(*MsgUnfreezeAccount)(nil),   // 9: custody.v1.MsgUnfreezeAccount
-	(*MsgAnchorAlertBatch)(nil),  // 10: custody.v1.MsgAnchorAlertBatch
-	(*MsgAnchorRuleParams)(nil),  // 11: custody.v1.MsgAnchorRuleParams
-	(*MsgPlaceOrder)(nil),        // 12: custody.v1.MsgPlaceOrder
-	(*MsgCancelOrder)(nil),       // 13: custody.v1.MsgCancelOrder
-	(*MsgReportFill)(nil),        // 14: custody.v1.MsgReportFill
-	(*MsgEndOfDay)(nil),          // 15: custody.v1.MsgEndOfDay
-	(*MsgSubmitStatement)(nil),   // 16: custody.v1.MsgSubmitStatement
-	(*OrderTicket)(nil),          // 17: custody.v1.OrderTicket
-	(*CancelTicket)(nil),         // 18: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),         // 19: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),          // 20: custody.v1.TradeTotals
-	(*Instrument)(nil),           // 21: custody.v1.Instrument
+	(Role)(0),                     // 0: custody.v1.Role
+	(*Msg)(nil),                   // 1: custody.v1.Msg
+	(*MsgOpenAccount)(nil),        // 2: custody.v1.MsgOpenAccount
+	(*MsgConfirmAccount)(nil),     // 3: custody.v1.MsgConfirmAccount
+	(*MsgCloseAccount)(nil),       // 4: custody.v1.MsgCloseAccount
+	(*MsgBankToBroker)(nil),       // 5: custody.v1.MsgBankToBroker
+	(*MsgRequestWithdrawal)(nil),  // 6: custody.v1.MsgRequestWithdrawal
+	(*MsgConfirmWithdrawal)(nil),  // 7: custody.v1.MsgConfirmWithdrawal
+	(*MsgFreezeAccount)(nil),      // 8: custody.v1.MsgFreezeAccount
+	(*MsgUnfreezeAccount)(nil),    // 9: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),   // 10: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),   // 11: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),         // 12: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),        // 13: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),         // 14: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),           // 15: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),    // 16: custody.v1.MsgSubmitStatement
+	(*MsgReverseTransfer)(nil),    // 17: custody.v1.MsgReverseTransfer
+	(*MsgSetTradingCalendar)(nil), // 18: custody.v1.MsgSetTradingCalendar
+	(*MsgProposeAdjustment)(nil),  // 19: custody.v1.MsgProposeAdjustment
+	(*MsgApproveAdjustment)(nil),  // 20: custody.v1.MsgApproveAdjustment
+	(*MsgRejectAdjustment)(nil),   // 21: custody.v1.MsgRejectAdjustment
+	(*OrderTicket)(nil),           // 22: custody.v1.OrderTicket
+	(*CancelTicket)(nil),          // 23: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),          // 24: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),           // 25: custody.v1.TradeTotals
+	(*Instrument)(nil),            // 26: custody.v1.Instrument
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -1583,25 +1673,30 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	5,  // 3: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
 	6,  // 4: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
 	7,  // 5: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
-	8,  // 6: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
-	9,  // 7: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	12, // 8: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
-	13, // 9: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
-	14, // 10: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
-	15, // 11: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
-	16, // 12: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	10, // 13: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	11, // 14: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	17, // 15: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	18, // 16: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	19, // 17: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	20, // 18: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	21, // 19: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	17, // 6: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
+	8,  // 7: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
+	9,  // 8: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
+	12, // 9: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
+	13, // 10: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
+	14, // 11: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
+	15, // 12: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
+	18, // 13: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
+	16, // 14: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	19, // 15: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
+	20, // 16: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
+	21, // 17: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
+	10, // 18: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	11, // 19: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	22, // 20: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	23, // 21: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	24, // 22: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	25, // 23: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	26, // 24: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1609,6 +1704,7 @@ func file_custody_v1_msgs_proto_init() {
 	if File_custody_v1_msgs_proto != nil {
 		return
 	}
+	file_custody_v1_corrections_proto_init()
 	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
@@ -1617,13 +1713,18 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_BankToBroker)(nil),
 		(*Msg_RequestWithdrawal)(nil),
 		(*Msg_ConfirmWithdrawal)(nil),
+		(*Msg_ReverseTransfer)(nil),
 		(*Msg_FreezeAccount)(nil),
 		(*Msg_UnfreezeAccount)(nil),
 		(*Msg_PlaceOrder)(nil),
 		(*Msg_CancelOrder)(nil),
 		(*Msg_ReportFill)(nil),
 		(*Msg_EndOfDay)(nil),
+		(*Msg_SetTradingCalendar)(nil),
 		(*Msg_SubmitStatement)(nil),
+		(*Msg_ProposeAdjustment)(nil),
+		(*Msg_ApproveAdjustment)(nil),
+		(*Msg_RejectAdjustment)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
 	}

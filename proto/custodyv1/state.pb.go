@@ -116,21 +116,36 @@ const (
 	// SALE_SETTLED: clearing settled the day's sale proceeds: unsettled falls
 	// to 0 and they become withdrawable. ref_id is "settle/<date>".
 	LedgerReason_LEDGER_REASON_SALE_SETTLED LedgerReason = 9
+	// DEPOSIT_REVERSED: a deposit's reversal (冲正) took back what was still
+	// available. ref_id is "<bank_id>/<transfer_id>#R".
+	LedgerReason_LEDGER_REASON_DEPOSIT_REVERSED LedgerReason = 30
+	// WITHDRAWAL_REVERSED: a completed withdrawal's reversal returned the
+	// money. ref_id is "<bank_id>/<transfer_id>#R".
+	LedgerReason_LEDGER_REASON_WITHDRAWAL_REVERSED LedgerReason = 31
+	// RECEIVABLE_PAID: incoming money paid what a deposit reversal left owed
+	// back to the bank. ref_id is what brought the money in.
+	LedgerReason_LEDGER_REASON_RECEIVABLE_PAID LedgerReason = 32
+	// ADJUSTMENT: an applied adjustment (调账). ref_id is "adj/<id>".
+	LedgerReason_LEDGER_REASON_ADJUSTMENT LedgerReason = 33
 )
 
 // Enum value maps for LedgerReason.
 var (
 	LedgerReason_name = map[int32]string{
-		0: "LEDGER_REASON_UNSPECIFIED",
-		1: "LEDGER_REASON_DEPOSIT",
-		2: "LEDGER_REASON_WITHDRAWAL_FREEZE",
-		3: "LEDGER_REASON_WITHDRAWAL_PAID",
-		4: "LEDGER_REASON_WITHDRAWAL_UNFREEZE",
-		5: "LEDGER_REASON_ORDER_FREEZE",
-		6: "LEDGER_REASON_ORDER_RELEASE",
-		7: "LEDGER_REASON_BUY_FILL",
-		8: "LEDGER_REASON_SELL_FILL",
-		9: "LEDGER_REASON_SALE_SETTLED",
+		0:  "LEDGER_REASON_UNSPECIFIED",
+		1:  "LEDGER_REASON_DEPOSIT",
+		2:  "LEDGER_REASON_WITHDRAWAL_FREEZE",
+		3:  "LEDGER_REASON_WITHDRAWAL_PAID",
+		4:  "LEDGER_REASON_WITHDRAWAL_UNFREEZE",
+		5:  "LEDGER_REASON_ORDER_FREEZE",
+		6:  "LEDGER_REASON_ORDER_RELEASE",
+		7:  "LEDGER_REASON_BUY_FILL",
+		8:  "LEDGER_REASON_SELL_FILL",
+		9:  "LEDGER_REASON_SALE_SETTLED",
+		30: "LEDGER_REASON_DEPOSIT_REVERSED",
+		31: "LEDGER_REASON_WITHDRAWAL_REVERSED",
+		32: "LEDGER_REASON_RECEIVABLE_PAID",
+		33: "LEDGER_REASON_ADJUSTMENT",
 	}
 	LedgerReason_value = map[string]int32{
 		"LEDGER_REASON_UNSPECIFIED":         0,
@@ -143,6 +158,10 @@ var (
 		"LEDGER_REASON_BUY_FILL":            7,
 		"LEDGER_REASON_SELL_FILL":           8,
 		"LEDGER_REASON_SALE_SETTLED":        9,
+		"LEDGER_REASON_DEPOSIT_REVERSED":    30,
+		"LEDGER_REASON_WITHDRAWAL_REVERSED": 31,
+		"LEDGER_REASON_RECEIVABLE_PAID":     32,
+		"LEDGER_REASON_ADJUSTMENT":          33,
 	}
 )
 
@@ -531,8 +550,13 @@ type Funds struct {
 	NextSeq uint64 `protobuf:"varint,6,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`
 	// open_withdrawals counts pending withdrawal requests.
 	OpenWithdrawals uint32 `protobuf:"varint,7,opt,name=open_withdrawals,json=openWithdrawals,proto3" json:"open_withdrawals,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// owed is what the client owes its bank after a deposit reversal could
+	// not take the whole deposit back (its Receivable): the next incoming
+	// money pays it first, and the account neither withdraws nor closes
+	// while it is above 0.
+	Owed          int64 `protobuf:"varint,30,opt,name=owed,proto3" json:"owed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Funds) Reset() {
@@ -610,6 +634,13 @@ func (x *Funds) GetNextSeq() uint64 {
 func (x *Funds) GetOpenWithdrawals() uint32 {
 	if x != nil {
 		return x.OpenWithdrawals
+	}
+	return 0
+}
+
+func (x *Funds) GetOwed() int64 {
+	if x != nil {
+		return x.Owed
 	}
 	return 0
 }
@@ -770,8 +801,20 @@ type Transfer struct {
 	RequestedTime   int64  `protobuf:"varint,10,opt,name=requested_time,json=requestedTime,proto3" json:"requested_time,omitempty"`
 	CompletedHeight int64  `protobuf:"varint,11,opt,name=completed_height,json=completedHeight,proto3" json:"completed_height,omitempty"`
 	CompletedTime   int64  `protobuf:"varint,12,opt,name=completed_time,json=completedTime,proto3" json:"completed_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// business_date is the chain's business date when the transfer began: a
+	// reversal is allowed only on that date.
+	BusinessDate uint32 `protobuf:"varint,30,opt,name=business_date,json=businessDate,proto3" json:"business_date,omitempty"`
+	// reverses (on a reversal) is the original's transfer id; a reversal's
+	// own id is "<original id>#R" and its direction the opposite one.
+	Reverses string `protobuf:"bytes,31,opt,name=reverses,proto3" json:"reverses,omitempty"`
+	// reversed_by (on an original) is its reversal's id.
+	ReversedBy string `protobuf:"bytes,32,opt,name=reversed_by,json=reversedBy,proto3" json:"reversed_by,omitempty"`
+	// taken_back and owed (on a deposit reversal): what was taken from the
+	// account at once, and what was left as a Receivable.
+	TakenBack     int64 `protobuf:"varint,33,opt,name=taken_back,json=takenBack,proto3" json:"taken_back,omitempty"`
+	Owed          int64 `protobuf:"varint,34,opt,name=owed,proto3" json:"owed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Transfer) Reset() {
@@ -884,6 +927,41 @@ func (x *Transfer) GetCompletedHeight() int64 {
 func (x *Transfer) GetCompletedTime() int64 {
 	if x != nil {
 		return x.CompletedTime
+	}
+	return 0
+}
+
+func (x *Transfer) GetBusinessDate() uint32 {
+	if x != nil {
+		return x.BusinessDate
+	}
+	return 0
+}
+
+func (x *Transfer) GetReverses() string {
+	if x != nil {
+		return x.Reverses
+	}
+	return ""
+}
+
+func (x *Transfer) GetReversedBy() string {
+	if x != nil {
+		return x.ReversedBy
+	}
+	return ""
+}
+
+func (x *Transfer) GetTakenBack() int64 {
+	if x != nil {
+		return x.TakenBack
+	}
+	return 0
+}
+
+func (x *Transfer) GetOwed() int64 {
+	if x != nil {
+		return x.Owed
 	}
 	return 0
 }
@@ -1136,7 +1214,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\vopened_time\x18\r \x01(\x03R\n" +
 	"openedTime\x12%\n" +
 	"\x0eupdated_height\x18\x0e \x01(\x03R\rupdatedHeight\x12!\n" +
-	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\"\xdf\x01\n" +
+	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\"\xf3\x01\n" +
 	"\x05Funds\x12\x18\n" +
 	"\abalance\x18\x01 \x01(\x03R\abalance\x12\x16\n" +
 	"\x06frozen\x18\x02 \x01(\x03R\x06frozen\x12\x1c\n" +
@@ -1144,7 +1222,8 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tunsettled\x18\x04 \x01(\x03R\tunsettled\x12\"\n" +
 	"\fwithdrawable\x18\x05 \x01(\x03R\fwithdrawable\x12\x19\n" +
 	"\bnext_seq\x18\x06 \x01(\x04R\anextSeq\x12)\n" +
-	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\"\xea\x02\n" +
+	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\x12\x12\n" +
+	"\x04owed\x18\x1e \x01(\x03R\x04owed\"\xea\x02\n" +
 	"\vLedgerEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
@@ -1158,7 +1237,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tavailable\x18\n" +
 	" \x01(\x03R\tavailable\x12)\n" +
 	"\x10unsettled_change\x18\v \x01(\x03R\x0funsettledChange\x12\x1c\n" +
-	"\tunsettled\x18\f \x01(\x03R\tunsettled\"\xb4\x03\n" +
+	"\tunsettled\x18\f \x01(\x03R\tunsettled\"\xc9\x04\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1d\n" +
@@ -1173,7 +1252,14 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x0erequested_time\x18\n" +
 	" \x01(\x03R\rrequestedTime\x12)\n" +
 	"\x10completed_height\x18\v \x01(\x03R\x0fcompletedHeight\x12%\n" +
-	"\x0ecompleted_time\x18\f \x01(\x03R\rcompletedTime\"Z\n" +
+	"\x0ecompleted_time\x18\f \x01(\x03R\rcompletedTime\x12#\n" +
+	"\rbusiness_date\x18\x1e \x01(\rR\fbusinessDate\x12\x1a\n" +
+	"\breverses\x18\x1f \x01(\tR\breverses\x12\x1f\n" +
+	"\vreversed_by\x18  \x01(\tR\n" +
+	"reversedBy\x12\x1d\n" +
+	"\n" +
+	"taken_back\x18! \x01(\x03R\ttakenBack\x12\x12\n" +
+	"\x04owed\x18\" \x01(\x03R\x04owed\"Z\n" +
 	"\fCustodyTotal\x12\x17\n" +
 	"\abank_id\x18\x01 \x01(\tR\x06bankId\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x14\n" +
@@ -1196,7 +1282,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x16ACCOUNT_STATUS_PENDING\x10\x01\x12\x19\n" +
 	"\x15ACCOUNT_STATUS_ACTIVE\x10\x02\x12\x1b\n" +
 	"\x17ACCOUNT_STATUS_REJECTED\x10\x03\x12\x19\n" +
-	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xd1\x02\n" +
+	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xdd\x03\n" +
 	"\fLedgerReason\x12\x1d\n" +
 	"\x19LEDGER_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LEDGER_REASON_DEPOSIT\x10\x01\x12#\n" +
@@ -1207,7 +1293,11 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1bLEDGER_REASON_ORDER_RELEASE\x10\x06\x12\x1a\n" +
 	"\x16LEDGER_REASON_BUY_FILL\x10\a\x12\x1b\n" +
 	"\x17LEDGER_REASON_SELL_FILL\x10\b\x12\x1e\n" +
-	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t*\x85\x01\n" +
+	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t\x12\"\n" +
+	"\x1eLEDGER_REASON_DEPOSIT_REVERSED\x10\x1e\x12%\n" +
+	"!LEDGER_REASON_WITHDRAWAL_REVERSED\x10\x1f\x12!\n" +
+	"\x1dLEDGER_REASON_RECEIVABLE_PAID\x10 \x12\x1c\n" +
+	"\x18LEDGER_REASON_ADJUSTMENT\x10!*\x85\x01\n" +
 	"\x11TransferDirection\x12\"\n" +
 	"\x1eTRANSFER_DIRECTION_UNSPECIFIED\x10\x00\x12%\n" +
 	"!TRANSFER_DIRECTION_BANK_TO_BROKER\x10\x01\x12%\n" +

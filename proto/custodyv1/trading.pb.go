@@ -2628,8 +2628,12 @@ type ReconResult struct {
 	ChainClientsHash []byte                 `protobuf:"bytes,10,opt,name=chain_clients_hash,json=chainClientsHash,proto3" json:"chain_clients_hash,omitempty"`
 	Height           int64                  `protobuf:"varint,11,opt,name=height,proto3" json:"height,omitempty"`
 	Time             int64                  `protobuf:"varint,12,opt,name=time,proto3" json:"time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// resolved_by names the applied adjustment that resolved a break
+	// ("adj/<id>"); resolved_height is when.
+	ResolvedBy     string `protobuf:"bytes,30,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	ResolvedHeight int64  `protobuf:"varint,31,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReconResult) Reset() {
@@ -2742,6 +2746,20 @@ func (x *ReconResult) GetHeight() int64 {
 func (x *ReconResult) GetTime() int64 {
 	if x != nil {
 		return x.Time
+	}
+	return 0
+}
+
+func (x *ReconResult) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
+func (x *ReconResult) GetResolvedHeight() int64 {
+	if x != nil {
+		return x.ResolvedHeight
 	}
 	return 0
 }
@@ -2956,7 +2974,7 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x14\n" +
 	"\x05total\x18\x04 \x01(\x03R\x05total\x12!\n" +
 	"\fclient_count\x18\x05 \x01(\rR\vclientCount\x12!\n" +
-	"\fclients_hash\x18\x06 \x01(\fR\vclientsHash\"\xa8\x03\n" +
+	"\fclients_hash\x18\x06 \x01(\fR\vclientsHash\"\xf2\x03\n" +
 	"\vReconResult\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1b\n" +
@@ -2972,7 +2990,10 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\x12chain_clients_hash\x18\n" +
 	" \x01(\fR\x10chainClientsHash\x12\x16\n" +
 	"\x06height\x18\v \x01(\x03R\x06height\x12\x12\n" +
-	"\x04time\x18\f \x01(\x03R\x04time*A\n" +
+	"\x04time\x18\f \x01(\x03R\x04time\x12\x1f\n" +
+	"\vresolved_by\x18\x1e \x01(\tR\n" +
+	"resolvedBy\x12'\n" +
+	"\x0fresolved_height\x18\x1f \x01(\x03R\x0eresolvedHeight*A\n" +
 	"\x06Market\x12\x16\n" +
 	"\x12MARKET_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
