@@ -9,6 +9,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/adjustments"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/clearing"
@@ -24,7 +25,8 @@ import (
 // Routes returns every contract's routes.
 func Routes() []contracts.Route {
 	return slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
-		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(), calendar.Routes())
+		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(), calendar.Routes(),
+		adjustments.Routes())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -41,11 +43,14 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 	if err := trading.InitGenesis(store, gen.Trading); err != nil {
 		return err
 	}
-	return calendar.InitGenesis(store, gen.Calendar)
+	if err := calendar.InitGenesis(store, gen.Calendar); err != nil {
+		return err
+	}
+	return adjustments.InitGenesis(store, gen.Adjustments)
 }
 
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		trading.Invariants(), reconcile.Invariants(), anchors.Invariants())
+		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(), adjustments.Invariants())
 }
