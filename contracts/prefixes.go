@@ -40,6 +40,7 @@ const (
 	PrefixAdjustmentBreak  byte = 0x52 // adjustments: kind, date, bank, broker → adjustment id (pending or applied)
 	PrefixCalendarDay      byte = 0x53 // calendar: date → (a trading day)
 	PrefixCalendarState    byte = 0x54 // calendar: 0x01 → CalendarParams, 0x02 → CalendarCoverage
+	PrefixHeldSettlement   byte = 0x55 // trading: date, broker → HeldSettlement (settlement held by a break)
 
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
 )

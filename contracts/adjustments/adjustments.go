@@ -28,6 +28,14 @@
 // When the last signature is in, the legs apply, the adjustment is APPLIED
 // and the break is marked resolved with "adj/<id>" (reconcile.MarkResolved).
 // A break has at most one pending or applied adjustment at a time.
+//
+// The same machinery resolves a settlement break (clearing: a broker's day
+// differed from the clearing house's trade file, and its settlement is
+// held). Its parties are the broker and the clearing house; its legs, if
+// any, cross the clearing boundary (Supply.from_clearing / to_clearing)
+// instead of the bank's; an adjustment with no legs records that both
+// agree the chain's fills stand. Applying it releases the held settlement
+// (clearing.ResolveBreak).
 package adjustments
 
 import (
@@ -37,6 +45,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/trading"
@@ -80,8 +89,8 @@ const (
 
 // Routes of the adjustments contract.
 func Routes() []contracts.Route {
-	parties := []custodyv1.Role{custodyv1.Role_ROLE_BANK, custodyv1.Role_ROLE_BROKER}
-	all := []custodyv1.Role{custodyv1.Role_ROLE_BANK, custodyv1.Role_ROLE_BROKER, custodyv1.Role_ROLE_REGULATOR}
+	parties := []custodyv1.Role{custodyv1.Role_ROLE_BANK, custodyv1.Role_ROLE_BROKER, custodyv1.Role_ROLE_CLEARING_HOUSE}
+	all := append(parties, custodyv1.Role_ROLE_REGULATOR)
 	return []contracts.Route{
 		contracts.Handle("propose_adjustment", parties, ValidatePropose, Propose),
 		contracts.Handle("approve_adjustment", all, ValidateApprove, Approve),
@@ -184,11 +193,28 @@ func ValidatePropose(m *custodyv1.MsgProposeAdjustment) error {
 		return err
 	}
 	b := m.Break
-	if b == nil || b.Kind != custodyv1.BreakKind_BREAK_KIND_RECONCILIATION || trading.ValidateDate(b.Date) != nil ||
-		accounts.ValidateParticipantID(b.BankId) != nil || accounts.ValidateParticipantID(b.BrokerId) != nil {
+	if b == nil || trading.ValidateDate(b.Date) != nil || accounts.ValidateParticipantID(b.BrokerId) != nil {
 		return ErrBadBreak.Wrapf("%v", b)
 	}
-	if len(m.Legs) == 0 || len(m.Legs) > MaxLegs {
+	switch b.Kind {
+	case custodyv1.BreakKind_BREAK_KIND_RECONCILIATION:
+		if accounts.ValidateParticipantID(b.BankId) != nil {
+			return ErrBadBreak.Wrapf("%v", b)
+		}
+	case custodyv1.BreakKind_BREAK_KIND_SETTLEMENT:
+		if b.BankId != "" {
+			return ErrBadBreak.Wrapf("a settlement break names no bank: %v", b)
+		}
+	default:
+		return ErrBadBreak.Wrapf("kind %v", b.Kind)
+	}
+	// A settlement break may be resolved with no legs: the chain's fills
+	// stand and only the clearing house's file was wrong.
+	minLegs := 1
+	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		minLegs = 0
+	}
+	if len(m.Legs) < minLegs || len(m.Legs) > MaxLegs {
 		return ErrBadLegs.Wrapf("%d legs, 1-%d allowed", len(m.Legs), MaxLegs)
 	}
 	seen := map[string]bool{}
@@ -219,8 +245,19 @@ func ValidateReject(m *custodyv1.MsgRejectAdjustment) error {
 }
 
 // counterpartyOf returns the other party of a break for a signer that is
-// one of its parties, or ErrNotParty.
+// one of its parties, or ErrNotParty. A reconciliation break's parties are
+// its bank and its broker; a settlement break's its broker and the
+// clearing house (any clearing-house participant: there is one CCP).
 func counterpartyOf(s contracts.Signer, b *custodyv1.BreakRef) (string, error) {
+	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		switch {
+		case s.Role == custodyv1.Role_ROLE_BROKER && s.Owner == b.BrokerId:
+			return clearingHouseParty, nil
+		case s.Role == custodyv1.Role_ROLE_CLEARING_HOUSE:
+			return b.BrokerId, nil
+		}
+		return "", ErrNotParty.Wrapf("%s is neither broker %s nor the clearing house", s.Owner, b.BrokerId)
+	}
 	switch {
 	case s.Role == custodyv1.Role_ROLE_BANK && s.Owner == b.BankId:
 		return b.BrokerId, nil
@@ -228,6 +265,47 @@ func counterpartyOf(s contracts.Signer, b *custodyv1.BreakRef) (string, error) {
 		return b.BankId, nil
 	}
 	return "", ErrNotParty.Wrapf("%s is neither bank %s nor broker %s", s.Owner, b.BankId, b.BrokerId)
+}
+
+// clearingHouseParty stands for the clearing house as a settlement break's
+// counterparty before one of its keys has signed.
+const clearingHouseParty = "clearing-house"
+
+// isCounterparty reports whether s may give the counterparty's approval.
+func isCounterparty(s contracts.Signer, adj *custodyv1.Adjustment) bool {
+	cp, err := counterpartyOf(s, adj.Break)
+	if err != nil || s.Owner == adj.Proposer {
+		return false
+	}
+	if adj.Break.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		// The broker proposed and the clearing house approves, or the
+		// other way round.
+		return (s.Role == custodyv1.Role_ROLE_CLEARING_HOUSE && adj.Counterparty == clearingHouseParty) ||
+			(s.Role == custodyv1.Role_ROLE_BROKER && adj.Counterparty == s.Owner)
+	}
+	return s.Owner == adj.Counterparty && cp == adj.Proposer
+}
+
+// openBreak checks that the break exists and is not resolved.
+func openBreak(store contracts.Store, b *custodyv1.BreakRef) error {
+	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		sb, ok := clearing.GetBreak(store, b.Date, b.BrokerId)
+		switch {
+		case !ok:
+			return ErrUnknownBreak.Wrapf("no settlement break %d %s", b.Date, b.BrokerId)
+		case sb.ResolvedBy != "":
+			return ErrBreakResolved.Wrapf("%d %s by %s", b.Date, b.BrokerId, sb.ResolvedBy)
+		}
+		return nil
+	}
+	r, ok := reconcile.GetResult(store, b.Date, b.BankId, b.BrokerId)
+	if !ok || r.Status != custodyv1.ReconStatus_RECON_STATUS_BREAK {
+		return ErrUnknownBreak.Wrapf("%d %s/%s", b.Date, b.BankId, b.BrokerId)
+	}
+	if r.ResolvedBy != "" {
+		return ErrBreakResolved.Wrapf("%d %s/%s by %s", b.Date, b.BankId, b.BrokerId, r.ResolvedBy)
+	}
+	return nil
 }
 
 // Propose records a pending adjustment. Checks, in order: the id is
@@ -244,12 +322,8 @@ func Propose(ctx *contracts.Context, m *custodyv1.MsgProposeAdjustment) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	r, ok := reconcile.GetResult(ctx.Store, b.Date, b.BankId, b.BrokerId)
-	if !ok || r.Status != custodyv1.ReconStatus_RECON_STATUS_BREAK {
-		return nil, ErrUnknownBreak.Wrapf("%d %s/%s", b.Date, b.BankId, b.BrokerId)
-	}
-	if r.ResolvedBy != "" {
-		return nil, ErrBreakResolved.Wrapf("%d %s/%s by %s", b.Date, b.BankId, b.BrokerId, r.ResolvedBy)
+	if err := openBreak(ctx.Store, b); err != nil {
+		return nil, err
 	}
 	if id := ctx.Store.Get(BreakKey(b)); id != nil {
 		return nil, ErrBreakTaken.Wrapf("%s", id)
@@ -260,7 +334,7 @@ func Propose(ctx *contracts.Context, m *custodyv1.MsgProposeAdjustment) ([]byte,
 		if err != nil {
 			return nil, err
 		}
-		if a.BankId != b.BankId || a.BrokerId != b.BrokerId {
+		if a.BrokerId != b.BrokerId || (b.Kind == custodyv1.BreakKind_BREAK_KIND_RECONCILIATION && a.BankId != b.BankId) {
 			return nil, ErrLegOutsideBreak.Wrapf("%s is %s/%s", a.Id, a.BankId, a.BrokerId)
 		}
 		gross += abs(l.Amount)
@@ -300,10 +374,11 @@ func Approve(ctx *contracts.Context, m *custodyv1.MsgApproveAdjustment) ([]byte,
 			return nil, ErrAlreadyApproved.Wrapf("%s by %s", adj.Id, adj.RegulatorApprovedBy)
 		}
 		adj.RegulatorApprovedBy = s.Owner
-	case s.Owner == adj.Proposer:
+	case s.Owner == adj.Proposer || (s.Role == custodyv1.Role_ROLE_CLEARING_HOUSE && adj.Counterparty != clearingHouseParty &&
+		adj.Break.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT):
 		return nil, ErrOwnProposal.Wrapf("%s", adj.Id)
 	default:
-		if cp, err := counterpartyOf(s, adj.Break); err != nil || s.Owner != adj.Counterparty || cp != adj.Proposer {
+		if !isCounterparty(s, adj) {
 			return nil, ErrNotParty.Wrapf("%s is not the counterparty %s", s.Owner, adj.Counterparty)
 		}
 		if adj.CounterpartyApprovedBy != "" {
@@ -324,6 +399,11 @@ func Approve(ctx *contracts.Context, m *custodyv1.MsgApproveAdjustment) ([]byte,
 // checked against its account's available funds before anything is
 // written.
 func apply(ctx *contracts.Context, adj *custodyv1.Adjustment) error {
+	// A settlement break may have been resolved meanwhile by a corrected
+	// trade file: then this adjustment can only be rejected.
+	if err := openBreak(ctx.Store, adj.Break); err != nil {
+		return err
+	}
 	holders := make([]funds.Holder, len(adj.Legs))
 	for i, l := range adj.Legs {
 		a, err := accounts.GetActive(ctx.Store, l.AccountId)
@@ -336,13 +416,21 @@ func apply(ctx *contracts.Context, adj *custodyv1.Adjustment) error {
 		}
 	}
 	ref := Ref(adj.Id)
+	b := adj.Break
+	move := funds.Adjust
+	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		move = funds.AdjustAgainstClearing
+	}
 	for i, l := range adj.Legs {
-		if err := funds.Adjust(ctx, holders[i], l.Amount, ref); err != nil {
+		if err := move(ctx, holders[i], l.Amount, ref); err != nil {
 			return err // overflow of a credit: the whole tx is dropped
 		}
 	}
-	b := adj.Break
-	reconcile.MarkResolved(ctx, b.Date, b.BankId, b.BrokerId, ref)
+	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+		clearing.ResolveBreak(ctx, b.Date, b.BrokerId, ref)
+	} else {
+		reconcile.MarkResolved(ctx, b.Date, b.BankId, b.BrokerId, ref)
+	}
 	adj.Status = custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_APPLIED
 	adj.ClosedHeight, adj.ClosedTime = ctx.Block.Height, ctx.Block.UnixNano()
 	ctx.Emit("adjustment_applied", "adjustment_id", adj.Id, "gross", fmt.Sprint(adj.Gross),
@@ -423,8 +511,15 @@ func checkLinked(store contracts.Store) (string, bool) {
 			open++
 		}
 		if bad == "" && a.Status == custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_APPLIED {
-			r, ok := reconcile.GetResult(store, a.Break.Date, a.Break.BankId, a.Break.BrokerId)
-			if !ok || r.ResolvedBy != Ref(a.Id) {
+			var by string
+			if a.Break.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
+				sb, _ := clearing.GetBreak(store, a.Break.Date, a.Break.BrokerId)
+				by = sb.GetResolvedBy()
+			} else {
+				r, _ := reconcile.GetResult(store, a.Break.Date, a.Break.BankId, a.Break.BrokerId)
+				by = r.GetResolvedBy()
+			}
+			if by != Ref(a.Id) {
 				bad = fmt.Sprintf("adjustment %s is applied but its break is not resolved by it", a.Id)
 			}
 		}

@@ -214,3 +214,53 @@ func checkReceivables(store contracts.Store) (string, bool) {
 	}
 	return fmt.Sprintf("%d open receivables, %d fen owed back to the banks", n, owed), false
 }
+
+// SettleSalesAmount makes amount (> 0) of the account's unsettled sale
+// proceeds withdrawable: one day's proceeds, when clearing settles that day
+// (while proceeds of a day held by a settlement break stay unsettled). It
+// panics when less is unsettled: the callers sum the fills that made it.
+func SettleSalesAmount(ctx *contracts.Context, accountID string, amount int64, refID string) *custodyv1.LedgerEntry {
+	f := mustGet(ctx.Store, accountID)
+	if amount <= 0 || f.Unsettled < amount {
+		panic(fmt.Sprintf("funds: invariant broken: settling %d of %s with %d unsettled", amount, accountID, f.Unsettled))
+	}
+	return writeEntry(ctx, accountID, f, custodyv1.LedgerReason_LEDGER_REASON_SALE_SETTLED, refID, 0, 0, -amount)
+}
+
+// AdjustAgainstClearing applies one leg of an adjustment that resolves a
+// settlement break: the money crosses the clearing boundary, not the
+// bank's — a credit comes from the clearing house (Supply.from_clearing), a
+// debit goes to it (Supply.to_clearing) — while the client's balance and
+// its custody total move as for any leg. A debit beyond what is available
+// is refused (ErrInsufficient) and writes nothing.
+func AdjustAgainstClearing(ctx *contracts.Context, h Holder, amount int64, refID string) error {
+	f := mustGet(ctx.Store, h.AccountID)
+	total := GetCustodyTotal(ctx.Store, h.BankID, h.BrokerID)
+	supply := GetSupply(ctx.Store)
+	switch {
+	case amount == 0 || amount == minInt64:
+		return ErrOverflow.Wrapf("adjustment of %d", amount)
+	case amount < 0 && -amount > f.Available:
+		return ErrInsufficient.Wrapf("account %s: %d to take back, %d available", h.AccountID, -amount, f.Available)
+	}
+	balance, ok1 := add(f.Balance, amount)
+	newTotal, ok2 := add(total, amount)
+	newSupply, ok3 := add(supply.Total, amount)
+	var ok4 bool
+	if amount > 0 {
+		supply.FromClearing, ok4 = add(supply.FromClearing, amount)
+	} else {
+		supply.ToClearing, ok4 = add(supply.ToClearing, -amount)
+	}
+	if !ok1 || !ok2 || !ok3 || !ok4 || newTotal < 0 || newSupply < 0 {
+		return ErrOverflow.Wrapf("%d for %s", amount, h.AccountID)
+	}
+	f.Balance, supply.Total = balance, newSupply
+	setTotal(ctx.Store, h, newTotal)
+	ctx.Store.Set(SupplyKey(), contracts.Marshal(supply))
+	write(ctx, h.AccountID, f, custodyv1.LedgerReason_LEDGER_REASON_ADJUSTMENT, refID, amount, 0)
+	if amount > 0 {
+		CollectReceivable(ctx, h, refID)
+	}
+	return nil
+}

@@ -240,7 +240,7 @@ func TestAdjustment_Refusals(t *testing.T) {
 		{"approve by a stranger", pending, sBrokerY, approveMsg("A1"), adjustments.ErrNotParty},
 		{"approve unknown", nil, sBrokerX, approveMsg("A9"), adjustments.ErrUnknown},
 		{"approve applied", func(e *env) { pending(e); e.must(sBrokerX, approveMsg("A1")) }, sBrokerX, approveMsg("A1"), adjustments.ErrNotPending},
-		{"clearing house may not approve", pending, sClearing, approveMsg("A1"), contracts.ErrUnauthorizedRole},
+		{"clearing house is no party of a reconciliation break", pending, sClearing, approveMsg("A1"), adjustments.ErrNotParty},
 		{"debit above available", func(e *env) { e.must(sBankA, proposeMsg("A1", b, leg("C1", -9_001))) }, sBrokerX, approveMsg("A1"), funds.ErrInsufficient},
 		{"reject without reason", pending, sBrokerX, rejectMsg("A1", ""), adjustments.ErrBadReason},
 		{"reject by a stranger", pending, sBankB, rejectMsg("A1", "no"), adjustments.ErrNotParty},
@@ -258,4 +258,8 @@ func TestAdjustment_Refusals(t *testing.T) {
 			e.checkInvariants()
 		})
 	}
+}
+
+func correctTotalsMsg(date uint32, tt ...*custodyv1.TradeTotals) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_CorrectTradeTotals{CorrectTradeTotals: &custodyv1.MsgCorrectTradeTotals{Date: date, TradeTotals: tt}}}
 }

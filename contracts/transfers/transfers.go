@@ -205,6 +205,8 @@ func (c contract) ConfirmWithdrawal(ctx *contracts.Context, m *custodyv1.MsgConf
 		}
 		funds.PayOut(ctx, accounts.Holder(a), t.Amount, ref)
 		t.Status = custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED
+		// The money moved today: a reversal is possible until today closes.
+		t.BusinessDate = c.days.BusinessDate(ctx.Store)
 		ctx.Emit("withdrawal_completed", "ref_id", ref, "account_id", a.Id, "amount", fmt.Sprint(t.Amount))
 	} else {
 		funds.Release(ctx, a.Id, t.Amount, ref)

@@ -33,6 +33,10 @@ const (
 	// RECONCILIATION: a bank statement differed from the chain's custody
 	// snapshot (reconcile). Parties: the bank and the broker.
 	BreakKind_BREAK_KIND_RECONCILIATION BreakKind = 1
+	// SETTLEMENT: a broker's day differed from the clearing house's trade
+	// file (clearing); its settlement is held. Parties: the broker and the
+	// clearing house; bank_id is empty. Legs cross the clearing boundary.
+	BreakKind_BREAK_KIND_SETTLEMENT BreakKind = 2
 )
 
 // Enum value maps for BreakKind.
@@ -40,10 +44,12 @@ var (
 	BreakKind_name = map[int32]string{
 		0: "BREAK_KIND_UNSPECIFIED",
 		1: "BREAK_KIND_RECONCILIATION",
+		2: "BREAK_KIND_SETTLEMENT",
 	}
 	BreakKind_value = map[string]int32{
 		"BREAK_KIND_UNSPECIFIED":    0,
 		"BREAK_KIND_RECONCILIATION": 1,
+		"BREAK_KIND_SETTLEMENT":     2,
 	}
 )
 
@@ -290,7 +296,8 @@ func (x *Receivable) GetOpenedHeight() int64 {
 	return 0
 }
 
-// BreakRef names one break: (date, bank, broker) of a reconciliation.
+// BreakRef names one break: (date, bank, broker) of a reconciliation, or
+// (date, broker) of a settlement break.
 type BreakRef struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          BreakKind              `protobuf:"varint,1,opt,name=kind,proto3,enum=custody.v1.BreakKind" json:"kind,omitempty"`
@@ -1198,12 +1205,265 @@ func (x *CalendarCoverage) GetUpdatedHeight() int64 {
 	return 0
 }
 
+// HeldProceeds is one account's sale proceeds of a held day: usable, not
+// withdrawable until the settlement break is resolved.
+type HeldProceeds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldProceeds) Reset() {
+	*x = HeldProceeds{}
+	mi := &file_custody_v1_corrections_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldProceeds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldProceeds) ProtoMessage() {}
+
+func (x *HeldProceeds) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_corrections_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldProceeds.ProtoReflect.Descriptor instead.
+func (*HeldProceeds) Descriptor() ([]byte, []int) {
+	return file_custody_v1_corrections_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *HeldProceeds) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *HeldProceeds) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+// HeldHolding is one account's T+1 purchase of a held day: not sellable
+// until the settlement break is resolved.
+type HeldHolding struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Security      string                 `protobuf:"bytes,2,opt,name=security,proto3" json:"security,omitempty"`
+	Quantity      int64                  `protobuf:"varint,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldHolding) Reset() {
+	*x = HeldHolding{}
+	mi := &file_custody_v1_corrections_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldHolding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldHolding) ProtoMessage() {}
+
+func (x *HeldHolding) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_corrections_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldHolding.ProtoReflect.Descriptor instead.
+func (*HeldHolding) Descriptor() ([]byte, []int) {
+	return file_custody_v1_corrections_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *HeldHolding) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *HeldHolding) GetSecurity() string {
+	if x != nil {
+		return x.Security
+	}
+	return ""
+}
+
+func (x *HeldHolding) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+// HeldSettlement is what end-of-day clearing did not settle for a broker
+// whose day disagreed with the clearing house's trade file (a
+// SettlementBreak): its clients' sale proceeds and bought holdings of that
+// date, in first-fill order. It is deleted when the break is resolved (a
+// corrected trade file or an applied adjustment) and they settle.
+type HeldSettlement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Date          uint32                 `protobuf:"varint,1,opt,name=date,proto3" json:"date,omitempty"`
+	BrokerId      string                 `protobuf:"bytes,2,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	Proceeds      []*HeldProceeds        `protobuf:"bytes,3,rep,name=proceeds,proto3" json:"proceeds,omitempty"`
+	Holdings      []*HeldHolding         `protobuf:"bytes,4,rep,name=holdings,proto3" json:"holdings,omitempty"`
+	HeldHeight    int64                  `protobuf:"varint,5,opt,name=held_height,json=heldHeight,proto3" json:"held_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeldSettlement) Reset() {
+	*x = HeldSettlement{}
+	mi := &file_custody_v1_corrections_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeldSettlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeldSettlement) ProtoMessage() {}
+
+func (x *HeldSettlement) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_corrections_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeldSettlement.ProtoReflect.Descriptor instead.
+func (*HeldSettlement) Descriptor() ([]byte, []int) {
+	return file_custody_v1_corrections_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *HeldSettlement) GetDate() uint32 {
+	if x != nil {
+		return x.Date
+	}
+	return 0
+}
+
+func (x *HeldSettlement) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *HeldSettlement) GetProceeds() []*HeldProceeds {
+	if x != nil {
+		return x.Proceeds
+	}
+	return nil
+}
+
+func (x *HeldSettlement) GetHoldings() []*HeldHolding {
+	if x != nil {
+		return x.Holdings
+	}
+	return nil
+}
+
+func (x *HeldSettlement) GetHeldHeight() int64 {
+	if x != nil {
+		return x.HeldHeight
+	}
+	return 0
+}
+
+// MsgCorrectTradeTotals is the clearing house's corrected trade file for a
+// cleared date: per broker with an open settlement break on that date, its
+// totals again. Totals that now match the chain's resolve the break and
+// release the held settlement. Signer: ROLE_CLEARING_HOUSE.
+type MsgCorrectTradeTotals struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Date          uint32                 `protobuf:"varint,1,opt,name=date,proto3" json:"date,omitempty"`
+	TradeTotals   []*TradeTotals         `protobuf:"bytes,2,rep,name=trade_totals,json=tradeTotals,proto3" json:"trade_totals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgCorrectTradeTotals) Reset() {
+	*x = MsgCorrectTradeTotals{}
+	mi := &file_custody_v1_corrections_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgCorrectTradeTotals) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgCorrectTradeTotals) ProtoMessage() {}
+
+func (x *MsgCorrectTradeTotals) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_corrections_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgCorrectTradeTotals.ProtoReflect.Descriptor instead.
+func (*MsgCorrectTradeTotals) Descriptor() ([]byte, []int) {
+	return file_custody_v1_corrections_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MsgCorrectTradeTotals) GetDate() uint32 {
+	if x != nil {
+		return x.Date
+	}
+	return 0
+}
+
+func (x *MsgCorrectTradeTotals) GetTradeTotals() []*TradeTotals {
+	if x != nil {
+		return x.TradeTotals
+	}
+	return nil
+}
+
 var File_custody_v1_corrections_proto protoreflect.FileDescriptor
 
 const file_custody_v1_corrections_proto_rawDesc = "" +
 	"\n" +
 	"\x1ccustody/v1/corrections.proto\x12\n" +
-	"custody.v1\"M\n" +
+	"custody.v1\x1a\x18custody/v1/trading.proto\"M\n" +
 	"\x12MsgReverseTransfer\x12\x1f\n" +
 	"\vtransfer_id\x18\x01 \x01(\tR\n" +
 	"transferId\x12\x16\n" +
@@ -1287,10 +1547,30 @@ const file_custody_v1_corrections_proto_rawDesc = "" +
 	"\n" +
 	"first_date\x18\x01 \x01(\rR\tfirstDate\x12\x1b\n" +
 	"\tlast_date\x18\x02 \x01(\rR\blastDate\x12%\n" +
-	"\x0eupdated_height\x18\x03 \x01(\x03R\rupdatedHeight*F\n" +
+	"\x0eupdated_height\x18\x03 \x01(\x03R\rupdatedHeight\"E\n" +
+	"\fHeldProceeds\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"d\n" +
+	"\vHeldHolding\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
+	"\bsecurity\x18\x02 \x01(\tR\bsecurity\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\x03R\bquantity\"\xcd\x01\n" +
+	"\x0eHeldSettlement\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
+	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x124\n" +
+	"\bproceeds\x18\x03 \x03(\v2\x18.custody.v1.HeldProceedsR\bproceeds\x123\n" +
+	"\bholdings\x18\x04 \x03(\v2\x17.custody.v1.HeldHoldingR\bholdings\x12\x1f\n" +
+	"\vheld_height\x18\x05 \x01(\x03R\n" +
+	"heldHeight\"g\n" +
+	"\x15MsgCorrectTradeTotals\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\rR\x04date\x12:\n" +
+	"\ftrade_totals\x18\x02 \x03(\v2\x17.custody.v1.TradeTotalsR\vtradeTotals*a\n" +
 	"\tBreakKind\x12\x1a\n" +
 	"\x16BREAK_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
-	"\x19BREAK_KIND_RECONCILIATION\x10\x01*\xb1\x01\n" +
+	"\x19BREAK_KIND_RECONCILIATION\x10\x01\x12\x19\n" +
+	"\x15BREAK_KIND_SETTLEMENT\x10\x02*\xb1\x01\n" +
 	"\x10AdjustmentStatus\x12!\n" +
 	"\x1dADJUSTMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19ADJUSTMENT_STATUS_PENDING\x10\x01\x12\x1d\n" +
@@ -1311,7 +1591,7 @@ func file_custody_v1_corrections_proto_rawDescGZIP() []byte {
 }
 
 var file_custody_v1_corrections_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_custody_v1_corrections_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_custody_v1_corrections_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_custody_v1_corrections_proto_goTypes = []any{
 	(BreakKind)(0),                // 0: custody.v1.BreakKind
 	(AdjustmentStatus)(0),         // 1: custody.v1.AdjustmentStatus
@@ -1330,6 +1610,11 @@ var file_custody_v1_corrections_proto_goTypes = []any{
 	(*CalendarGenesis)(nil),       // 14: custody.v1.CalendarGenesis
 	(*MsgSetTradingCalendar)(nil), // 15: custody.v1.MsgSetTradingCalendar
 	(*CalendarCoverage)(nil),      // 16: custody.v1.CalendarCoverage
+	(*HeldProceeds)(nil),          // 17: custody.v1.HeldProceeds
+	(*HeldHolding)(nil),           // 18: custody.v1.HeldHolding
+	(*HeldSettlement)(nil),        // 19: custody.v1.HeldSettlement
+	(*MsgCorrectTradeTotals)(nil), // 20: custody.v1.MsgCorrectTradeTotals
+	(*TradeTotals)(nil),           // 21: custody.v1.TradeTotals
 }
 var file_custody_v1_corrections_proto_depIdxs = []int32{
 	0,  // 0: custody.v1.BreakRef.kind:type_name -> custody.v1.BreakKind
@@ -1341,11 +1626,14 @@ var file_custody_v1_corrections_proto_depIdxs = []int32{
 	10, // 6: custody.v1.AdjustmentGenesis.params:type_name -> custody.v1.AdjustmentParams
 	12, // 7: custody.v1.CalendarParams.transfer_hours:type_name -> custody.v1.TransferHours
 	13, // 8: custody.v1.CalendarGenesis.params:type_name -> custody.v1.CalendarParams
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	17, // 9: custody.v1.HeldSettlement.proceeds:type_name -> custody.v1.HeldProceeds
+	18, // 10: custody.v1.HeldSettlement.holdings:type_name -> custody.v1.HeldHolding
+	21, // 11: custody.v1.MsgCorrectTradeTotals.trade_totals:type_name -> custody.v1.TradeTotals
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_corrections_proto_init() }
@@ -1353,13 +1641,14 @@ func file_custody_v1_corrections_proto_init() {
 	if File_custody_v1_corrections_proto != nil {
 		return
 	}
+	file_custody_v1_trading_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_corrections_proto_rawDesc), len(file_custody_v1_corrections_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

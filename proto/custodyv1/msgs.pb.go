@@ -110,6 +110,7 @@ type Msg struct {
 	//	*Msg_ReportFill
 	//	*Msg_EndOfDay
 	//	*Msg_SetTradingCalendar
+	//	*Msg_CorrectTradeTotals
 	//	*Msg_SubmitStatement
 	//	*Msg_ProposeAdjustment
 	//	*Msg_ApproveAdjustment
@@ -284,6 +285,15 @@ func (x *Msg) GetSetTradingCalendar() *MsgSetTradingCalendar {
 	return nil
 }
 
+func (x *Msg) GetCorrectTradeTotals() *MsgCorrectTradeTotals {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CorrectTradeTotals); ok {
+			return x.CorrectTradeTotals
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_SubmitStatement); ok {
@@ -398,6 +408,10 @@ type Msg_SetTradingCalendar struct {
 	SetTradingCalendar *MsgSetTradingCalendar `protobuf:"bytes,71,opt,name=set_trading_calendar,json=setTradingCalendar,proto3,oneof"`
 }
 
+type Msg_CorrectTradeTotals struct {
+	CorrectTradeTotals *MsgCorrectTradeTotals `protobuf:"bytes,72,opt,name=correct_trade_totals,json=correctTradeTotals,proto3,oneof"`
+}
+
 type Msg_SubmitStatement struct {
 	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
 }
@@ -449,6 +463,8 @@ func (*Msg_ReportFill) isMsg_Sum() {}
 func (*Msg_EndOfDay) isMsg_Sum() {}
 
 func (*Msg_SetTradingCalendar) isMsg_Sum() {}
+
+func (*Msg_CorrectTradeTotals) isMsg_Sum() {}
 
 func (*Msg_SubmitStatement) isMsg_Sum() {}
 
@@ -1505,7 +1521,7 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x18custody/v1/trading.proto\"\xdc\v\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x18custody/v1/trading.proto\"\xb3\f\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1524,7 +1540,8 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"reportFill\x127\n" +
 	"\n" +
 	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12U\n" +
-	"\x14set_trading_calendar\x18G \x01(\v2!.custody.v1.MsgSetTradingCalendarH\x00R\x12setTradingCalendar\x12K\n" +
+	"\x14set_trading_calendar\x18G \x01(\v2!.custody.v1.MsgSetTradingCalendarH\x00R\x12setTradingCalendar\x12U\n" +
+	"\x14correct_trade_totals\x18H \x01(\v2!.custody.v1.MsgCorrectTradeTotalsH\x00R\x12correctTradeTotals\x12K\n" +
 	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12R\n" +
 	"\x12propose_adjustment\x18\x82\x01 \x01(\v2 .custody.v1.MsgProposeAdjustmentH\x00R\x11proposeAdjustment\x12R\n" +
 	"\x12approve_adjustment\x18\x83\x01 \x01(\v2 .custody.v1.MsgApproveAdjustmentH\x00R\x11approveAdjustment\x12O\n" +
@@ -1657,14 +1674,15 @@ var file_custody_v1_msgs_proto_goTypes = []any{
 	(*MsgSubmitStatement)(nil),    // 16: custody.v1.MsgSubmitStatement
 	(*MsgReverseTransfer)(nil),    // 17: custody.v1.MsgReverseTransfer
 	(*MsgSetTradingCalendar)(nil), // 18: custody.v1.MsgSetTradingCalendar
-	(*MsgProposeAdjustment)(nil),  // 19: custody.v1.MsgProposeAdjustment
-	(*MsgApproveAdjustment)(nil),  // 20: custody.v1.MsgApproveAdjustment
-	(*MsgRejectAdjustment)(nil),   // 21: custody.v1.MsgRejectAdjustment
-	(*OrderTicket)(nil),           // 22: custody.v1.OrderTicket
-	(*CancelTicket)(nil),          // 23: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),          // 24: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),           // 25: custody.v1.TradeTotals
-	(*Instrument)(nil),            // 26: custody.v1.Instrument
+	(*MsgCorrectTradeTotals)(nil), // 19: custody.v1.MsgCorrectTradeTotals
+	(*MsgProposeAdjustment)(nil),  // 20: custody.v1.MsgProposeAdjustment
+	(*MsgApproveAdjustment)(nil),  // 21: custody.v1.MsgApproveAdjustment
+	(*MsgRejectAdjustment)(nil),   // 22: custody.v1.MsgRejectAdjustment
+	(*OrderTicket)(nil),           // 23: custody.v1.OrderTicket
+	(*CancelTicket)(nil),          // 24: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),          // 25: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),           // 26: custody.v1.TradeTotals
+	(*Instrument)(nil),            // 27: custody.v1.Instrument
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -1681,22 +1699,23 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	14, // 11: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
 	15, // 12: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
 	18, // 13: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
-	16, // 14: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	19, // 15: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
-	20, // 16: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
-	21, // 17: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
-	10, // 18: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	11, // 19: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	22, // 20: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	23, // 21: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	24, // 22: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	25, // 23: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	26, // 24: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	19, // 14: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
+	16, // 15: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	20, // 16: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
+	21, // 17: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
+	22, // 18: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
+	10, // 19: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	11, // 20: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	23, // 21: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	24, // 22: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	25, // 23: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	26, // 24: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	27, // 25: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1721,6 +1740,7 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_ReportFill)(nil),
 		(*Msg_EndOfDay)(nil),
 		(*Msg_SetTradingCalendar)(nil),
+		(*Msg_CorrectTradeTotals)(nil),
 		(*Msg_SubmitStatement)(nil),
 		(*Msg_ProposeAdjustment)(nil),
 		(*Msg_ApproveAdjustment)(nil),

@@ -801,8 +801,9 @@ type Transfer struct {
 	RequestedTime   int64  `protobuf:"varint,10,opt,name=requested_time,json=requestedTime,proto3" json:"requested_time,omitempty"`
 	CompletedHeight int64  `protobuf:"varint,11,opt,name=completed_height,json=completedHeight,proto3" json:"completed_height,omitempty"`
 	CompletedTime   int64  `protobuf:"varint,12,opt,name=completed_time,json=completedTime,proto3" json:"completed_time,omitempty"`
-	// business_date is the chain's business date when the transfer began: a
-	// reversal is allowed only on that date.
+	// business_date is the chain's business date when the money moved (a
+	// pending withdrawal: when it was requested): a reversal is allowed only
+	// on that date.
 	BusinessDate uint32 `protobuf:"varint,30,opt,name=business_date,json=businessDate,proto3" json:"business_date,omitempty"`
 	// reverses (on a reversal) is the original's transfer id; a reversal's
 	// own id is "<original id>#R" and its direction the opposite one.
