@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/custody-ledger/custody/contracts"
@@ -9,6 +10,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/adjustments"
 	eod "github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -262,4 +264,40 @@ func TestAdjustment_Refusals(t *testing.T) {
 
 func correctTotalsMsg(date uint32, tt ...*custodyv1.TradeTotals) *custodyv1.Msg {
 	return &custodyv1.Msg{Sum: &custodyv1.Msg_CorrectTradeTotals{CorrectTradeTotals: &custodyv1.MsgCorrectTradeTotals{Date: date, TradeTotals: tt}}}
+}
+
+// TestQuery_Corrections asks every corrections path.
+func TestQuery_Corrections(t *testing.T) {
+	e := breakWorld(t)
+	e.must(sBankA, proposeMsg("A1", reconBreak(day1, bankA, brokerX), leg("C1", 300)))
+	e.must(sBankA, depositMsg("T8", "C3", 100))
+	e.must(client("C3"), withdrawMsg("C3/w", "C3", 60))
+	e.must(sBankA, reverseMsg("T8", "duplicate"))
+	for _, tc := range []struct{ path, want string }{
+		{"adjustment/A1", `"status":"ADJUSTMENT_STATUS_PENDING"`},
+		{"adjustments", `"id":"A1"`},
+		{"adjustments?from=B", `{"adjustments":[]}`},
+		{"adjustment-params", `"regulator_threshold":"10000000"`},
+		{"receivable/C3", `"owed":"60"`},
+		{"receivable/C1", `"owed":"0"`},
+		{"held-settlements", `{"held":[]}`},
+		{"calendar", `"always_open":true`},
+		{"calendar/20250104", `"trading_day":true`},
+		{"transfers/C3", `"id":"T8#R"`},
+	} {
+		out, err := ledger.Query(e.mem, tc.path, nil)
+		if err != nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s: %s %v, want %s", tc.path, out, err, tc.want)
+		}
+	}
+	for _, p := range []string{"adjustment/A9", "held-settlement/20250102/broker-x"} {
+		if _, err := ledger.Query(e.mem, p, nil); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, p := range []string{"held-settlement/x", "calendar/2025"} {
+		if _, err := ledger.Query(e.mem, p, nil); !errors.Is(err, ledger.ErrBadQuery) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
 }

@@ -39,7 +39,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}, tradingQueryPaths...)
+}, append(tradingQueryPaths, correctionsQueryPaths...)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -136,6 +136,9 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		}{broken, res})
 	}
 	if out, ok, err := queryTrading(store, head, rest, rawQuery); ok {
+		return out, err
+	}
+	if out, ok, err := queryCorrections(store, head, rest, rawQuery); ok {
 		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)
