@@ -37,6 +37,7 @@ func newTxCmd(e *env) *cobra.Command {
 		newFreezeCmd(e, true), newFreezeCmd(e, false),
 	)
 	cmd.AddCommand(newTradingTxCmds(e)...)
+	cmd.AddCommand(newCorrectionsTxCmds(e)...)
 	return cmd
 }
 
