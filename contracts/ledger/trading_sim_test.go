@@ -162,6 +162,7 @@ func runSim(t *testing.T, seed int64, size simSize) *sim {
 	s := &sim{t: t, rng: rand.New(rand.NewSource(seed)), size: size, byID: map[string]*simClient{},
 		holdings: map[acctSec]*simHolding{}, stats: map[string]int{}}
 	s.params = trading.DefaultParams()
+	s.params.TradingHours.Enabled = false // block times are not market hours
 	s.params.BrokerCommissions = []*custodyv1.BrokerCommission{{BrokerId: brokerY, Rate: 30_000}}
 	s.fp, s.rules = trading.FeeParams(s.params), trading.Rules(s.params)
 	g := genesis()
