@@ -685,8 +685,9 @@ func (x *MsgCloseAccount) GetAccountId() string {
 
 // MsgBankToBroker (银转证) credits a client's custody fund account with
 // money received at the bank. Signer: ROLE_BANK (the account's custody
-// bank). Idempotent on transfer_id: a second tx with the same id is refused
-// and changes nothing.
+// bank). Idempotent on transfer_id (交易重发): the same transfer sent again
+// returns the first outcome and changes nothing; the same id with another
+// account or amount is refused.
 type MsgBankToBroker struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// transfer_id is the bank's serial: 1-64 characters [0-9A-Za-z._-]. It is
