@@ -16,7 +16,7 @@ PROTOC_GEN_GO_VERSION := v1.36.10
 help:
 	@grep -E '^#\?' $(MAKEFILE_LIST) | sed -e 's/^#? //' | column -t -s ':'
 
-#? build: build custodyd, custodycli and riskd into ./build
+#? build: build custodyd (the node), custodynet (dev tooling), custodycli and riskd into ./build
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 
@@ -41,8 +41,8 @@ fuzz:
 
 #? bench: load the 4-node network, then CometBFT's kvstore on it, and print both with ratios (~5 min)
 bench:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/custodyd ./cmd/custodyd
-	$(BIN)/custodyd bench --dir $(BENCH_DIR) --profile-dir $(BIN)/profiles
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/custodyd ./cmd/custodynet
+	$(BIN)/custodynet bench --dir $(BENCH_DIR) --profile-dir $(BIN)/profiles
 
 #? bench-go: the Go micro-benchmarks
 bench-go:
@@ -50,8 +50,8 @@ bench-go:
 
 #? faults: kill, restart, corrupt and fill the disks of a 4-node network under load (~4 min)
 faults:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/custodyd ./cmd/custodyd
-	$(BIN)/custodyd faults --dir $(FAULTS_DIR)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/custodyd ./cmd/custodynet
+	$(BIN)/custodynet faults --dir $(FAULTS_DIR)
 
 #? proto: regenerate proto/custodyv1 from proto/custody/v1 (needs protoc)
 proto:
@@ -67,15 +67,26 @@ verify:
 
 #? testnet: write a four-node network under build/testnet and run it (Ctrl-C stops it)
 testnet: build
-	$(BIN)/custodyd testnet init --dir $(TESTNET) --force
-	$(BIN)/custodyd testnet start --dir $(TESTNET)
+	$(BIN)/custodynet testnet init --dir $(TESTNET) --force
+	$(BIN)/custodynet testnet start --dir $(TESTNET)
 
 #? demo: build, then play a scripted business day on a local four-node network and keep it running (Ctrl-C stops it)
 demo: build
-	$(BIN)/custodyd demo --dir $(DEMO)
+	$(BIN)/custodynet demo --dir $(DEMO)
 
 #? demo-check: build, then play the same day headless as child processes and check every figure of its summary
 demo-check: build
 	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 15m -run 'TestDemo_' -v ./testnet/demo
 
-.PHONY: help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check
+#? docs-check: build, then run every shell block of README.md and docs/*.md against a fresh network per doc
+docs-check: build docs-tools
+	CUSTODY_BIN=$(BIN) $(GO) test -count=1 -timeout 30m -run 'TestDocs_' -v ./testnet/doccheck
+
+# docs-tools: the commands the walk-throughs use besides ours (curl, jq), from Debian's packages
+docs-tools:
+	@missing=""; for t in curl jq; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "the docs need:$$missing (apt-get install$$missing)"; exit 1; fi; fi
+
+.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check

@@ -290,7 +290,12 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 	st := store.IAVL{Tree: a.tree}
 	cache := store.NewCache(st)
 	cache.Set(chainIDKey, []byte(req.ChainId))
-	if err := ledger.InitGenesis(cache, &gen); err != nil {
+	if len(gen.State) > 0 {
+		// A chain started from another's exported state (custodyd export).
+		if err := importState(cache, &gen, a.invs); err != nil {
+			return nil, fmt.Errorf("abci: InitChain: %w", err)
+		}
+	} else if err := ledger.InitGenesis(cache, &gen); err != nil {
 		return nil, fmt.Errorf("abci: InitChain: %w", err)
 	}
 	cache.Write()

@@ -39,7 +39,7 @@ type txOutcome struct {
 // contract's writes).
 //
 //   - Refused by authentication (unknown or disabled signer, bad signature,
-//     wrong sequence) or by the role check: both caches are dropped and the
+//     wrong sequence) or by the role or operator-grant check: both caches are dropped and the
 //     state is untouched, in every mode. Such a tx proves nothing about its
 //     signer's intent (it may be a forgery or a stale replay).
 //   - Refused by the contract: in modeDeliver the sequence increment is kept
@@ -63,9 +63,10 @@ func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Blo
 	}
 	out.verified = !skipVerify
 	out.signer = signer.Address
-	// The role check is the part of Router.Check that needs the signer; the
-	// message's stateless validation already ran in decodeTx.
-	if _, _, err := a.router.Check(signer.Role, dtx.body.Msg); err != nil {
+	// The role check and an operator key's grant check are the part of
+	// Router.Check that needs the signer; the message's stateless
+	// validation already ran in decodeTx.
+	if _, _, err := a.router.CheckSigner(signer, dtx.body.Msg); err != nil {
 		out.err = err
 		return out
 	}

@@ -28,6 +28,37 @@ func network(t *testing.T) (*testnet.Testnet, map[string]ed25519.PrivateKey) {
 	return net.TN, net.Keys
 }
 
+// testIdentitySecret is the identity secret of these tests' network.
+var testIdentitySecret = bytes.Repeat([]byte{0x5a}, client.MinIdentitySecretLen)
+
+func identityHash(t testing.TB, number string) []byte {
+	t.Helper()
+	h, err := client.IdentityHash(testIdentitySecret, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func cardHash(t testing.TB, number string) []byte {
+	t.Helper()
+	h, err := client.CardHash(testIdentitySecret, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// signOpening is the client signing its opening request.
+func signOpening(t testing.TB, key ed25519.PrivateKey, r *custodyv1.OpeningRequest) *custodyv1.MsgOpenAccount {
+	t.Helper()
+	m, err := client.OpenAccountMsg(key, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func mustErrIs(t *testing.T, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
@@ -59,15 +90,17 @@ func TestNetwork(t *testing.T) {
 	const acct = "ACC-1"
 
 	// The account opening: broker requests, bank confirms.
-	if _, err := c.Submit(ctx, broker, &custodyv1.MsgOpenAccount{
-		AccountId: acct, ClientPubKey: clientKey.Public().(ed25519.PublicKey),
-		IdentityHash: client.SaltedHash([]byte("salt"), "110101199001011234"),
-		BankCardHash: client.SaltedHash([]byte("salt"), "6222020200000000"),
-		BankId:       "bank-1", ShareholderAccounts: []string{"A123456789"},
-	}, commit); err != nil {
+	// The client signs its request; the bank names the key it received.
+	opening := signOpening(t, clientKey, &custodyv1.OpeningRequest{
+		ChainId: c.ChainID(), AccountId: acct, BrokerId: "broker-1", BankId: "bank-1",
+		IdentityHash:        identityHash(t, "110101199001011234"),
+		BankCardHash:        cardHash(t, "6222020200000000"),
+		ShareholderAccounts: []string{"A123456789"},
+	})
+	if _, err := c.Submit(ctx, broker, opening, commit); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Submit(ctx, bank, &custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}, commit)
+	res, err := c.Submit(ctx, bank, client.ConfirmAccountMsg(acct, clientKey.Public().(ed25519.PublicKey)), commit)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custody-ledger/custody/contracts/auth"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
 // API tokens.
@@ -58,6 +59,9 @@ var (
 	ErrTokenLifetime = errors.New("client: token lifetime is not between 0 and 5 minutes")
 	// ErrTokenAudience: Verify of a token made for another chain.
 	ErrTokenAudience = errors.New("client: token is for another chain")
+	// ErrTokenKeyDisabled: VerifyRecord of a token whose key the chain has
+	// disabled (a closed account, a rotated or revoked institution key).
+	ErrTokenKeyDisabled = errors.New("client: token's key is disabled on chain")
 )
 
 // TokenClaims are the claims a token carries.
@@ -193,6 +197,22 @@ func ParseToken(token string) (*Token, error) {
 		signed: []byte(parts[0] + "." + parts[1]),
 		sig:    sig,
 	}, nil
+}
+
+// VerifyRecord is Verify against the subject's on-chain key record, as a
+// server must check a token: a disabled key (rotated, revoked, a closed
+// account) is ErrTokenKeyDisabled, however good its signature.
+func (t *Token) VerifyRecord(rec *custodyv1.KeyRecord, chainID string, now time.Time) error {
+	if err := t.Verify(rec.PubKey, chainID, now); err != nil {
+		return err
+	}
+	if rec.Disabled && rec.DisabledReason != custodyv1.KeyDisableReason_KEY_DISABLE_REASON_UNSPECIFIED {
+		return fmt.Errorf("%w: %s at block %d", ErrTokenKeyDisabled, rec.DisabledReason, rec.DisabledHeight)
+	}
+	if rec.Disabled {
+		return ErrTokenKeyDisabled
+	}
+	return nil
 }
 
 // Verify checks the token at time now: pub is the subject's key (its

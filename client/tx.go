@@ -2,7 +2,6 @@ package client
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -98,12 +97,3 @@ func DecodeTx(txBytes []byte) (*custodyv1.TxRaw, *custodyv1.TxBody, error) {
 // Address returns the signer address of an ed25519 public key, as a TxBody
 // names it.
 func Address(pub ed25519.PublicKey) string { return auth.Address(pub) }
-
-// SaltedHash is SHA-256(salt || value): how identity numbers and bank card
-// numbers appear on chain (MsgOpenAccount), never in clear.
-func SaltedHash(salt []byte, value string) []byte {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(value))
-	return h.Sum(nil)
-}

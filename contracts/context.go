@@ -22,6 +22,11 @@ type Signer struct {
 	Role    custodyv1.Role
 	// Owner is the participant id, or the account id for a client key.
 	Owner string
+	// Operator is the grant of an operator key (message types and amount
+	// limit); nil for an unrestricted key. The router checks the message
+	// type; a contract whose message moves money leaves the amount to
+	// contracts/approvals.
+	Operator *custodyv1.OperatorGrant
 }
 
 // Event is a typed notification of what a tx did. Events are a convenience

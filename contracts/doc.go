@@ -25,7 +25,8 @@
 //     so that no two contracts share a key space.
 //
 // Each contract lives in its own sub-package (auth, participants, accounts,
-// funds, transfers, supervision, trading, clearing, reconcile, anchors) with
+// funds, transfers, supervision, trading, clearing, reconcile, anchors,
+// approvals) with
 // a README that lays out its state keys, messages, error codes and
 // invariants; fees and market are pure libraries of the trading rules.
 // docs/settlement.md tells the trading and settlement rules in words.

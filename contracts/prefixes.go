@@ -8,14 +8,20 @@ const (
 	PrefixParticipant byte = 0x01 // participants: id → Participant
 	PrefixKey         byte = 0x02 // auth: signer address → KeyRecord
 	PrefixParams      byte = 0x03 // chain parameters
+	PrefixKeyHistory  byte = 0x04 // participants: len-prefixed participant id, seq → KeyEvent
+	PrefixApproval    byte = 0x05 // approvals: len-prefixed participant id, id → PendingApproval
+	PrefixPendingMsg  byte = 0x06 // approvals: len-prefixed participant id, SHA-256(msg) → id (index of pending items)
 
-	PrefixAccount       byte = 0x10 // accounts: account id → Account
-	PrefixIdentityIndex byte = 0x11 // accounts: broker id, identity hash → account id
-	PrefixFunds         byte = 0x12 // accounts: account id → Funds
-	PrefixFundLedger    byte = 0x13 // accounts: account id, seq → LedgerEntry
-	PrefixCustodyTotal  byte = 0x14 // accounts: bank id, broker id → total client balance
-	PrefixSupply        byte = 0x15 // funds: (no suffix) → chain-wide total of client funds
-	PrefixSystemAccount byte = 0x16 // funds: kind, owner → SystemAccount (fee, settlement, clearing house)
+	PrefixAccount          byte = 0x10 // accounts: account id → Account
+	PrefixIdentityIndex    byte = 0x11 // accounts: broker id, identity hash → account id
+	PrefixFunds            byte = 0x12 // accounts: account id → Funds
+	PrefixFundLedger       byte = 0x13 // accounts: account id, seq → LedgerEntry
+	PrefixCustodyTotal     byte = 0x14 // accounts: bank id, broker id → total client balance
+	PrefixSupply           byte = 0x15 // funds: (no suffix) → chain-wide total of client funds
+	PrefixSystemAccount    byte = 0x16 // funds: kind, owner → SystemAccount (fee, settlement, clearing house)
+	PrefixClientKeyClaim   byte = 0x17 // accounts: client key address → account id (a key belongs to one account)
+	PrefixPendingClientKey byte = 0x18 // accounts: account id → PendingClientKey (replacement awaiting the bank)
+	PrefixClientKeyEvent   byte = 0x19 // accounts: account id, seq → ClientKeyEvent (key history)
 
 	PrefixTransfer   byte = 0x20 // transfers: transfer id → Transfer
 	PrefixReceivable byte = 0x21 // funds: account id → Receivable (owed after a deposit reversal)

@@ -101,12 +101,54 @@ func (r *Router) Check(role custodyv1.Role, msg *custodyv1.Msg) (Route, proto.Me
 	return rt, inner, nil
 }
 
+// ErrNotGranted is auth's code 10: an operator key sent a message type its
+// grant does not list. Registered here because the router checks it.
+var ErrNotGranted = Register("auth", 10, "operator key is not granted this message type")
+
+// CheckSigner is Check for an authenticated signer: the role, then, for an
+// operator key, that its grant lists the message type. CheckTx and
+// FinalizeBlock call it before any contract runs, so an operator's
+// ungranted tx never executes (and, being refused before execution,
+// consumes no sequence).
+func (r *Router) CheckSigner(signer Signer, msg *custodyv1.Msg) (Route, proto.Message, error) {
+	rt, inner, err := r.Check(signer.Role, msg)
+	if err != nil {
+		return Route{}, nil, err
+	}
+	if err := CheckGrant(signer, rt.Name); err != nil {
+		return Route{}, nil, err
+	}
+	return rt, inner, nil
+}
+
+// CheckGrant refuses an operator key a message type outside its grant. An
+// unrestricted key (no grant) may send whatever its role may.
+func CheckGrant(signer Signer, msgType string) error {
+	if signer.Operator == nil {
+		return nil
+	}
+	if _, ok := slices.BinarySearch(signer.Operator.MsgTypes, msgType); !ok {
+		return ErrNotGranted.Wrapf("operator key %s of %s may not send %s (granted: %v)", signer.Address, signer.Owner, msgType, signer.Operator.MsgTypes)
+	}
+	return nil
+}
+
 // Deliver checks msg and executes it in ctx. The caller (abci) runs it over
 // a buffered store and discards the writes when it returns an error.
 func (r *Router) Deliver(ctx *Context, msg *custodyv1.Msg) ([]byte, error) {
-	rt, inner, err := r.Check(ctx.Signer.Role, msg)
+	rt, inner, err := r.CheckSigner(ctx.Signer, msg)
 	if err != nil {
 		return nil, err
 	}
 	return rt.Execute(ctx, inner)
+}
+
+// AmountFunc says how much money (in fen) a message moves, given the state
+// it would execute on; contracts/approvals compares it with an operator
+// key's amount limit. An error refuses the message as its Execute would.
+type AmountFunc func(*Context, proto.Message) (int64, error)
+
+// Amount builds an AmountFunc from a typed function.
+func Amount[M proto.Message](f func(*Context, M) (int64, error)) AmountFunc {
+	return func(c *Context, m proto.Message) (int64, error) { return f(c, m.(M)) }
 }

@@ -101,7 +101,7 @@ func WithAppConfig(fn func(*AppConfig)) Option {
 
 // WithApplication runs the ABCI application newApp returns instead of the
 // custody application. It exists for the load benchmark's baseline
-// (CometBFT's example kvstore under `custodyd bench`): the same node wiring
+// (CometBFT's example kvstore under `custodynet bench`): the same node wiring
 // with another state machine. A production node never sets it. newApp gets
 // the directory the custody state would use (data/app); if the application
 // is an io.Closer, Stop closes it. App returns nil for such a node.

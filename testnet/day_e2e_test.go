@@ -159,17 +159,17 @@ func (d *day) openClients(ctx context.Context, n int) {
 	parallel(len(brokers), func(k int) {
 		for i := k; i < n; i += len(brokers) {
 			id := d.accts[i]
-			h.submit(ctx, h.clientFor(k), brokers[k].Key, &custodyv1.MsgOpenAccount{
-				AccountId: id, ClientPubKey: h.clKey[id].Public().(ed25519.PublicKey), IdentityHash: hash(id, "id"),
-				BankCardHash: hash(id, "card"), BankId: "bank-1", ShareholderAccounts: []string{"A000000001", "0000000001"},
-			}, "open "+id, nil)
+			h.submit(ctx, h.clientFor(k), brokers[k].Key, h.opening(id, brokers[k].Participant, &custodyv1.OpeningRequest{
+				IdentityHash: hash(id, "id"), BankCardHash: hash(id, "card"), BankId: "bank-1",
+				ShareholderAccounts: []string{"A000000001", "0000000001"},
+			}), "open "+id, nil)
 		}
 	})
 	h.drain(ctx)
 	parallel(len(banks), func(k int) {
 		for i := k; i < n; i += len(banks) {
 			id := d.accts[i]
-			h.submit(ctx, h.clientFor(k), banks[k].Key, &custodyv1.MsgConfirmAccount{AccountId: id, Approve: true}, "confirm "+id, nil)
+			h.submit(ctx, h.clientFor(k), banks[k].Key, client.ConfirmAccountMsg(id, h.clKey[id].Public().(ed25519.PublicKey)), "confirm "+id, nil)
 			h.submit(ctx, h.clientFor(k), banks[k].Key, &custodyv1.MsgBankToBroker{TransferId: "TD-" + id, AccountId: id, Amount: 100_000_000}, "deposit "+id, nil)
 		}
 	})

@@ -14,7 +14,7 @@
 //     it back. Each institution's signing keys go to HOME/keyring-test, an
 //     UNENCRYPTED client/keys "test" keyring: testnet only.
 //   - Launch (launcher.go): a Launcher starts and stops nodes through a
-//     Provider: InProcess (tests) or Processes (`custodyd testnet start`,
+//     Provider: InProcess (tests) or Processes (`custodynet testnet start`,
 //     one `custodyd start` child per node).
 //   - Perturb (launcher.go, join.go): StopNode, KillNode, RestartNode, and
 //     AddNode, which writes a fresh full node and starts it by state sync

@@ -140,6 +140,18 @@ func accountID(i int) string { return fmt.Sprintf("ACC-%04d", i) }
 
 // submit sends msg signed by key through c and records what must become of
 // it. A refusal at CheckTx is checked here; the rest after the blocks.
+// opening is the client of account id (its key in h.clKey) signing its
+// opening request r for broker on this chain.
+func (h *harness) opening(id, broker string, r *custodyv1.OpeningRequest) *custodyv1.MsgOpenAccount {
+	h.t.Helper()
+	r.ChainId, r.AccountId, r.BrokerId = h.tn.ChainID, id, broker
+	m, err := client.OpenAccountMsg(h.clKey[id], r)
+	if err != nil { // called from worker goroutines: no Fatal
+		h.t.Errorf("opening %s: %v", id, err)
+	}
+	return m
+}
+
 func (h *harness) submit(ctx context.Context, c *client.Client, key ed25519.PrivateKey, msg proto.Message, desc string, want error) {
 	res, err := c.Submit(ctx, key, msg, client.SubmitOptions{})
 	h.record(desc, res, err, want)
@@ -189,20 +201,23 @@ func (h *harness) openAccounts(ctx context.Context, n int) {
 	parallel(len(brokers), func(k int) {
 		for i := k; i < n; i += len(brokers) {
 			id := accountID(i)
-			h.submit(ctx, h.clientFor(k), brokers[k].Key, &custodyv1.MsgOpenAccount{
-				AccountId: id, ClientPubKey: h.clKey[id].Public().(ed25519.PublicKey),
+			h.submit(ctx, h.clientFor(k), brokers[k].Key, h.opening(id, brokers[k].Participant, &custodyv1.OpeningRequest{
 				IdentityHash: idHash(i, "id"), BankCardHash: idHash(i, "card"), BankId: "bank-1",
-			}, "open "+id, nil)
+			}), "open "+id, nil)
 		}
 	})
 	h.drain(ctx)
 	// Invalid: the bank may not open accounts (wrong role).
-	h.submit(ctx, h.clientFor(0), banks[0].Key, &custodyv1.MsgOpenAccount{
-		AccountId: "ACC-X", ClientPubKey: make([]byte, 32), IdentityHash: idHash(-1, "id"), BankCardHash: idHash(-1, "card"), BankId: "bank-1",
-	}, "bank opens an account", contracts.ErrUnauthorizedRole)
+	xKey := ed25519.NewKeyFromSeed(make([]byte, 32)) // not in h.clKey: the workload counts accounts by it
+	xOpen, err := client.OpenAccountMsg(xKey, &custodyv1.OpeningRequest{ChainId: h.tn.ChainID, AccountId: "ACC-X", BrokerId: banks[0].Participant,
+		IdentityHash: idHash(-1, "id"), BankCardHash: idHash(-1, "card"), BankId: "bank-1"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.submit(ctx, h.clientFor(0), banks[0].Key, xOpen, "bank opens an account", contracts.ErrUnauthorizedRole)
 	parallel(len(banks), func(k int) {
 		for i := k; i < n; i += len(banks) {
-			h.submit(ctx, h.clientFor(k), banks[k].Key, &custodyv1.MsgConfirmAccount{AccountId: accountID(i), Approve: true}, "confirm "+accountID(i), nil)
+			h.submit(ctx, h.clientFor(k), banks[k].Key, client.ConfirmAccountMsg(accountID(i), h.clKey[accountID(i)].Public().(ed25519.PublicKey)), "confirm "+accountID(i), nil)
 		}
 	})
 	h.drain(ctx)

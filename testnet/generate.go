@@ -20,6 +20,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/trading"
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -250,6 +251,22 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 		t.Nodes = append(t.Nodes, n)
 	}
 
+	// Risk operators run no node: their keys go to DIR/<id> (the layout of
+	// AddRiskOperator and RiskOperatorKeyring).
+	for i := 1; i <= m.RiskOperators; i++ {
+		id := fmt.Sprintf("risk-%d", i)
+		pk, err := NewParticipantKey(id, custodyv1.Role_ROLE_RISK_OPERATOR, 0)
+		if err != nil {
+			return nil, err
+		}
+		appState.Participants = append(appState.Participants, &custodyv1.Participant{
+			Id: id, Role: custodyv1.Role_ROLE_RISK_OPERATOR, Name: "Risk Operator " + id, PubKeys: [][]byte{pk.PubKey()}})
+		keyrings = append(keyrings, struct {
+			home string
+			keys []ParticipantKey
+		}{filepath.Join(dir, id), []ParticipantKey{pk}})
+	}
+
 	appJSON, err := protojson.MarshalOptions{Indent: "  "}.Marshal(appState)
 	if err != nil {
 		return nil, fmt.Errorf("testnet: app_state: %w", err)
@@ -275,10 +292,46 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 			return nil, err
 		}
 	}
+	// One identity secret for the whole network, in every institution's
+	// home and nowhere on chain: the key of the identity and card hashes
+	// (client.IdentityHash), shared off chain so that every broker hashes
+	// one person alike and the risk core can group a person's accounts
+	// across brokers.
+	secret, err := client.NewIdentitySecret()
+	if err != nil {
+		return nil, err
+	}
+	// Institutions running a node get it; risk operators do not (the risk
+	// core groups accounts by equal hashes and never hashes a number).
+	for _, n := range t.Nodes {
+		if n.Participant == "" {
+			continue
+		}
+		if err := client.SaveIdentitySecret(filepath.Join(t.Home(n), IdentitySecretFile), secret); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.Save(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// IdentitySecretFile is where an institution's home keeps the network's
+// identity secret: hex, one line, mode 0600 (client.LoadIdentitySecret).
+// It is the HMAC key of identity and card hashes and never goes on chain;
+// a real network's institutions agree on it off chain (docs/operations.md).
+const IdentitySecretFile = "config/identity_secret.hex"
+
+// IdentitySecret returns the network's identity secret from the first
+// institution's home.
+func (t *Testnet) IdentitySecret() ([]byte, error) {
+	for _, n := range t.Nodes {
+		if n.Participant != "" {
+			return client.LoadIdentitySecret(filepath.Join(t.Home(n), IdentitySecretFile))
+		}
+	}
+	return nil, fmt.Errorf("testnet: no institution home holds the identity secret")
 }
 
 // writeNodeKeys creates home/config and home/data and the node's p2p and

@@ -1,6 +1,8 @@
 package testnet
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/client/keys"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -53,6 +57,24 @@ func TestGenerate_Homes(t *testing.T) {
 	var app custodyv1.GenesisState
 	require.NoError(t, protojson.Unmarshal(gen.AppState, &app))
 	require.Len(t, app.Participants, 6)
+
+	// One identity secret, in every institution's home (not the
+	// validator-only node's), never in genesis.
+	secret, err := tn.IdentitySecret()
+	require.NoError(t, err)
+	require.Len(t, secret, client.MinIdentitySecretLen)
+	genBytes, err := os.ReadFile(filepath.Join(dir, "bank-1", "config", "genesis.json"))
+	require.NoError(t, err)
+	require.NotContains(t, string(genBytes), hex.EncodeToString(secret))
+	for _, n := range tn.Nodes {
+		got, err := client.LoadIdentitySecret(filepath.Join(tn.Home(n), IdentitySecretFile))
+		if n.Participant == "" {
+			require.Error(t, err, "%s holds the identity secret", n.Name)
+			continue
+		}
+		require.NoError(t, err, n.Name)
+		require.Equal(t, secret, got, n.Name)
+	}
 
 	keys, err := tn.Keys()
 	require.NoError(t, err)
@@ -98,4 +120,37 @@ func TestGenerate_Homes(t *testing.T) {
 	require.True(t, errors.Is(err, ErrExists), "got %v, want ErrExists", err)
 	_, err = Generate(dir, DefaultManifest(), GenerateOptions{Force: true})
 	require.NoError(t, err)
+}
+
+// risk_operators adds ROLE_RISK_OPERATOR participants that run no node,
+// each with its key in DIR/<id>/keyring-test for riskd.
+func TestGenerate_RiskOperators(t *testing.T) {
+	dir := t.TempDir()
+	m := DefaultManifest()
+	m.RiskOperators = 2
+	tn, err := Generate(dir, m, GenerateOptions{})
+	require.NoError(t, err)
+	require.Len(t, tn.Nodes, 4, "risk operators run no node")
+	gen, err := types.GenesisDocFromFile(filepath.Join(dir, "bank-1", "config", "genesis.json"))
+	require.NoError(t, err)
+	var app custodyv1.GenesisState
+	require.NoError(t, protojson.Unmarshal(gen.AppState, &app))
+	byID := map[string]*custodyv1.Participant{}
+	for _, p := range app.Participants {
+		byID[p.Id] = p
+	}
+	for _, id := range []string{"risk-1", "risk-2"} {
+		p := byID[id]
+		require.NotNil(t, p, id)
+		require.Equal(t, custodyv1.Role_ROLE_RISK_OPERATOR, p.Role)
+		kr, err := keys.Open(tn.RiskOperatorKeyring(id), keys.BackendTest)
+		require.NoError(t, err)
+		k, err := kr.Key(id, nil)
+		require.NoError(t, err)
+		require.Equal(t, [][]byte{[]byte(k.Public().(ed25519.PublicKey))}, p.PubKeys)
+	}
+	_, err = tn.AddRiskOperator("risk-1")
+	require.ErrorContains(t, err, "exists")
+	m.RiskOperators = 51
+	require.ErrorContains(t, m.Validate(), "risk_operators")
 }

@@ -20,7 +20,7 @@ import (
 )
 
 // Provider runs nodes: in this process (tests) or as child processes
-// (custodyd testnet start). It is the seam where containers or remote hosts
+// (custodynet testnet start). It is the seam where containers or remote hosts
 // would plug in, as in CometBFT's e2e runner.
 type Provider interface {
 	// Start starts node n of t and returns once it is running (its RPC may

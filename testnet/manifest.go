@@ -35,6 +35,11 @@ type Manifest struct {
 	Validators int `toml:"validators"`
 	// Power is each validator's voting power. Default 10.
 	Power int64 `toml:"power"`
+	// RiskOperators is the number of risk operators (ROLE_RISK_OPERATOR
+	// participants that run a risk core, not a node), ids risk-1, ...; each
+	// gets one key in DIR/<id>/keyring-test, for riskd's [chain] key.
+	// Default 0.
+	RiskOperators int `toml:"risk_operators"`
 	// KeysPerParticipant is how many signing keys each institution gets in
 	// genesis (several keys let a load generator sign in parallel). Default 1.
 	KeysPerParticipant int `toml:"keys_per_participant"`
@@ -166,6 +171,9 @@ func (m Manifest) Validate() error {
 		if c.n < 1 || c.n > 50 {
 			bad(c.name, "must be 1 to 50, got %d", c.n)
 		}
+	}
+	if m.RiskOperators < 0 || m.RiskOperators > 50 {
+		bad("risk_operators", "must be 0 to 50, got %d", m.RiskOperators)
 	}
 	if m.Validators < 0 || m.Validators > 100 {
 		bad("validators", "must be 0 to 100, got %d", m.Validators)

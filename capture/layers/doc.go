@@ -21,5 +21,5 @@
 // package panics on input; the fuzz targets in *_fuzz_test.go, with their
 // corpora in testdata/fuzz, keep it so.
 //
-// Reference: ../shared/PROTOCOLS.md, part 1 (SZSE) and part 2 (TDS).
+// Reference: docs/protocols.md (SZSE Binary; the SSE order database over TDS).
 package layers

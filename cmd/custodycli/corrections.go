@@ -58,15 +58,27 @@ func newReverseTransferCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// parseLegs reads "ACCOUNT:AMOUNT" pairs (amount in fen, signed).
+// parseSignedCNY reads a CNY amount as fen (parseCNY), with a leading "-"
+// for a debit.
+func parseSignedCNY(v string) (int64, error) {
+	neg := strings.HasPrefix(strings.TrimSpace(v), "-")
+	n, err := parseCNY(strings.TrimPrefix(strings.TrimSpace(v), "-"))
+	if neg {
+		n = -n
+	}
+	return n, err
+}
+
+// parseLegs reads "ACCOUNT:AMOUNT" pairs (amount in CNY, a leading "-"
+// debits).
 func parseLegs(in []string) ([]*custodyv1.AdjustmentLeg, int64, error) {
 	var legs []*custodyv1.AdjustmentLeg
 	var net int64
 	for _, s := range in {
 		acct, amt, ok := strings.Cut(s, ":")
-		n, err := strconv.ParseInt(amt, 10, 64)
+		n, err := parseSignedCNY(amt)
 		if !ok || acct == "" || err != nil {
-			return nil, 0, usagef(fmt.Errorf("--leg %q: want ACCOUNT_ID:AMOUNT_IN_FEN (negative debits)", s))
+			return nil, 0, usagef(fmt.Errorf("--leg %q: want ACCOUNT_ID:AMOUNT in CNY, negative debits (%v)", s, err))
 		}
 		legs = append(legs, &custodyv1.AdjustmentLeg{AccountId: acct, Amount: n})
 		net += n
@@ -81,7 +93,7 @@ func newProposeAdjustmentCmd(e *env) *cobra.Command {
 		b    custodyv1.BreakRef
 		kind string
 		legs []string
-		net  int64
+		net  string
 	)
 	cmd := &cobra.Command{
 		Use:   "propose-adjustment",
@@ -106,7 +118,9 @@ func newProposeAdjustmentCmd(e *env) *cobra.Command {
 			// it is the legs' sum, which the chain checks either way.
 			m.NetBoundary = sum
 			if cmd.Flags().Changed("net-boundary") {
-				m.NetBoundary = net
+				if m.NetBoundary, err = parseSignedCNY(net); err != nil {
+					return usagef(fmt.Errorf("--net-boundary %q: %w", net, err))
+				}
 			}
 			m.Break = &b
 			return e.submit(cmd.Context(), &f, &m)
@@ -118,8 +132,8 @@ func newProposeAdjustmentCmd(e *env) *cobra.Command {
 	cmd.Flags().Uint32Var(&b.Date, "date", 0, "the break's business date, YYYYMMDD")
 	cmd.Flags().StringVar(&b.BankId, "bank-id", "", "the break's bank (reconciliation breaks)")
 	cmd.Flags().StringVar(&b.BrokerId, "broker-id", "", "the break's broker")
-	cmd.Flags().StringArrayVar(&legs, "leg", nil, "ACCOUNT_ID:AMOUNT in fen, repeatable (negative debits)")
-	cmd.Flags().Int64Var(&net, "net-boundary", 0, "what crosses the boundary, fen (default: the legs' sum)")
+	cmd.Flags().StringArrayVar(&legs, "leg", nil, "ACCOUNT_ID:AMOUNT in CNY, repeatable (-AMOUNT debits)")
+	cmd.Flags().StringVar(&net, "net-boundary", "", "what crosses the boundary, CNY (default: the legs' sum)")
 	cmd.Flags().StringVar(&m.Reason, "reason", "", "why (required)")
 	return cmd
 }

@@ -11,18 +11,59 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/custody-ledger/custody/client"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCmd(newEnv(os.Stdin, os.Stdout, os.Stderr, os.Getenv)).ExecuteContext(ctx)
+	e := newEnv(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	err := newRootCmd(e).ExecuteContext(ctx)
 	stop()
+	code := exitCode(err)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		reportError(e, err, code)
 	}
-	os.Exit(exitCode(err))
+	os.Exit(code)
+}
+
+// cliError is an error as `-o json` prints it (to stderr, like the text
+// form): the exit status, the registered code when the chain or node
+// answered with one, and the message.
+type cliError struct {
+	Error struct {
+		Exit      int    `json:"exit"`
+		Codespace string `json:"codespace,omitempty"`
+		Code      uint32 `json:"code,omitempty"`
+		Message   string `json:"message"`
+	} `json:"error"`
+}
+
+// reportError writes err to stderr: "error: ..." or, with -o json, one
+// JSON object scripts can read.
+func reportError(e *env, err error, exit int) {
+	if e.output != "json" {
+		fmt.Fprintln(e.stderr, "error:", err)
+		return
+	}
+	var out cliError
+	out.Error.Exit, out.Error.Message = exit, err.Error()
+	var (
+		tx *client.TxError
+		q  *client.QueryError
+	)
+	switch {
+	case errors.As(err, &tx):
+		out.Error.Codespace, out.Error.Code = tx.Codespace, tx.Code
+	case errors.As(err, &q):
+		out.Error.Codespace, out.Error.Code = q.Codespace, q.Code
+	}
+	bz, _ := json.Marshal(out)
+	fmt.Fprintln(e.stderr, string(bz))
 }

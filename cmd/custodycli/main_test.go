@@ -104,7 +104,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad name", "p\n", []string{"keys", "add", "../x"}, exitKeyring},
 		{"tx without --from", "", []string{"tx", "deposit", "--transfer-id", "T", "--account-id", "A", "--amount", "1"}, exitUsage},
 		{"tx with unknown key", "p\n", []string{"tx", "freeze", "--from", "nobody", "--account-id", "A", "--reason", "r"}, exitKeyring},
-		{"open-account without hashes", "", []string{"tx", "open-account", "--from", "x", "--client-pubkey", strings.Repeat("00", 32)}, exitUsage},
+		{"open-account without a signed request", "", []string{"tx", "open-account", "--from", "x"}, exitUsage},
+		{"confirm-account without the client key", "", []string{"tx", "confirm-account", "--from", "x", "--account-id", "A1"}, exitUsage},
+		{"opening-request without a secret", "", []string{"--chain-id", "c", "account", "opening-request", "--account-id", "A1"}, exitUsage},
 		{"prove without witness", "", []string{"--node", "tcp://127.0.0.1:1", "--chain-id", "c", "q", "funds", "A", "--prove"}, exitUsage},
 		{"node unreachable", "", []string{"--node", "tcp://127.0.0.1:1", "--chain-id", "c", "q", "invariants"}, exitFailure},
 	} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,11 +37,38 @@ func TestAgainstNetwork(t *testing.T) {
 	cli(0, with(clientKR, "keys", "add", "client1")...)
 	pub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--pubkey")...))
 
-	cli(0, with(keyring("broker-1"), "tx", "open-account", "--from", "broker-1", "--account-id", "ACC-9",
-		"--client-pubkey", pub, "--identity-number", "110101199001011234", "--bank-card-number", "6222020200000000",
-		"--salt", "00112233", "--bank-id", "bank-1", "--shareholder", "A123456789")...)
-	cli(0, with(keyring("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "ACC-9")...)
-	out := cli(0, with(keyring("bank-1"), "-o", "json", "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...)
+	// The opening: the broker hashes the numbers (read from stdin) under
+	// the network's identity secret, the client signs the request with its
+	// own key, the broker submits it, the bank names the client's key.
+	dir := t.TempDir()
+	secret := filepath.Join(tn.Home(tn.Node("broker-1")), testnet.IdentitySecretFile)
+	unsigned, signed := filepath.Join(dir, "opening.json"), filepath.Join(dir, "opening-signed.json")
+	if _, stderr, code := run(t, "110101199001011234\n6222020200000000\n", env, with(keyring("broker-1"), "account", "opening-request",
+		"--account-id", "ACC-9", "--broker-id", "broker-1", "--bank-id", "bank-1", "--shareholder", "A123456789",
+		"--identity-secret-file", secret, "--out", unsigned)...); code != 0 {
+		t.Fatalf("opening-request: exit %d: %s", code, stderr)
+	}
+	if bz, _ := os.ReadFile(unsigned); strings.Contains(string(bz), "110101199001011234") || !strings.Contains(string(bz), `"identity_hash"`) {
+		t.Fatalf("unsigned request %s", bz)
+	}
+	// A short secret is refused where the hash is computed.
+	short := filepath.Join(dir, "short.hex")
+	if err := os.WriteFile(short, []byte("00112233\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "1\n2\n", env, "--chain-id", tn.ChainID, "account", "opening-request", "--account-id", "ACC-9",
+		"--broker-id", "broker-1", "--bank-id", "bank-1", "--identity-secret-file", short); code != exitUsage || !strings.Contains(stderr, "shorter than 32") {
+		t.Fatalf("short secret: exit %d: %s", code, stderr)
+	}
+	cli(0, with(clientKR, "account", "sign-opening", "--from", "client1", "--request", unsigned, "--out", signed)...)
+	cli(0, with(keyring("broker-1"), "tx", "open-account", "--from", "broker-1", "--request", signed)...)
+	// A bank that names another key than the client signed with is refused.
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "ACC-9",
+		"--client-pubkey", strings.Repeat("ab", 32))...); code != exitTxRefused || !strings.Contains(stderr, "different client key") {
+		t.Fatalf("mismatched confirmation: exit %d: %s", code, stderr)
+	}
+	cli(0, with(keyring("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "ACC-9", "--client-pubkey", pub)...)
+	out := cli(0, with(keyring("bank-1"), "-o", "json", "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...)
 	var res struct {
 		Hash   string `json:"hash"`
 		Height int64  `json:"height"`
@@ -51,11 +79,11 @@ func TestAgainstNetwork(t *testing.T) {
 	// A resend (the same id, account and amount) answers the first outcome;
 	// the same id with another amount is refused with exit 3 and the
 	// registered error.
-	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "5000")...)
-	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "4999")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
+	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...)
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "49.99")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
 		t.Fatalf("duplicate deposit: exit %d, stderr %s", code, stderr)
 	}
-	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "1200")...)
+	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "12.00")...)
 
 	// Pin header 1 (three other nodes agree), then read with proofs: values
 	// from node 0, headers from node 1, cross-checked by node 2.
@@ -95,9 +123,23 @@ func TestAgainstNetwork(t *testing.T) {
 	// A wrong trust root is refused before anything is printed.
 	cli(exitProof, with([]string{"--home", t.TempDir(), "--node", node, "query", "funds", "ACC-9", "--trust-height", "1", "--trust-hash", strings.Repeat("ab", 32)}, prove...)...)
 
+	// The client loses client1: a new key through broker and bank. After
+	// the bank confirms, client1 is refused and client1-new withdraws.
+	cli(0, with(clientKR, "keys", "add", "client1-new")...)
+	newPub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1-new", "--pubkey")...))
+	change := filepath.Join(dir, "key-change.json")
+	cli(0, with(clientKR, "account", "sign-key-change", "--from", "client1-new", "--account-id", "ACC-9",
+		"--broker-id", "broker-1", "--bank-id", "bank-1", "--out", change)...)
+	cli(0, with(keyring("broker-1"), "tx", "propose-client-key", "--from", "broker-1", "--request", change, "--reason", "lost phone")...)
+	cli(0, with(keyring("bank-1"), "tx", "confirm-client-key", "--from", "bank-1", "--account-id", "ACC-9", "--client-pubkey", newPub)...)
+	if _, stderr, code := run(t, "", env, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W2",
+		"--account-id", "ACC-9", "--amount", "1")...); code != exitTxRefused || !strings.Contains(stderr, "disabled") {
+		t.Fatalf("the replaced key withdrew: exit %d: %s", code, stderr)
+	}
+	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1-new", "--transfer-id", "ACC-9/W3", "--account-id", "ACC-9", "--amount", "1")...)
 	// A deposit keyed twice, reversed (冲正) and the reversal read back with
 	// a proof; reversing again answers the first reversal; nothing is owed.
-	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D2", "--account-id", "ACC-9", "--amount", "700")...)
+	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D2", "--account-id", "ACC-9", "--amount", "7.00")...)
 	for range 2 {
 		cli(0, with(keyring("bank-1"), "tx", "reverse-transfer", "--from", "bank-1", "--transfer-id", "D2", "--reason", "keyed twice")...)
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -127,8 +129,41 @@ func newRootCmd(e *env) *cobra.Command {
 	pf.StringVar(&e.chainID, "chain-id", "", "chain id to sign for (default: the node's)")
 	pf.StringVarP(&e.output, "output", "o", "text", "output format: text or json")
 
-	root.AddCommand(newKeysCmd(e), newTxCmd(e), newQueryCmd(e), newLightCmd(e), newTokenCmd(e), newTicketCmd(e))
+	root.AddCommand(newKeysCmd(e), newTxCmd(e), newQueryCmd(e), newLightCmd(e), newTokenCmd(e), newTicketCmd(e), newAccountCmd(e))
+	requireSubcommands(root)
 	return root
+}
+
+// requireSubcommands makes every command that only groups others refuse
+// what is not one of them: `custodycli query nosuch` and a typo like
+// `custodycli qurey` are usage errors (exit 2) naming the unknown word and
+// the nearest commands, and a bare group prints its help and exits 2,
+// instead of cobra's exit 0 with help or exit 1 for a typo.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		requireSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if c.SuggestionsMinimumDistance <= 0 {
+			c.SuggestionsMinimumDistance = 2
+		}
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return usagef(fmt.Errorf("%s (see %s --help)", msg, c.CommandPath()))
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		c.SetOut(c.ErrOrStderr())
+		_ = c.Help()
+		return usagef(fmt.Errorf("%s needs a subcommand", c.CommandPath()))
+	}
 }
 
 // args returns a cobra.PositionalArgs that reports a usage error.

@@ -93,6 +93,7 @@ func newOrderTicketCmd(e *env) *cobra.Command {
 	var (
 		from, side, price, date string
 		t                       custodyv1.OrderTicket
+		quantity                *quantityFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "order",
@@ -100,6 +101,9 @@ func newOrderTicketCmd(e *env) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := quantity.require(); err != nil {
+				return err
+			}
 			switch strings.ToLower(side) {
 			case "buy":
 				t.Side = custodyv1.Side_SIDE_BUY
@@ -156,7 +160,7 @@ func newOrderTicketCmd(e *env) *cobra.Command {
 	fl.StringVar(&t.Security, "security", "", "security, e.g. 600000.SH or 000001.SZ")
 	fl.StringVar(&side, "side", "", "buy or sell")
 	fl.StringVar(&price, "price", "market", `limit price in CNY (e.g. 10.00), or "market"`)
-	fl.Int64Var(&t.Quantity, "quantity", 0, "shares")
+	quantity = quantityVar(fl, &t.Quantity, "quantity", "shares, more than zero")
 	fl.StringVar(&date, "date", "", "business date YYYYMMDD (default: the chain's)")
 	fl.StringVar(&t.ChainId, "ticket-chain-id", "", "chain id in the ticket (default: the node's)")
 	return cmd
@@ -272,15 +276,19 @@ func newCancelOrderCmd(e *env) *cobra.Command {
 
 func newReportFillCmd(e *env) *cobra.Command {
 	var (
-		f     txFlags
-		m     custodyv1.MsgReportFill
-		price string
+		f        txFlags
+		m        custodyv1.MsgReportFill
+		price    string
+		quantity *quantityFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "report-fill",
 		Short: "broker: report an execution of a client's order",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := quantity.require(); err != nil {
+				return err
+			}
 			var err error
 			if m.Price, err = parsePrice(price); err != nil {
 				return err
@@ -293,7 +301,7 @@ func newReportFillCmd(e *env) *cobra.Command {
 	fl.StringVar(&m.ExecId, "exec-id", "", "the exchange's execution id (unique)")
 	fl.StringVar(&m.OrderId, "order-id", "", "the order filled")
 	fl.StringVar(&price, "price", "", "fill price in CNY, e.g. 10.00")
-	fl.Int64Var(&m.Quantity, "quantity", 0, "shares filled")
+	quantity = quantityVar(fl, &m.Quantity, "quantity", "shares filled, more than zero")
 	return cmd
 }
 

@@ -44,11 +44,15 @@ func TestTradingAgainstNetwork(t *testing.T) {
 	clientKR := []string{"--node", node, "--keyring-backend", "test", "--keyring-dir", filepath.Join(home, "client-keys")}
 	cli(0, with(clientKR, "keys", "add", "client1")...)
 	pub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--pubkey")...))
-	cli(0, with(as("broker-1"), "tx", "open-account", "--from", "broker-1", "--account-id", "C1", "--client-pubkey", pub,
-		"--identity-number", "110101199001011234", "--bank-card-number", "6222020200000000", "--salt", "00",
-		"--bank-id", "bank-1", "--shareholder", "A123456789", "--shareholder", "0123456789")...)
-	cli(0, with(as("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "C1")...)
-	cli(0, with(as("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "C1", "--amount", "2000000")...)
+	numbers := write("numbers.txt", "110101199001011234\n6222020200000000\n")
+	unsigned, signed := filepath.Join(files, "opening.json"), filepath.Join(files, "opening-signed.json")
+	cli(0, with(as("broker-1"), "account", "opening-request", "--account-id", "C1", "--broker-id", "broker-1", "--bank-id", "bank-1",
+		"--shareholder", "A123456789", "--shareholder", "0123456789", "--numbers-file", numbers,
+		"--identity-secret-file", filepath.Join(tn.Home(tn.Node("broker-1")), testnet.IdentitySecretFile), "--out", unsigned)...)
+	cli(0, with(clientKR, "account", "sign-opening", "--from", "client1", "--request", unsigned, "--out", signed)...)
+	cli(0, with(as("broker-1"), "tx", "open-account", "--from", "broker-1", "--request", signed)...)
+	cli(0, with(as("bank-1"), "tx", "confirm-account", "--from", "bank-1", "--account-id", "C1", "--client-pubkey", pub)...)
+	cli(0, with(as("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "C1", "--amount", "2000000fen")...)
 
 	// The first business day opens with a listing.
 	listing := write("instruments.json", `[{"security":"600000.SH","name":"Pudong Bank","board":"BOARD_MAIN","reference_price":"100000","cycle":"SETTLEMENT_CYCLE_T1"}]`)

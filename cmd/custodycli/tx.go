@@ -33,11 +33,13 @@ func newTxCmd(e *env) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newOpenAccountCmd(e), newConfirmAccountCmd(e), newCloseAccountCmd(e),
+		newProposeClientKeyCmd(e), newConfirmClientKeyCmd(e),
 		newDepositCmd(e), newWithdrawCmd(e), newConfirmWithdrawalCmd(e),
 		newFreezeCmd(e, true), newFreezeCmd(e, false),
 	)
 	cmd.AddCommand(newTradingTxCmds(e)...)
 	cmd.AddCommand(newCorrectionsTxCmds(e)...)
+	cmd.AddCommand(newOperatorTxCmds(e)...)
 	return cmd
 }
 
@@ -75,18 +77,24 @@ func (e *env) submit(ctx context.Context, f *txFlags, msg proto.Message) error {
 	if err != nil {
 		return err
 	}
+	// A money movement above an operator's limit is held, not executed.
+	approval, held := client.HeldForApproval(res)
 	if e.output == "json" {
 		return e.printJSON(struct {
-			Hash   string `json:"hash"`
-			Height int64  `json:"height"`
-			Code   uint32 `json:"code"`
-			Data   string `json:"data,omitempty"`
-		}{res.HashString(), res.Height, 0, hex.EncodeToString(res.Data)})
+			Hash     string `json:"hash"`
+			Height   int64  `json:"height"`
+			Code     uint32 `json:"code"`
+			Data     string `json:"data,omitempty"`
+			Approval uint64 `json:"pending_approval_id,omitempty"`
+		}{res.HashString(), res.Height, 0, hex.EncodeToString(res.Data), approval})
 	}
 	if res.Height == 0 {
 		fmt.Fprintf(e.stdout, "tx %s accepted into the mempool\n", res.HashString())
 	} else {
 		fmt.Fprintf(e.stdout, "tx %s committed at height %d\n", res.HashString(), res.Height)
+	}
+	if held {
+		fmt.Fprintf(e.stdout, "held for approval %d: it executes when a second operator runs tx approve --id %d\n", approval, approval)
 	}
 	return nil
 }
@@ -101,100 +109,6 @@ func hexFlag(name, v string, n int) ([]byte, error) {
 		return nil, usagef(fmt.Errorf("--%s: %d bytes, want %d", name, len(b), n))
 	}
 	return b, nil
-}
-
-// saltedHash is --NAME-hash, or SHA-256(salt || --NAME-number).
-func saltedHash(what, hashHex, number, saltHex string) ([]byte, error) {
-	switch {
-	case hashHex != "" && number == "":
-		return hexFlag(what+"-hash", hashHex, 32)
-	case hashHex == "" && number != "" && saltHex != "":
-		salt, err := hexFlag("salt", saltHex, 0)
-		if err != nil {
-			return nil, err
-		}
-		return client.SaltedHash(salt, number), nil
-	default:
-		return nil, usagef(fmt.Errorf("give --%[1]s-hash, or --%[1]s-number with --salt", what))
-	}
-}
-
-func newOpenAccountCmd(e *env) *cobra.Command {
-	var (
-		f                                txFlags
-		m                                custodyv1.MsgOpenAccount
-		clientPub, clientKey             string
-		idHash, idNumber, cardHash, card string
-		salt                             string
-	)
-	cmd := &cobra.Command{
-		Use:   "open-account",
-		Short: "broker: request a client account (the bank confirms it)",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			switch {
-			case clientPub != "" && clientKey == "":
-				if m.ClientPubKey, err = hexFlag("client-pubkey", clientPub, 32); err != nil {
-					return err
-				}
-			case clientPub == "" && clientKey != "":
-				kr, err := e.openKeyring()
-				if err != nil {
-					return err
-				}
-				info, err := kr.Show(clientKey)
-				if err != nil {
-					return err
-				}
-				m.ClientPubKey = info.PubKey
-			default:
-				return usagef(errors.New("give exactly one of --client-pubkey and --client-key"))
-			}
-			if m.IdentityHash, err = saltedHash("identity", idHash, idNumber, salt); err != nil {
-				return err
-			}
-			if m.BankCardHash, err = saltedHash("bank-card", cardHash, card, salt); err != nil {
-				return err
-			}
-			return e.submit(cmd.Context(), &f, &m)
-		},
-	}
-	f.register(cmd)
-	fl := cmd.Flags()
-	fl.StringVar(&m.AccountId, "account-id", "", "the client's custody fund account number (1-32 of [0-9A-Za-z-])")
-	fl.StringVar(&clientPub, "client-pubkey", "", "the client's ed25519 public key, hex")
-	fl.StringVar(&clientKey, "client-key", "", "take the client's public key from this keyring entry")
-	fl.StringVar(&idHash, "identity-hash", "", "SHA-256(salt || identity number), hex")
-	fl.StringVar(&idNumber, "identity-number", "", "identity number, hashed here with --salt (never sent)")
-	fl.StringVar(&cardHash, "bank-card-hash", "", "SHA-256(salt || bank card number), hex")
-	fl.StringVar(&card, "bank-card-number", "", "bank card number, hashed here with --salt (never sent)")
-	fl.StringVar(&salt, "salt", "", "salt for --identity-number and --bank-card-number, hex")
-	fl.StringVar(&m.BankId, "bank-id", "", "the custody bank participant id")
-	fl.StringSliceVar(&m.ShareholderAccounts, "shareholder", nil, "exchange securities account (repeat or comma-separate)")
-	return cmd
-}
-
-func newConfirmAccountCmd(e *env) *cobra.Command {
-	var (
-		f      txFlags
-		m      custodyv1.MsgConfirmAccount
-		reject bool
-	)
-	cmd := &cobra.Command{
-		Use:   "confirm-account",
-		Short: "bank: approve (or --reject) a pending account opening",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			m.Approve = !reject
-			return e.submit(cmd.Context(), &f, &m)
-		},
-	}
-	f.register(cmd)
-	cmd.Flags().StringVar(&m.AccountId, "account-id", "", "the pending account")
-	cmd.Flags().BoolVar(&reject, "reject", false, "reject the opening instead of approving it (needs --reason)")
-	cmd.Flags().StringVar(&m.Reason, "reason", "", "why the opening is rejected")
-	return cmd
 }
 
 func newCloseAccountCmd(e *env) *cobra.Command {
@@ -217,41 +131,49 @@ func newCloseAccountCmd(e *env) *cobra.Command {
 
 func newDepositCmd(e *env) *cobra.Command {
 	var (
-		f txFlags
-		m custodyv1.MsgBankToBroker
+		f      txFlags
+		m      custodyv1.MsgBankToBroker
+		amount *amountFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "deposit",
 		Short: "bank: credit a client's custody fund account (bank-to-broker, 银转证)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := amount.require(); err != nil {
+				return err
+			}
 			return e.submit(cmd.Context(), &f, &m)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&m.TransferId, "transfer-id", "", "the bank's transfer id (a second deposit with it is refused)")
 	cmd.Flags().StringVar(&m.AccountId, "account-id", "", "the client account")
-	cmd.Flags().Int64Var(&m.Amount, "amount", 0, "amount in fen (0.01 CNY), > 0")
+	amount = amountVar(cmd.Flags(), &m.Amount, "amount", "amount to credit")
 	return cmd
 }
 
 func newWithdrawCmd(e *env) *cobra.Command {
 	var (
-		f txFlags
-		m custodyv1.MsgRequestWithdrawal
+		f      txFlags
+		m      custodyv1.MsgRequestWithdrawal
+		amount *amountFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "withdraw",
 		Short: "client: request money back to the bank card (broker-to-bank, 证转银); the amount is frozen until the bank confirms",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := amount.require(); err != nil {
+				return err
+			}
 			return e.submit(cmd.Context(), &f, &m)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&m.TransferId, "transfer-id", "", "a new transfer id")
 	cmd.Flags().StringVar(&m.AccountId, "account-id", "", "the client's own account")
-	cmd.Flags().Int64Var(&m.Amount, "amount", 0, "amount in fen (0.01 CNY), > 0, at most the withdrawable funds")
+	amount = amountVar(cmd.Flags(), &m.Amount, "amount", "amount to send back to the bank card, at most the withdrawable funds")
 	return cmd
 }
 

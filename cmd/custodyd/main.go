@@ -1,9 +1,9 @@
-// Command custodyd runs a Custody Ledger node (CometBFT with the custody
-// application in-process) and local test networks.
+// Command custodyd runs a Custody Ledger node: CometBFT with the custody
+// application in-process. It is the validator's binary and links nothing
+// else; local networks, the demo, benchmarks and fault runs are
+// cmd/custodynet.
 //
 //	custodyd start --home DIR
-//	custodyd testnet init --dir DIR [--banks N --brokers N --validators N --force]
-//	custodyd testnet start --dir DIR
 //	custodyd version
 package main
 

@@ -12,15 +12,20 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
+// newRootCmd is the node's command tree. It holds the node alone: the
+// developer tooling (local networks, the demo, benchmarks, fault runs) is
+// cmd/custodynet, so a validator's binary links no simulator, capture or
+// risk code.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "custodyd",
-		Short:         "run a custody ledger node or a local test network",
+		Short:         "run a custody ledger node",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newStartCmd(), newTestnetCmd(), newVersionCmd(), newBenchCmd(), newFaultsCmd(), newDemoCmd())
+	root.AddCommand(newInitCmd(), newGenesisCmd(), newStartCmd(), newShowNodeIDCmd(), newShowValidatorCmd(),
+		newExportCmd(), newRollbackCmd(), newVersionCmd())
 	return root
 }
 

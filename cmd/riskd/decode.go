@@ -38,6 +38,9 @@ func newDecodeCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "decode a pcap or pcapng file into order-flow events (JSON lines on stdout, summary on stderr)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.szse)+len(f.sse) == 0 {
+				return usagef("decode: give --szse and/or --sse endpoints (riskd sample prints them for its file)")
+			}
 			emit, flush := jsonEmitter(stdout)
 			st, err := capture.DecodePcapFile(cmd.Context(), pcap, f.config(), emit)
 			if ferr := flush(); err == nil {
@@ -45,6 +48,9 @@ func newDecodeCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			if st.Packets > 0 || err == nil {
 				st.WriteSummary(stderr)
+			}
+			if err == nil && st.Packets > 0 && st.Streams == 0 {
+				warnUnmatched(stderr, "decode", pcap, f.szse, f.sse)
 			}
 			return err
 		},

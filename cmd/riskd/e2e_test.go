@@ -21,8 +21,10 @@ import (
 
 	"github.com/custody-ledger/custody/capture/source"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/internal/testcert"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/anchor"
 	"github.com/custody-ledger/custody/risk/chain"
 	"github.com/custody-ledger/custody/risk/config"
@@ -66,17 +68,33 @@ func (s *syncBuffer) String() string {
 // statusSource is a risk core whose admin API answers /v1/status.
 type statusSource struct {
 	name  string
-	admin string // http://host:port
+	admin string // http(s)://host:port
 }
+
+// e2eToken makes the bearer token status requests carry; e2eClient trusts
+// the test certificates of the cores that serve HTTPS.
+var (
+	e2eToken  func() string
+	e2eClient = &http.Client{Timeout: 2 * time.Second}
+)
 
 func (s statusSource) status() (daemon.Status, error) {
 	var st daemon.Status
-	c := http.Client{Timeout: 2 * time.Second}
-	res, err := c.Get(s.admin + "/v1/status")
+	req, err := http.NewRequest("GET", s.admin+"/v1/status", nil)
+	if err != nil {
+		return st, err
+	}
+	if e2eToken != nil {
+		req.Header.Set("Authorization", "Bearer "+e2eToken())
+	}
+	res, err := e2eClient.Do(req)
 	if err != nil {
 		return st, err
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("%s: %s", s.name, res.Status)
+	}
 	return st, json.NewDecoder(res.Body).Decode(&st)
 }
 
@@ -90,7 +108,7 @@ type proc struct {
 
 func startRiskd(t *testing.T, name, cfgPath, admin string) *proc {
 	t.Helper()
-	p := &proc{statusSource: statusSource{name, "http://" + admin}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{statusSource: statusSource{name, "https://" + admin}, logs: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(os.Args[0], "run", "--config", cfgPath)
 	p.cmd.Env = append(os.Environ(), asMain+"=1")
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -240,12 +258,18 @@ func TestE2E_LiveCaptureAnchorKillTakeover(t *testing.T) {
 	c := net.Client(t, 0)
 	commit := client.SubmitOptions{Mode: client.ModeCommit}
 	_, ck, _ := ed25519.GenerateKey(nil)
-	if _, err := c.Submit(ctx, net.Keys["broker-1"], &custodyv1.MsgOpenAccount{AccountId: "C-1", ClientPubKey: ck.Public().(ed25519.PublicKey),
-		IdentityHash: client.SaltedHash([]byte("s"), "id-1"), BankCardHash: client.SaltedHash([]byte("s"), "card-1"),
-		BankId: "bank-1", ShareholderAccounts: []string{"0100001111", "0100002222"}}, commit); err != nil {
+	secret := bytes.Repeat([]byte{1}, client.MinIdentitySecretLen)
+	idHash, err1 := client.IdentityHash(secret, "id-1")
+	cardHash, err2 := client.CardHash(secret, "card-1")
+	opening, err3 := client.OpenAccountMsg(ck, &custodyv1.OpeningRequest{ChainId: c.ChainID(), AccountId: "C-1", BrokerId: "broker-1",
+		BankId: "bank-1", IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{"0100001111", "0100002222"}})
+	if err := errors.Join(err1, err2, err3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgConfirmAccount{AccountId: "C-1", Approve: true}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening, commit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-1", ck.Public().(ed25519.PublicKey)), commit); err != nil {
 		t.Fatal(err)
 	}
 
@@ -285,18 +309,32 @@ takeover_after = "2s"
 		}
 		return p
 	}
-	node := func(data, admin, market, leader string) string {
-		s := common + chainCfg + fmt.Sprintf("[admin]\nlisten = %q\n[market]\nlisten = %q\n", admin, market) +
+	// A and B serve HTTPS with their own certificates; each as a standby
+	// pins the other's and signs its stream requests with the operator key.
+	certA, keyA := testcert.Write(t, dir, "a")
+	certB, keyB := testcert.Write(t, dir, "b")
+	e2eClient = testcert.Client(t, certA, certB)
+	e2eClient.Timeout = 2 * time.Second
+	e2eToken = func() string {
+		tok, err := client.NewToken(net.Keys[nettest.Operator], c.ChainID(), time.Now(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	defer func() { e2eToken, e2eClient = nil, &http.Client{Timeout: 2 * time.Second} }()
+	node := func(data, admin, market, cert, key, leader, leaderCert string) string {
+		s := common + chainCfg + fmt.Sprintf("[admin]\nlisten = %q\ntls_cert = %q\ntls_key = %q\n[market]\nlisten = %q\n", admin, cert, key, market) +
 			"[[associated]]\naccounts = [\"A111111111\", \"A222222222\"]\n"
 		s = strings.Replace(s, "[engine]\n", fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, data)), 1)
 		if leader != "" {
-			s = strings.Replace(s, "[standby]\n", fmt.Sprintf("[standby]\nleader = %q\n", "http://"+leader), 1)
+			s = strings.Replace(s, "[standby]\n", fmt.Sprintf("[standby]\nleader = %q\nleader_cert = %q\n", "https://"+leader, leaderCert), 1)
 		}
 		return s
 	}
-	cfgA := write("a", node("a", adminA, marketA, ""))
-	cfgB := write("b", node("b", adminB, marketB, adminA))
-	cfgA2 := write("a2", node("a", adminA, marketA, adminB))
+	cfgA := write("a", node("a", adminA, marketA, certA, keyA, "", ""))
+	cfgB := write("b", node("b", adminB, marketB, certB, keyB, adminA, certA))
+	cfgA2 := write("a2", node("a", adminA, marketA, certA, keyA, adminB, certB))
 
 	// The reference: the same rules and groups (the onboarded one given
 	// by hand), no chain, never interrupted.
@@ -307,11 +345,18 @@ takeover_after = "2s"
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The reference has no chain of its own: its admin server checks
+	// tokens against a reader of the test chain.
+	refReader, err := chain.New(ctx, net.Client(t, 2), net.Verifier(t, 3), nil, nettest.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
 	refReady := make(chan daemon.Ready, 1)
 	refCtx, stopRef := context.WithCancel(ctx)
 	refDone := make(chan error, 1)
 	go func() {
-		refDone <- daemon.Run(refCtx, refCfg, daemon.Options{Logf: func(string, ...any) {}, OnReady: func(r daemon.Ready) { refReady <- r }})
+		refDone <- daemon.Run(refCtx, refCfg, daemon.Options{Logf: func(string, ...any) {}, OnReady: func(r daemon.Ready) { refReady <- r },
+			Auth: &admin.Authenticator{Keys: chain.NewKeyRegistry(refReader, nil), Operator: nettest.Operator}})
 	}()
 	var ref statusSource
 	var refMarket string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -23,16 +22,22 @@ func newReplayCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Pcap == "" {
-				return errors.New("replay: --pcap is required")
+				return usagef("replay: --pcap is required")
 			}
 			if len(o.SZSE) == 0 && len(o.SSE) == 0 {
-				return errors.New("replay: give --szse and/or --sse endpoints")
+				return usagef("replay: give --szse and/or --sse endpoints (riskd sample prints them for its file)")
+			}
+			if _, err := loadConfig(o.Config); err != nil {
+				return err
 			}
 			sum, err := replay.Run(cmd.Context(), o, stdout)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stderr, "replay: %d events, %d snapshots, %d alerts\n", sum.Events, sum.Snapshots, sum.Alerts)
+			if sum.Events == 0 {
+				warnUnmatched(stderr, "replay", o.Pcap, o.SZSE, o.SSE)
+			}
 			return nil
 		},
 	}

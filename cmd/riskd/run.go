@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/custody-ledger/custody/risk/config"
 	"github.com/custody-ledger/custody/risk/daemon"
 )
 
@@ -25,7 +24,7 @@ func newRunCmd(_, stderr io.Writer) *cobra.Command {
 			"stops. SIGINT or SIGTERM stops it cleanly (docs/risk.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(cfgPath)
+			cfg, err := loadConfig(cfgPath)
 			if err != nil {
 				return err
 			}

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,7 +29,7 @@ import (
 // daemon holds the store), checked against the batch root read from the
 // chain with an IAVL proof and a light-client-verified header.
 func newVerifyAlertCmd(stdout, stderr io.Writer) *cobra.Command {
-	var cfgPath, adminURL string
+	var cfgPath, adminURL, token string
 	cmd := &cobra.Command{
 		Use:   "verify-alert ID --config FILE",
 		Short: "print an alert's inclusion proof and check it against the root anchored on chain",
@@ -34,16 +38,24 @@ func newVerifyAlertCmd(stdout, stderr io.Writer) *cobra.Command {
 			"batch from the chain with an IAVL proof checked against a light-client-verified header\n" +
 			"([chain] node, witnesses, trust_height/trust_hash), and checks the alert up to that root.\n" +
 			"It prints the proof, the chain's record and the header it was proven against, and fails if any\n" +
-			"step does not hold.",
+			"step does not hold. It only reads: it never creates a store. Through the admin API it needs a\n" +
+			"bearer token of the core's risk operator or the regulator (--token, or RISKD_TOKEN; make one with\n" +
+			"`custodycli token --from KEY`).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(cfgPath)
+			cfg, err := loadConfig(cfgPath)
 			if err != nil {
 				return err
 			}
+			if cfg.Chain.Node == "" {
+				return usagef("verify-alert: %s has no [chain] node: the alert is checked against the chain", cfgPath)
+			}
+			if token == "" {
+				token = os.Getenv("RISKD_TOKEN")
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
-			ap, err := alertProof(ctx, cfg, adminURL, args[0])
+			ap, err := alertProof(ctx, cfg, adminURL, token, args[0])
 			if err != nil {
 				return err
 			}
@@ -71,40 +83,86 @@ func newVerifyAlertCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "risk TOML config ([engine] data_dir, [chain] node and witnesses)")
-	cmd.Flags().StringVar(&adminURL, "admin", "", "admin API of a running riskd (default: http://[admin] listen) when its store is locked")
+	cmd.Flags().StringVar(&adminURL, "admin", "", "admin API of a running riskd (default: http(s)://[admin] listen) when its store is locked or elsewhere")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token for the admin API (default $RISKD_TOKEN)")
+	cmd.MarkFlagRequired("config")
 	return cmd
 }
 
 // alertProof reads the alert and its proof from the store, or from the
-// admin API when the store is held by a running daemon.
-func alertProof(ctx context.Context, cfg config.Config, adminURL, id string) (admin.AlertProof, error) {
-	st, err := store.Open(cfg.Engine.DataDir, store.Options{})
-	if err == nil {
-		defer st.Close()
-		a, err := st.GetAlert(id)
-		if err != nil {
-			return admin.AlertProof{}, err
+// admin API when the store is held by a running daemon or is not on this
+// machine. It never creates a store: a data_dir that holds none is left
+// alone.
+func alertProof(ctx context.Context, cfg config.Config, adminURL, token, id string) (admin.AlertProof, error) {
+	var err error
+	if !hasStore(cfg.Engine.DataDir) {
+		err = fmt.Errorf("verify-alert: no risk store in %s (engine.data_dir)", cfg.Engine.DataDir)
+	} else {
+		var st *store.Store
+		if st, err = store.Open(cfg.Engine.DataDir, store.Options{}); err == nil {
+			defer st.Close()
+			a, err := st.GetAlert(id)
+			if err != nil {
+				return admin.AlertProof{}, err
+			}
+			p, err := anchor.Prove(st, id)
+			return admin.AlertProof{Alert: a, Proof: p}, err
 		}
-		p, err := anchor.Prove(st, id)
-		return admin.AlertProof{Alert: a, Proof: p}, err
 	}
+	hc := http.DefaultClient
 	if adminURL == "" {
 		adminURL = "http://" + cfg.Admin.Listen
+		if cfg.Admin.TLSCert != "" {
+			adminURL = "https://" + cfg.Admin.Listen
+		}
 	}
-	ap, aerr := fetchProof(ctx, adminURL, id)
+	if cfg.Admin.TLSCert != "" {
+		// The config names the daemon's certificate: trust it.
+		var cerr error
+		if hc, cerr = trustingClient(cfg.Admin.TLSCert); cerr != nil {
+			return admin.AlertProof{}, errors.Join(err, cerr)
+		}
+	}
+	ap, aerr := fetchProof(ctx, hc, adminURL, token, id)
 	if aerr != nil {
 		return admin.AlertProof{}, errors.Join(err, aerr)
 	}
 	return ap, nil
 }
 
-func fetchProof(ctx context.Context, base, id string) (admin.AlertProof, error) {
+// hasStore reports whether dir holds a badger store (its MANIFEST).
+func hasStore(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "MANIFEST"))
+	return err == nil
+}
+
+// trustingClient trusts the PEM certificate at path (and the system roots).
+func trustingClient(path string) (*http.Client, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify-alert: admin.tls_cert: %w", err)
+	}
+	pool, _ := x509.SystemCertPool()
+	if pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(raw) {
+		return nil, fmt.Errorf("verify-alert: admin.tls_cert %s: no certificate", path)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+func fetchProof(ctx context.Context, hc *http.Client, base, token, id string) (admin.AlertProof, error) {
 	u := strings.TrimRight(base, "/") + "/v1/alerts/" + url.PathEscape(id) + "/proof"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return admin.AlertProof{}, err
 	}
-	res, err := http.DefaultClient.Do(req)
+	if token == "" {
+		return admin.AlertProof{}, errors.New("verify-alert: the admin API needs a bearer token: --token or RISKD_TOKEN (custodycli token --from KEY)")
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := hc.Do(req)
 	if err != nil {
 		return admin.AlertProof{}, fmt.Errorf("verify-alert: %w", err)
 	}

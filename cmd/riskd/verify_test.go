@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/anchor"
@@ -86,12 +87,24 @@ func TestVerifyAlertCmd(t *testing.T) {
 	}
 
 	// The daemon holds the store: verify-alert asks its admin API.
-	api, err := admin.New(admin.Config{Store: st, Initial: risk.ParamVersion{Version: 1, Params: params}})
+	api, err := admin.New(admin.Config{Store: st, Initial: risk.ParamVersion{Version: 1, Params: params},
+		Auth: &admin.Authenticator{Keys: chain.NewKeyRegistry(conn.Chain, nil), Operator: conn.Operator()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api.Handler())
-	out, errs, err := run("verify-alert", as[1].ID, "--config", cfgPath, "--admin", srv.URL)
+	if _, _, err := run("verify-alert", as[1].ID, "--config", cfgPath, "--admin", srv.URL); err == nil || !strings.Contains(err.Error(), "bearer token") {
+		t.Fatalf("through the admin API without a token: %v", err)
+	}
+	broker, _ := client.NewToken(net.Keys["broker-1"], conn.Client().ChainID(), time.Now(), 0)
+	if _, _, err := run("verify-alert", as[1].ID, "--config", cfgPath, "--admin", srv.URL, "--token", broker); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("through the admin API with a broker's token: %v", err)
+	}
+	tok, err := client.NewToken(net.Keys["regulator-1"], conn.Client().ChainID(), time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs, err := run("verify-alert", as[1].ID, "--config", cfgPath, "--admin", srv.URL, "--token", tok)
 	if err != nil {
 		t.Fatalf("through the admin API: %v\n%s\n%s", err, out, errs)
 	}
@@ -113,5 +126,17 @@ func TestVerifyAlertCmd(t *testing.T) {
 	}
 	if _, _, err := run("verify-alert", "nope", "--config", cfgPath); err == nil {
 		t.Fatal("unknown alert verified")
+	}
+
+	// A config whose data_dir holds no store: nothing is created, and the
+	// message says so.
+	empty := filepath.Join(dir, "empty.toml")
+	none := filepath.Join(dir, "none")
+	os.WriteFile(empty, []byte(fmt.Sprintf("[engine]\ndata_dir = %q\n[admin]\nlisten = \"127.0.0.1:1\"\n", none)+chainConfig(net)), 0o644)
+	if _, _, err := run("verify-alert", as[0].ID, "--config", empty, "--token", tok); err == nil || !strings.Contains(err.Error(), "no risk store in "+none) {
+		t.Fatalf("no store: %v", err)
+	}
+	if _, err := os.Stat(none); !os.IsNotExist(err) {
+		t.Fatalf("verify-alert created %s: %v", none, err)
 	}
 }

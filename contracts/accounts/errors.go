@@ -27,4 +27,34 @@ var (
 	ErrFrozen              = contracts.Register(Codespace, 17, "account is frozen by the regulator")
 	ErrNotOwner            = contracts.Register(Codespace, 18, "signer is not the account's client key")
 	ErrRejectWithoutReason = contracts.Register(Codespace, 19, "a rejection needs a reason")
+
+	// Refusals of the client-key binding (issue #11: the client's key is
+	// bound by the client's own signature and the bank's confirmation,
+	// never by the broker alone).
+
+	// ErrNoClientRequest is returned by ValidateOpen and ValidateProposeKey
+	// for a message without the client's signed request.
+	ErrNoClientRequest = contracts.Register(Codespace, 50, "message carries no client-signed request")
+	// ErrBadClientSignature is returned by ValidateOpen and
+	// ValidateProposeKey when the client signature does not verify with the
+	// key the request names (no proof of possession).
+	ErrBadClientSignature = contracts.Register(Codespace, 51, "client signature does not verify with the key in the request")
+	// ErrRequestChain is returned by Open and ProposeKey for a request
+	// signed for another chain.
+	ErrRequestChain = contracts.Register(Codespace, 52, "client request is for another chain")
+	// ErrRequestBroker is returned by Open and ProposeKey when the request
+	// names a broker other than the signer.
+	ErrRequestBroker = contracts.Register(Codespace, 53, "client request names another broker")
+	// ErrRequestBank is returned by ProposeKey when the request names a
+	// bank other than the account's custody bank.
+	ErrRequestBank = contracts.Register(Codespace, 54, "client request names another custody bank")
+	// ErrClientKeyMismatch is returned by Confirm and ConfirmKey when the
+	// bank names a client key other than the one the client signed with.
+	ErrClientKeyMismatch = contracts.Register(Codespace, 55, "the bank confirmed a different client key than the client signed")
+	// ErrKeyChangePending is returned by ProposeKey while another
+	// replacement awaits the bank, and by Close while one is pending.
+	ErrKeyChangePending = contracts.Register(Codespace, 56, "a client key replacement is already pending")
+	// ErrNoKeyChange is returned by ConfirmKey when no replacement is
+	// pending for the account.
+	ErrNoKeyChange = contracts.Register(Codespace, 57, "no client key replacement is pending")
 )

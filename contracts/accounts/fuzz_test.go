@@ -1,6 +1,7 @@
 package accounts_test
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"testing"
 
@@ -32,21 +33,43 @@ func fuzzValidate[M proto.Message](t *testing.T, data []byte, m M, validate func
 }
 
 func FuzzValidateOpen(f *testing.F) {
-	f.Add(contracts.Marshal(&custodyv1.MsgOpenAccount{AccountId: "C1", ClientPubKey: make([]byte, 32), IdentityHash: []byte("0123456789abcdef0123456789abcdef"), BankCardHash: []byte("0123456789abcdef0123456789abcdef"), BankId: "bank-a", ShareholderAccounts: []string{"A123456789"}}))
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	r := &custodyv1.OpeningRequest{ChainId: "test", AccountId: "C1", BrokerId: "broker-x", BankId: "bank-a",
+		ClientPubKey: key.Public().(ed25519.PublicKey), IdentityHash: []byte("0123456789abcdef0123456789abcdef"),
+		BankCardHash: []byte("0123456789abcdef0123456789abcdef"), ShareholderAccounts: []string{"A123456789"}}
+	f.Add(contracts.Marshal(&custodyv1.MsgOpenAccount{Request: r, ClientSignature: accounts.SignOpening(key, r)}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, ok := fuzzValidate(t, data, &custodyv1.MsgOpenAccount{}, accounts.ValidateOpen)
-		if ok && (len(m.AccountId) == 0 || len(m.AccountId) > 32 || len(m.IdentityHash) != 32 || len(m.BankCardHash) != 32 || len(m.ClientPubKey) != 32) {
+		if !ok {
+			return
+		}
+		r := m.Request
+		if len(r.AccountId) == 0 || len(r.AccountId) > 32 || len(r.IdentityHash) != 32 || len(r.BankCardHash) != 32 ||
+			len(r.ClientPubKey) != 32 || !ed25519.Verify(r.ClientPubKey, accounts.OpeningSignBytes(r), m.ClientSignature) {
+			t.Fatalf("accepted %v", m)
+		}
+	})
+}
+
+func FuzzValidateProposeKey(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	r := &custodyv1.ClientKeyRequest{ChainId: "test", AccountId: "C1", BrokerId: "broker-x", BankId: "bank-a",
+		NewClientPubKey: key.Public().(ed25519.PublicKey)}
+	f.Add(contracts.Marshal(&custodyv1.MsgProposeClientKey{Request: r, ClientSignature: accounts.SignClientKey(key, r), Reason: "lost phone"}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, ok := fuzzValidate(t, data, &custodyv1.MsgProposeClientKey{}, accounts.ValidateProposeKey)
+		if ok && !ed25519.Verify(m.Request.NewClientPubKey, accounts.ClientKeySignBytes(m.Request), m.ClientSignature) {
 			t.Fatalf("accepted %v", m)
 		}
 	})
 }
 
 func FuzzValidateConfirm(f *testing.F) {
-	f.Add(contracts.Marshal(&custodyv1.MsgConfirmAccount{AccountId: "C1", Approve: true}))
+	f.Add(contracts.Marshal(&custodyv1.MsgConfirmAccount{AccountId: "C1", Approve: true, ClientPubKey: make([]byte, 32)}))
 	f.Add(contracts.Marshal(&custodyv1.MsgConfirmAccount{AccountId: "C1", Reason: "identity mismatch"}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, ok := fuzzValidate(t, data, &custodyv1.MsgConfirmAccount{}, accounts.ValidateConfirm)
-		if ok && (!m.Approve && m.Reason == "" || len(m.Reason) > accounts.MaxReasonLen) {
+		if ok && (!m.Approve && m.Reason == "" || m.Approve && len(m.ClientPubKey) != 32 || len(m.Reason) > accounts.MaxReasonLen) {
 			t.Fatalf("accepted %v", m)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/funds"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -14,7 +15,58 @@ func Invariants() []contracts.Invariant {
 	return []contracts.Invariant{
 		{Name: "accounts/funds-only-when-confirmed", Check: checkFundsOwners},
 		{Name: "accounts/custody-total", Check: checkCustodyTotals},
+		{Name: "accounts/client-key", Check: checkClientKeys},
 	}
+}
+
+// checkClientKeys: every live account's client key is claimed by that
+// account; an active account's key is registered to it (ROLE_CLIENT, not
+// disabled) and a closed account's is disabled; the key history counter
+// matches the history; a pending replacement belongs to an active account
+// and its key is claimed by it and not yet registered. (A pending
+// account's key may meet an institution key registered since; Confirm
+// refuses that, so it is no invariant.)
+func checkClientKeys(store contracts.Store) (string, bool) {
+	n := 0
+	var bad string
+	ForEach(store, func(a *custodyv1.Account) {
+		if bad != "" || a.Status == custodyv1.AccountStatus_ACCOUNT_STATUS_REJECTED {
+			return
+		}
+		n++
+		if owner := store.Get(ClaimKey(a.ClientPubKey)); string(owner) != a.Id {
+			bad = fmt.Sprintf("account %s: its key is claimed by %q", a.Id, owner)
+			return
+		}
+		rec, err := auth.Get(store, auth.Address(a.ClientPubKey))
+		switch a.Status {
+		case custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE:
+			if err != nil || rec.Disabled || rec.Role != custodyv1.Role_ROLE_CLIENT || rec.Owner != a.Id {
+				bad = fmt.Sprintf("active account %s: key record %v %v", a.Id, rec, err)
+			}
+		case custodyv1.AccountStatus_ACCOUNT_STATUS_CLOSED:
+			if err != nil || !rec.Disabled {
+				bad = fmt.Sprintf("closed account %s: key record %v %v", a.Id, rec, err)
+			}
+		}
+		if bad != "" {
+			return
+		}
+		if evs := KeyEvents(store, a.Id, 0, 0); uint64(len(evs)) != a.KeyEvents && len(evs) < MaxKeyEventsPerPage {
+			bad = fmt.Sprintf("account %s counts %d key events, has %d", a.Id, a.KeyEvents, len(evs))
+			return
+		}
+		if p := GetPendingKey(store, a.Id); p != nil {
+			_, regErr := auth.Get(store, auth.Address(p.NewClientPubKey))
+			if a.Status != custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE || string(store.Get(ClaimKey(p.NewClientPubKey))) != a.Id || regErr == nil {
+				bad = fmt.Sprintf("account %s (%s): bad pending key replacement %v", a.Id, a.Status, p)
+			}
+		}
+	})
+	if bad != "" {
+		return bad, true
+	}
+	return fmt.Sprintf("%d accounts' client keys", n), false
 }
 
 // checkFundsOwners: an account has a funds record exactly when the bank

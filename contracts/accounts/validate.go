@@ -54,41 +54,54 @@ func validateHash(what string, h []byte) error {
 	return ErrBadHash.Wrapf("%s is all zero", what)
 }
 
-// ValidateOpen is the stateless check of MsgOpenAccount.
+// ValidateOpen is the stateless check of MsgOpenAccount: the request's
+// fields, then the client's signature over it (proof that whoever asks
+// holds the key). The chain and the broker the request names are checked
+// by Open, which knows them.
 func ValidateOpen(m *custodyv1.MsgOpenAccount) error {
-	if err := ValidateAccountID(m.AccountId); err != nil {
+	r := m.Request
+	if r == nil {
+		return ErrNoClientRequest.Wrapf("open_account without an opening request")
+	}
+	if err := ValidateAccountID(r.AccountId); err != nil {
 		return err
 	}
-	if len(m.ClientPubKey) != PubKeyLen {
-		return ErrBadPubKey.Wrapf("got %d bytes", len(m.ClientPubKey))
-	}
-	if err := validateHash("identity hash", m.IdentityHash); err != nil {
+	if err := ValidateParticipantID(r.BrokerId); err != nil {
 		return err
 	}
-	if err := validateHash("bank card hash", m.BankCardHash); err != nil {
+	if err := validatePubKey(r.ClientPubKey); err != nil {
 		return err
 	}
-	if err := ValidateParticipantID(m.BankId); err != nil {
+	if err := validateHash("identity hash", r.IdentityHash); err != nil {
 		return err
 	}
-	if len(m.ShareholderAccounts) > MaxShareholders {
-		return ErrBadShareholder.Wrapf("%d accounts, at most %d", len(m.ShareholderAccounts), MaxShareholders)
+	if err := validateHash("bank card hash", r.BankCardHash); err != nil {
+		return err
 	}
-	for i, s := range m.ShareholderAccounts {
+	if err := ValidateParticipantID(r.BankId); err != nil {
+		return err
+	}
+	if len(r.ShareholderAccounts) > MaxShareholders {
+		return ErrBadShareholder.Wrapf("%d accounts, at most %d", len(r.ShareholderAccounts), MaxShareholders)
+	}
+	for i, s := range r.ShareholderAccounts {
 		if len(s) != ShareholderLen || !idChars(s, ShareholderLen, isUpperAlnum, "") {
 			return ErrBadShareholder.Wrapf("%q", s)
 		}
-		for _, prev := range m.ShareholderAccounts[:i] {
+		for _, prev := range r.ShareholderAccounts[:i] {
 			if prev == s {
 				return ErrBadShareholder.Wrapf("%q appears twice", s)
 			}
 		}
 	}
+	if !verify(r.ClientPubKey, OpeningSignBytes(r), m.ClientSignature) {
+		return ErrBadClientSignature.Wrapf("opening request of %s", r.AccountId)
+	}
 	return nil
 }
 
 // ValidateConfirm is the stateless check of MsgConfirmAccount. A rejection
-// must say why.
+// must say why; an approval must name the client key the bank received.
 func ValidateConfirm(m *custodyv1.MsgConfirmAccount) error {
 	if err := ValidateAccountID(m.AccountId); err != nil {
 		return err
@@ -98,6 +111,63 @@ func ValidateConfirm(m *custodyv1.MsgConfirmAccount) error {
 	}
 	if !m.Approve && m.Reason == "" {
 		return ErrRejectWithoutReason.Wrapf("account %s", m.AccountId)
+	}
+	if m.Approve {
+		return validatePubKey(m.ClientPubKey)
+	}
+	return nil
+}
+
+// ValidateProposeKey is the stateless check of MsgProposeClientKey: the
+// request's fields, the reason, and the new key's signature over the
+// request.
+func ValidateProposeKey(m *custodyv1.MsgProposeClientKey) error {
+	r := m.Request
+	if r == nil {
+		return ErrNoClientRequest.Wrapf("propose_client_key without a key request")
+	}
+	if err := ValidateAccountID(r.AccountId); err != nil {
+		return err
+	}
+	if err := ValidateParticipantID(r.BrokerId); err != nil {
+		return err
+	}
+	if err := ValidateParticipantID(r.BankId); err != nil {
+		return err
+	}
+	if err := validatePubKey(r.NewClientPubKey); err != nil {
+		return err
+	}
+	if err := ValidateReason(m.Reason); err != nil {
+		return err
+	}
+	if !verify(r.NewClientPubKey, ClientKeySignBytes(r), m.ClientSignature) {
+		return ErrBadClientSignature.Wrapf("key request of %s", r.AccountId)
+	}
+	return nil
+}
+
+// ValidateConfirmKey is the stateless check of MsgConfirmClientKey, with
+// the same rules as ValidateConfirm.
+func ValidateConfirmKey(m *custodyv1.MsgConfirmClientKey) error {
+	if err := ValidateAccountID(m.AccountId); err != nil {
+		return err
+	}
+	if err := ValidateReason(m.Reason); err != nil {
+		return err
+	}
+	if !m.Approve && m.Reason == "" {
+		return ErrRejectWithoutReason.Wrapf("key replacement of %s", m.AccountId)
+	}
+	if m.Approve {
+		return validatePubKey(m.NewClientPubKey)
+	}
+	return nil
+}
+
+func validatePubKey(k []byte) error {
+	if len(k) != PubKeyLen {
+		return ErrBadPubKey.Wrapf("got %d bytes", len(k))
 	}
 	return nil
 }

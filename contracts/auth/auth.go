@@ -2,6 +2,12 @@
 // to whom, with which role, and the sequence its next tx must carry.
 //
 // State: PrefixKey | address (20 bytes) → KeyRecord (protobuf).
+//
+// A key record also says whether the key is an operator key (restricted to
+// some message types and an amount limit, checked by contracts.Router) and,
+// once it stops signing, why and from which block (rotated, revoked, or a
+// closed client account). A disabled key is refused by Authenticate here and
+// by the REST API's token check, which both read this record.
 package auth
 
 import (
@@ -88,6 +94,38 @@ func Register(store contracts.Store, pubKey []byte, role custodyv1.Role, owner s
 	return nil
 }
 
+// RegisterRecord adds a new key with a full record (an institution's rotated
+// or operator key). The same refusals as Register.
+func RegisterRecord(store contracts.Store, rec *custodyv1.KeyRecord) error {
+	if len(rec.PubKey) != ed25519.PublicKeySize {
+		return ErrBadPubKey.Wrapf("got %d bytes, want %d", len(rec.PubKey), ed25519.PublicKeySize)
+	}
+	if store.Has(key(AddressBytes(rec.PubKey))) {
+		return ErrKeyExists.Wrapf("key %s is already registered", Address(rec.PubKey))
+	}
+	Set(store, rec)
+	return nil
+}
+
+// Lineage is the address of the first key of rec's rotation chain: the same
+// person (or desk) across rotations, for the maker-checker rule.
+func Lineage(rec *custodyv1.KeyRecord) string {
+	if rec.Lineage != "" {
+		return rec.Lineage
+	}
+	return Address(rec.PubKey)
+}
+
+// DisableRecord stops rec from signing from now on: every later tx (in
+// this block and after) and every REST token of it is refused.
+func DisableRecord(store contracts.Store, rec *custodyv1.KeyRecord, reason custodyv1.KeyDisableReason, height int64, replacedBy string) {
+	rec.Disabled = true
+	rec.DisabledReason = reason
+	rec.DisabledHeight = height
+	rec.ReplacedBy = replacedBy
+	Set(store, rec)
+}
+
 // Authenticate checks a tx's signer, signature and sequence against state
 // and, on success, returns the signer. It does not advance the sequence:
 // the caller does that with IncrementSequence once the tx is accepted.
@@ -108,7 +146,7 @@ func Authenticate(store contracts.Store, body *custodyv1.TxBody, bodyBytes, sig 
 	if body.Sequence != rec.NextSequence {
 		return contracts.Signer{}, nil, contracts.ErrBadSequence.Wrapf("got %d, want %d", body.Sequence, rec.NextSequence)
 	}
-	return contracts.Signer{Address: body.Signer, Role: rec.Role, Owner: rec.Owner}, rec, nil
+	return contracts.Signer{Address: body.Signer, Role: rec.Role, Owner: rec.Owner, Operator: rec.Operator}, rec, nil
 }
 
 // IncrementSequence advances the key's sequence by one.
@@ -134,4 +172,8 @@ const Codespace = "auth"
 var (
 	ErrBadPubKey = contracts.Register(Codespace, 1, "public key is not 32 bytes of ed25519")
 	ErrKeyExists = contracts.Register(Codespace, 2, "key is already registered")
+	// ErrNotGranted (auth/10) is the router's refusal of an operator key
+	// sending a message type outside its grant; it lives in package
+	// contracts because the router checks it.
+	ErrNotGranted = contracts.ErrNotGranted
 )

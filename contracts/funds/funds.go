@@ -100,7 +100,7 @@ func Deposit(ctx *contracts.Context, h Holder, amount int64, refID string) (*cus
 	newSupply, ok3 := add(supply.Total, amount)
 	deposited, ok4 := add(supply.Deposited, amount)
 	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, ErrOverflow.Wrapf("deposit of %d to %s", amount, h.AccountID)
+		return nil, ErrOverflow.Wrapf("deposit of %s to %s", contracts.CNY(amount), h.AccountID)
 	}
 	f.Balance = balance
 	supply.Total, supply.Deposited = newSupply, deposited
@@ -114,7 +114,7 @@ func Deposit(ctx *contracts.Context, h Holder, amount int64, refID string) (*cus
 func Freeze(ctx *contracts.Context, accountID string, amount int64, refID string) (*custodyv1.LedgerEntry, error) {
 	f := mustGet(ctx.Store, accountID)
 	if amount > f.Withdrawable {
-		return nil, ErrOverdraft.Wrapf("account %s: %d requested, %d withdrawable", accountID, amount, f.Withdrawable)
+		return nil, ErrOverdraft.Wrapf("account %s: %s requested, %s withdrawable", accountID, contracts.CNY(amount), contracts.CNY(f.Withdrawable))
 	}
 	if f.OpenWithdrawals == math.MaxUint32 {
 		return nil, ErrOverflow.Wrapf("account %s has too many open withdrawals", accountID)

@@ -17,7 +17,7 @@ func FreezeOrder(ctx *contracts.Context, accountID string, amount int64, orderID
 		panic(fmt.Sprintf("funds: order freeze of %d", amount))
 	}
 	if amount > f.Available {
-		return nil, ErrInsufficient.Wrapf("account %s: %d to freeze, %d available", accountID, amount, f.Available)
+		return nil, ErrInsufficient.Wrapf("account %s: %s to freeze, %s available", accountID, contracts.CNY(amount), contracts.CNY(f.Available))
 	}
 	return write(ctx, accountID, f, custodyv1.LedgerReason_LEDGER_REASON_ORDER_FREEZE, orderID, 0, amount), nil
 }
@@ -59,7 +59,7 @@ func Trade(ctx *contracts.Context, h Holder, c Change, reason custodyv1.LedgerRe
 		panic(fmt.Sprintf("funds: malformed change %+v", c))
 	}
 	if c.FromFrozen > f.Frozen {
-		return nil, ErrInsufficient.Wrapf("account %s: %d to take from frozen %d", h.AccountID, c.FromFrozen, f.Frozen)
+		return nil, ErrInsufficient.Wrapf("account %s: %s to take from %s frozen", h.AccountID, contracts.CNY(c.FromFrozen), contracts.CNY(f.Frozen))
 	}
 	balance, ok1 := add(f.Balance, c.Amount)
 	_, ok2 := add(f.Unsettled, c.Unsettled)

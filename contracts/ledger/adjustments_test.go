@@ -32,11 +32,11 @@ func proposeMsg(id string, b *custodyv1.BreakRef, legs ...*custodyv1.AdjustmentL
 		AdjustmentId: id, Break: b, Legs: legs, NetBoundary: net, Reason: "bank deposit missing on chain"}}}
 }
 
-func approveMsg(id string) *custodyv1.Msg {
+func approveAdjMsg(id string) *custodyv1.Msg {
 	return &custodyv1.Msg{Sum: &custodyv1.Msg_ApproveAdjustment{ApproveAdjustment: &custodyv1.MsgApproveAdjustment{AdjustmentId: id}}}
 }
 
-func rejectMsg(id, reason string) *custodyv1.Msg {
+func rejectAdjMsg(id, reason string) *custodyv1.Msg {
 	return &custodyv1.Msg{Sum: &custodyv1.Msg_RejectAdjustment{RejectAdjustment: &custodyv1.MsgRejectAdjustment{AdjustmentId: id, Reason: reason}}}
 }
 
@@ -94,7 +94,7 @@ func TestAdjustment_ResolvesBreak(t *testing.T) {
 			}
 			wantFunds(t, e, "C1", 10_000, 1_000) // nothing moves before the approval
 			wantResolved(t, e, "")
-			e.must(tc.approver, approveMsg("A1"))
+			e.must(tc.approver, approveAdjMsg("A1"))
 			wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_APPLIED)
 			wantFunds(t, e, "C1", 10_300, 1_000)
 			wantResolved(t, e, "adj/A1")
@@ -121,7 +121,7 @@ func TestAdjustment_MovesBetweenClients(t *testing.T) {
 	supply := funds.GetSupply(e.mem).Total
 	total := funds.GetCustodyTotal(e.mem, bankA, brokerX)
 	e.must(sBankA, proposeMsg("A1", reconBreak(day1, bankA, brokerX), leg("C1", -2_000), leg("C3", 2_000)))
-	e.must(sBrokerX, approveMsg("A1"))
+	e.must(sBrokerX, approveAdjMsg("A1"))
 	wantFunds(t, e, "C1", 8_000, 1_000)
 	wantFunds(t, e, "C3", 2_000, 0)
 	if funds.GetSupply(e.mem).Total != supply || funds.GetCustodyTotal(e.mem, bankA, brokerX) != total {
@@ -142,10 +142,10 @@ func TestAdjustment_Regulator(t *testing.T) {
 		if a := wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_PENDING); !a.RegulatorRequired {
 			t.Fatalf("adjustment %v", a)
 		}
-		e.must(sBrokerX, approveMsg("A1"))
+		e.must(sBrokerX, approveAdjMsg("A1"))
 		wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_PENDING)
 		wantFunds(t, e, "C1", 10_000, 1_000)
-		e.must(sRegulator, approveMsg("A1"))
+		e.must(sRegulator, approveAdjMsg("A1"))
 		wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_APPLIED)
 		wantFunds(t, e, "C1", 10_000+big, 1_000)
 		e.checkInvariants()
@@ -153,48 +153,48 @@ func TestAdjustment_Regulator(t *testing.T) {
 	t.Run("regulator first", func(t *testing.T) {
 		e := breakWorld(t)
 		e.must(sBankA, proposeMsg("A1", b, leg("C1", big)))
-		e.must(sRegulator, approveMsg("A1"))
-		if _, err := e.exec(sRegulator, approveMsg("A1")); !errors.Is(err, adjustments.ErrAlreadyApproved) {
+		e.must(sRegulator, approveAdjMsg("A1"))
+		if _, err := e.exec(sRegulator, approveAdjMsg("A1")); !errors.Is(err, adjustments.ErrAlreadyApproved) {
 			t.Fatalf("twice: %v", err)
 		}
-		e.must(sBrokerX, approveMsg("A1"))
+		e.must(sBrokerX, approveAdjMsg("A1"))
 		wantResolved(t, e, "adj/A1")
 	})
 	t.Run("at the threshold no co-signature", func(t *testing.T) {
 		e := breakWorld(t)
 		e.must(sBankA, proposeMsg("A1", b, leg("C1", big-1)))
-		if _, err := e.exec(sRegulator, approveMsg("A1")); !errors.Is(err, adjustments.ErrRegulatorOnlyCo) {
+		if _, err := e.exec(sRegulator, approveAdjMsg("A1")); !errors.Is(err, adjustments.ErrRegulatorOnlyCo) {
 			t.Fatalf("regulator co-signs a small one: %v", err)
 		}
-		e.must(sBrokerX, approveMsg("A1"))
+		e.must(sBrokerX, approveAdjMsg("A1"))
 		wantResolved(t, e, "adj/A1")
 	})
 	t.Run("veto", func(t *testing.T) {
 		e := breakWorld(t)
 		e.must(sBankA, proposeMsg("A1", b, leg("C1", 300)))
-		e.must(sRegulator, rejectMsg("A1", "evidence missing"))
+		e.must(sRegulator, rejectAdjMsg("A1", "evidence missing"))
 		a := wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_VETOED)
 		if a.ClosedBy != regulator || a.CloseReason != "evidence missing" {
 			t.Fatalf("adjustment %v", a)
 		}
-		if _, err := e.exec(sBrokerX, approveMsg("A1")); !errors.Is(err, adjustments.ErrNotPending) {
+		if _, err := e.exec(sBrokerX, approveAdjMsg("A1")); !errors.Is(err, adjustments.ErrNotPending) {
 			t.Fatalf("approving a vetoed one: %v", err)
 		}
 		wantFunds(t, e, "C1", 10_000, 1_000)
 		wantResolved(t, e, "")
 		// The break is free again.
 		e.must(sBrokerX, proposeMsg("A2", b, leg("C1", 300)))
-		e.must(sBankA, approveMsg("A2"))
+		e.must(sBankA, approveAdjMsg("A2"))
 		wantResolved(t, e, "adj/A2")
 		e.checkInvariants()
 	})
 	t.Run("counterparty rejects, proposer withdraws", func(t *testing.T) {
 		e := breakWorld(t)
 		e.must(sBankA, proposeMsg("A1", b, leg("C1", 300)))
-		e.must(sBrokerX, rejectMsg("A1", "our books agree with the chain"))
+		e.must(sBrokerX, rejectAdjMsg("A1", "our books agree with the chain"))
 		wantAdjustment(t, e, "A1", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_REJECTED)
 		e.must(sBankA, proposeMsg("A2", b, leg("C1", 300)))
-		e.must(sBankA, rejectMsg("A2", "wrong account"))
+		e.must(sBankA, rejectAdjMsg("A2", "wrong account"))
 		wantAdjustment(t, e, "A2", custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_REJECTED)
 		e.checkInvariants()
 	})
@@ -233,20 +233,20 @@ func TestAdjustment_Refusals(t *testing.T) {
 		{"a matching result is no break", nil, sBankB, proposeMsg("A1", reconBreak(day1, bankB, brokerY), leg("C2", 1)), adjustments.ErrUnknownBreak},
 		{"no result at all", nil, sBankA, proposeMsg("A1", reconBreak(day2, bankA, brokerX), leg("C1", 1)), adjustments.ErrUnknownBreak},
 		{"break has a pending adjustment", pending, sBrokerX, proposeMsg("A2", b, leg("C1", 300)), adjustments.ErrBreakTaken},
-		{"break resolved", func(e *env) { pending(e); e.must(sBrokerX, approveMsg("A1")) }, sBrokerX, proposeMsg("A2", b, leg("C1", 300)), adjustments.ErrBreakResolved},
+		{"break resolved", func(e *env) { pending(e); e.must(sBrokerX, approveAdjMsg("A1")) }, sBrokerX, proposeMsg("A2", b, leg("C1", 300)), adjustments.ErrBreakResolved},
 		{"leg outside the pair", nil, sBankA, proposeMsg("A1", b, leg("C2", 300)), adjustments.ErrLegOutsideBreak},
 		{"leg on a pending account", nil, sBankA, proposeMsg("A1", b, leg("P1", 300)), accounts.ErrNotActive},
 		{"leg on an unknown account", nil, sBankA, proposeMsg("A1", b, leg("N9", 300)), accounts.ErrUnknownAccount},
 
-		{"approve own proposal", pending, sBankA, approveMsg("A1"), adjustments.ErrOwnProposal},
-		{"approve by a stranger", pending, sBrokerY, approveMsg("A1"), adjustments.ErrNotParty},
-		{"approve unknown", nil, sBrokerX, approveMsg("A9"), adjustments.ErrUnknown},
-		{"approve applied", func(e *env) { pending(e); e.must(sBrokerX, approveMsg("A1")) }, sBrokerX, approveMsg("A1"), adjustments.ErrNotPending},
-		{"clearing house is no party of a reconciliation break", pending, sClearing, approveMsg("A1"), adjustments.ErrNotParty},
-		{"debit above available", func(e *env) { e.must(sBankA, proposeMsg("A1", b, leg("C1", -9_001))) }, sBrokerX, approveMsg("A1"), funds.ErrInsufficient},
-		{"reject without reason", pending, sBrokerX, rejectMsg("A1", ""), adjustments.ErrBadReason},
-		{"reject by a stranger", pending, sBankB, rejectMsg("A1", "no"), adjustments.ErrNotParty},
-		{"reject applied", func(e *env) { pending(e); e.must(sBrokerX, approveMsg("A1")) }, sRegulator, rejectMsg("A1", "late"), adjustments.ErrNotPending},
+		{"approve own proposal", pending, sBankA, approveAdjMsg("A1"), adjustments.ErrOwnProposal},
+		{"approve by a stranger", pending, sBrokerY, approveAdjMsg("A1"), adjustments.ErrNotParty},
+		{"approve unknown", nil, sBrokerX, approveAdjMsg("A9"), adjustments.ErrUnknown},
+		{"approve applied", func(e *env) { pending(e); e.must(sBrokerX, approveAdjMsg("A1")) }, sBrokerX, approveAdjMsg("A1"), adjustments.ErrNotPending},
+		{"clearing house is no party of a reconciliation break", pending, sClearing, approveAdjMsg("A1"), adjustments.ErrNotParty},
+		{"debit above available", func(e *env) { e.must(sBankA, proposeMsg("A1", b, leg("C1", -9_001))) }, sBrokerX, approveAdjMsg("A1"), funds.ErrInsufficient},
+		{"reject without reason", pending, sBrokerX, rejectAdjMsg("A1", ""), adjustments.ErrBadReason},
+		{"reject by a stranger", pending, sBankB, rejectAdjMsg("A1", "no"), adjustments.ErrNotParty},
+		{"reject applied", func(e *env) { pending(e); e.must(sBrokerX, approveAdjMsg("A1")) }, sRegulator, rejectAdjMsg("A1", "late"), adjustments.ErrNotPending},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

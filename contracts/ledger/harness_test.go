@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/ledger"
@@ -26,10 +28,22 @@ const (
 	clearing  = "clearing"
 )
 
+// pubKey is the public half of privKey(name). It remembers the pair, so
+// that the harness can sign a client's request for whatever key a test
+// names (signClientRequests).
 func pubKey(name string) []byte {
-	seed := sha256.Sum256([]byte("test key " + name))
-	return ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey)
+	pub := []byte(privKey(name).Public().(ed25519.PublicKey))
+	keysByPub.Store(string(pub), privKey(name))
+	return pub
 }
+
+// privKey is the private key of a test participant or client.
+func privKey(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("test key " + name))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+var keysByPub sync.Map // string(public key) → ed25519.PrivateKey
 
 func hash32(s string) []byte {
 	h := sha256.Sum256([]byte(s))
@@ -117,6 +131,7 @@ func (e *env) exec(s contracts.Signer, msg *custodyv1.Msg) ([]byte, error) {
 		ChainID: "test", Height: e.height, Time: time.Unix(1_700_000_000+e.height, 0).UTC(),
 	}, s, cache, hash32("tx"))
 	e.height++
+	signClientRequests(s, msg)
 	data, err := e.router.Deliver(ctx, msg)
 	if err != nil {
 		if cache.Len() != 0 {
@@ -154,15 +169,70 @@ func (e *env) checkInvariants() {
 
 // Message builders.
 
+// openMsg is a broker's opening of account id at bank for the client key
+// pubKey("client " + id). The request's broker and the client's signature
+// are filled in by exec (signClientRequests) unless a test sets them.
 func openMsg(id, bank string) *custodyv1.Msg {
-	return &custodyv1.Msg{Sum: &custodyv1.Msg_OpenAccount{OpenAccount: &custodyv1.MsgOpenAccount{
-		AccountId: id, ClientPubKey: pubKey("client " + id), IdentityHash: hash32("identity " + id),
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_OpenAccount{OpenAccount: &custodyv1.MsgOpenAccount{Request: &custodyv1.OpeningRequest{
+		ChainId: "test", AccountId: id, ClientPubKey: pubKey("client " + id), IdentityHash: hash32("identity " + id),
 		BankCardHash: hash32("card " + id), BankId: bank, ShareholderAccounts: []string{"A123456789"},
+	}}}}
+}
+
+// signClientRequests plays the client of a test: a client-signed request
+// (opening, key replacement) that a test left unsigned is addressed to the
+// broker that submits it, if it names none, and signed with the private
+// key of the public key it names, when the harness knows one. Tests of a
+// bad signature or of another broker's request set those fields
+// themselves.
+func signClientRequests(s contracts.Signer, msg *custodyv1.Msg) {
+	if o := msg.GetOpenAccount(); o != nil && o.Request != nil && o.ClientSignature == nil {
+		if o.Request.BrokerId == "" {
+			o.Request.BrokerId = s.Owner
+		}
+		if k, ok := keysByPub.Load(string(o.Request.ClientPubKey)); ok {
+			o.ClientSignature = accounts.SignOpening(k.(ed25519.PrivateKey), o.Request)
+		}
+	}
+	if p := msg.GetProposeClientKey(); p != nil && p.Request != nil && p.ClientSignature == nil {
+		if p.Request.BrokerId == "" {
+			p.Request.BrokerId = s.Owner
+		}
+		if k, ok := keysByPub.Load(string(p.Request.NewClientPubKey)); ok {
+			p.ClientSignature = accounts.SignClientKey(k.(ed25519.PrivateKey), p.Request)
+		}
+	}
+}
+
+// confirmMsg is the bank's answer to the opening of id; an approval names
+// the key openMsg used.
+func confirmMsg(id string, approve bool, reason string) *custodyv1.Msg {
+	var key []byte
+	if approve {
+		key = pubKey("client " + id)
+	}
+	return confirmKeyMsg(id, approve, reason, key)
+}
+
+// confirmKeyMsg is the bank's answer to an opening naming client key key.
+func confirmKeyMsg(id string, approve bool, reason string, key []byte) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmAccount{ConfirmAccount: &custodyv1.MsgConfirmAccount{
+		AccountId: id, Approve: approve, Reason: reason, ClientPubKey: key}}}
+}
+
+// proposeKeyMsg is a broker's proposal of key newKey for account id at
+// bank, signed by exec with newKey's private half.
+func proposeKeyMsg(id, bank string, newKey []byte, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_ProposeClientKey{ProposeClientKey: &custodyv1.MsgProposeClientKey{
+		Request: &custodyv1.ClientKeyRequest{ChainId: "test", AccountId: id, BankId: bank, NewClientPubKey: newKey},
+		Reason:  reason,
 	}}}
 }
 
-func confirmMsg(id string, approve bool, reason string) *custodyv1.Msg {
-	return &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmAccount{ConfirmAccount: &custodyv1.MsgConfirmAccount{AccountId: id, Approve: approve, Reason: reason}}}
+// confirmNewKeyMsg is the bank's answer to a proposed key replacement.
+func confirmNewKeyMsg(id string, approve bool, newKey []byte, reason string) *custodyv1.Msg {
+	return &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmClientKey{ConfirmClientKey: &custodyv1.MsgConfirmClientKey{
+		AccountId: id, Approve: approve, NewClientPubKey: newKey, Reason: reason}}}
 }
 
 func closeMsg(id string) *custodyv1.Msg {

@@ -94,14 +94,14 @@ func TestSettlementHeld_UntilAdjustment(t *testing.T) {
 	t.Run("no legs: the chain's fills stand", func(t *testing.T) {
 		e, proceeds := heldWorld(t)
 		e.must(sBrokerX, proposeMsg("S1", b))
-		if _, err := e.exec(sBrokerX, approveMsg("S1")); !errors.Is(err, adjustments.ErrOwnProposal) {
+		if _, err := e.exec(sBrokerX, approveAdjMsg("S1")); !errors.Is(err, adjustments.ErrOwnProposal) {
 			t.Fatalf("own: %v", err)
 		}
-		if _, err := e.exec(sBankA, approveMsg("S1")); !errors.Is(err, adjustments.ErrNotParty) {
+		if _, err := e.exec(sBankA, approveAdjMsg("S1")); !errors.Is(err, adjustments.ErrNotParty) {
 			t.Fatalf("a bank: %v", err)
 		}
 		wantHeld(t, e, true, proceeds)
-		e.must(sClearing, approveMsg("S1"))
+		e.must(sClearing, approveAdjMsg("S1"))
 		wantHeld(t, e, false, proceeds)
 		if br, _ := eod.GetBreak(e.mem, day1, brokerX); br.ResolvedBy != "adj/S1" {
 			t.Fatalf("break %v", br)
@@ -113,7 +113,7 @@ func TestSettlementHeld_UntilAdjustment(t *testing.T) {
 		supply := funds.GetSupply(e.mem)
 		before := funds.Get(e.mem, "C1").Balance
 		e.must(sClearing, proposeMsg("S1", b, leg("C1", -1_000)))
-		e.must(sBrokerX, approveMsg("S1"))
+		e.must(sBrokerX, approveAdjMsg("S1"))
 		wantHeld(t, e, false, proceeds)
 		if got := funds.Get(e.mem, "C1").Balance; got != before-1_000 {
 			t.Fatalf("balance %d, before %d", got, before)
@@ -146,10 +146,10 @@ func TestSettlementHeld_UntilAdjustment(t *testing.T) {
 		// the adjustment can then only be rejected.
 		e.must(sBrokerX, proposeMsg("S1", b))
 		e.must(sClearing, correctTotalsMsg(day1, totals(brokerX, 2, 300_000, 105_000)))
-		if _, err := e.exec(sClearing, approveMsg("S1")); !errors.Is(err, adjustments.ErrBreakResolved) {
+		if _, err := e.exec(sClearing, approveAdjMsg("S1")); !errors.Is(err, adjustments.ErrBreakResolved) {
 			t.Fatalf("approving after the file: %v", err)
 		}
-		e.must(sBrokerX, rejectMsg("S1", "resolved by the corrected file"))
+		e.must(sBrokerX, rejectAdjMsg("S1", "resolved by the corrected file"))
 		e.checkInvariants()
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/adjustments"
 	"github.com/custody-ledger/custody/contracts/anchors"
+	"github.com/custody-ledger/custody/contracts/approvals"
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
@@ -22,11 +23,14 @@ import (
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
-// Routes returns every contract's routes.
+// Routes returns every contract's routes. The money movements among them
+// are wrapped by approvals.Guard: an operator key above its amount limit
+// holds them for a second operator's approval.
 func Routes() []contracts.Route {
-	return slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
-		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(), calendar.Routes(),
-		adjustments.Routes())
+	routes := slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
+		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(),
+		participants.Routes(), calendar.Routes(), adjustments.Routes())
+	return approvals.Guard(routes, transfers.MoneyMovements())
 }
 
 // NewRouter returns the router with every contract's routes.
@@ -52,5 +56,6 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
-		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(), adjustments.Invariants())
+		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(),
+		participants.Invariants(), approvals.Invariants(), adjustments.Invariants())
 }

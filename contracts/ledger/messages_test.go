@@ -11,6 +11,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/supervision"
 	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/contracts/transfers"
@@ -42,8 +43,10 @@ func msgWith[M any](m *custodyv1.Msg, get func(*custodyv1.Msg) M, edit func(M)) 
 	return m
 }
 
-func open(id, bank string, edit func(*custodyv1.MsgOpenAccount)) *custodyv1.Msg {
-	return msgWith(openMsg(id, bank), (*custodyv1.Msg).GetOpenAccount, edit)
+func open(id, bank string, edit func(*custodyv1.OpeningRequest)) *custodyv1.Msg {
+	m := openMsg(id, bank)
+	edit(m.GetOpenAccount().Request)
+	return m
 }
 
 type msgCase struct {
@@ -119,37 +122,68 @@ func TestOpenAccount(t *testing.T) {
 			}
 		}},
 		{name: "same identity at another broker", signer: sBrokerY,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.IdentityHash = hash32("identity C1") })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.IdentityHash = hash32("identity C1") })},
 		{name: "identity free again after rejection", signer: sBrokerX,
 			setup: func(e *env) { e.must(sBankA, confirmMsg("P1", false, "card mismatch")) },
-			msg:   open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.IdentityHash = hash32("identity P1") })},
+			msg:   open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.IdentityHash = hash32("identity P1") })},
 		{name: "wrong role", signer: sBankA, msg: openMsg("N1", bankA), want: contracts.ErrUnauthorizedRole},
 		{name: "client may not open", signer: client("C1"), msg: openMsg("N1", bankA), want: contracts.ErrUnauthorizedRole},
 		{name: "empty account id", signer: sBrokerX, msg: openMsg("", bankA), want: accounts.ErrBadAccountID},
 		{name: "account id with space", signer: sBrokerX, msg: openMsg("N 1", bankA), want: accounts.ErrBadAccountID},
 		{name: "account id too long", signer: sBrokerX, msg: openMsg(strings.Repeat("9", 33), bankA), want: accounts.ErrBadAccountID},
 		{name: "short pub key", signer: sBrokerX, want: accounts.ErrBadPubKey,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ClientPubKey = m.ClientPubKey[:31] })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = m.ClientPubKey[:31] })},
 		{name: "short identity hash", signer: sBrokerX, want: accounts.ErrBadHash,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.IdentityHash = m.IdentityHash[:16] })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.IdentityHash = m.IdentityHash[:16] })},
 		{name: "zero card hash", signer: sBrokerX, want: accounts.ErrBadHash,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.BankCardHash = make([]byte, 32) })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.BankCardHash = make([]byte, 32) })},
 		{name: "bad bank id", signer: sBrokerX, msg: openMsg("N1", "Bank_A"), want: accounts.ErrBadParticipantID},
 		{name: "bad shareholder account", signer: sBrokerX, want: accounts.ErrBadShareholder,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ShareholderAccounts = []string{"a123456789"} })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ShareholderAccounts = []string{"a123456789"} })},
 		{name: "repeated shareholder account", signer: sBrokerX, want: accounts.ErrBadShareholder,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ShareholderAccounts = []string{"A123456789", "A123456789"} })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ShareholderAccounts = []string{"A123456789", "A123456789"} })},
 		{name: "account id taken", signer: sBrokerY, msg: openMsg("C1", bankA), want: accounts.ErrAccountExists},
 		{name: "unknown bank", signer: sBrokerX, msg: openMsg("N1", "bank-z"), want: accounts.ErrUnknownBank},
 		{name: "bank is a broker", signer: sBrokerX, msg: openMsg("N1", brokerY), want: accounts.ErrUnknownBank},
 		{name: "duplicate identity at the broker", signer: sBrokerX, want: accounts.ErrDuplicateIdentity,
-			msg: open("N1", bankB, func(m *custodyv1.MsgOpenAccount) { m.IdentityHash = hash32("identity C1") })},
+			msg: open("N1", bankB, func(m *custodyv1.OpeningRequest) { m.IdentityHash = hash32("identity C1") })},
 		{name: "duplicate identity of a pending account", signer: sBrokerX, want: accounts.ErrDuplicateIdentity,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.IdentityHash = hash32("identity P1") })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.IdentityHash = hash32("identity P1") })},
 		{name: "client key taken", signer: sBrokerX, want: accounts.ErrClientKeyTaken,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ClientPubKey = pubKey("client C2") })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = pubKey("client C2") })},
 		{name: "participant key as client key", signer: sBrokerX, want: accounts.ErrClientKeyTaken,
-			msg: open("N1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ClientPubKey = pubKey(bankA) })},
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = pubKey(bankA) })},
+		{name: "key of a pending opening", signer: sBrokerY, want: accounts.ErrClientKeyTaken,
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = pubKey("client P1") })},
+		{name: "key of a closed account", signer: sBrokerX, want: accounts.ErrClientKeyTaken,
+			setup: func(e *env) { e.active("E1", bankA, sBrokerX, sBankA); e.must(sBrokerX, closeMsg("E1")) },
+			msg:   open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = pubKey("client E1") })},
+		{name: "key free again after rejection", signer: sBrokerX,
+			setup: func(e *env) { e.must(sBankA, confirmMsg("P1", false, "card mismatch")) },
+			msg:   open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ClientPubKey = pubKey("client P1") })},
+		{name: "no opening request", signer: sBrokerX, want: accounts.ErrNoClientRequest,
+			msg: &custodyv1.Msg{Sum: &custodyv1.Msg_OpenAccount{OpenAccount: &custodyv1.MsgOpenAccount{}}}},
+		{name: "bad broker id in the request", signer: sBrokerX, want: accounts.ErrBadParticipantID,
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.BrokerId = "Broker X" })},
+		{name: "no client signature", signer: sBrokerX, want: accounts.ErrBadClientSignature,
+			msg: msgWith(openMsg("N1", bankA), (*custodyv1.Msg).GetOpenAccount, func(m *custodyv1.MsgOpenAccount) {
+				m.Request.BrokerId, m.ClientSignature = brokerX, []byte{}
+			})},
+		{name: "signed by another key", signer: sBrokerX, want: accounts.ErrBadClientSignature,
+			msg: msgWith(openMsg("N1", bankA), (*custodyv1.Msg).GetOpenAccount, func(m *custodyv1.MsgOpenAccount) {
+				m.Request.BrokerId = brokerX
+				m.ClientSignature = accounts.SignOpening(privKey("broker's own key"), m.Request)
+			})},
+		{name: "request changed after signing", signer: sBrokerX, want: accounts.ErrBadClientSignature,
+			msg: msgWith(openMsg("N1", bankA), (*custodyv1.Msg).GetOpenAccount, func(m *custodyv1.MsgOpenAccount) {
+				m.Request.BrokerId = brokerX
+				m.ClientSignature = accounts.SignOpening(privKey("client N1"), m.Request)
+				m.Request.BankId = bankB
+			})},
+		{name: "request for another chain", signer: sBrokerX, want: accounts.ErrRequestChain,
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.ChainId = "other-chain" })},
+		{name: "request for another broker", signer: sBrokerY, want: accounts.ErrRequestBroker,
+			msg: open("N1", bankA, func(m *custodyv1.OpeningRequest) { m.BrokerId = brokerX })},
 	})
 }
 
@@ -178,12 +212,171 @@ func TestConfirmAccount(t *testing.T) {
 		{name: "reason too long", signer: sBankA, msg: confirmMsg("P1", false, strings.Repeat("x", 257)), want: accounts.ErrBadReason},
 		{name: "reason not UTF-8", signer: sBankA, msg: confirmMsg("P1", false, "\xff"), want: accounts.ErrBadReason},
 		{name: "bad account id", signer: sBankA, msg: confirmMsg("P/1", true, ""), want: accounts.ErrBadAccountID},
-		{name: "key taken since the opening", signer: sBankA, want: accounts.ErrClientKeyTaken,
+		{name: "key registered to an institution since the opening", signer: sBankA, want: accounts.ErrClientKeyTaken,
 			setup: func(e *env) {
-				e.must(sBrokerY, open("Q1", bankA, func(m *custodyv1.MsgOpenAccount) { m.ClientPubKey = pubKey("client P1") }))
-				e.must(sBankA, confirmMsg("Q1", true, ""))
+				if err := auth.Register(e.mem, pubKey("client P1"), custodyv1.Role_ROLE_BROKER, brokerY); err != nil {
+					t.Fatal(err)
+				}
 			},
 			msg: confirmMsg("P1", true, "")},
+		{name: "bank names another key than the client signed", signer: sBankA, want: accounts.ErrClientKeyMismatch,
+			msg: confirmKeyMsg("P1", true, "", pubKey("broker's own key for P1"))},
+		{name: "approve without a key", signer: sBankA, want: accounts.ErrBadPubKey,
+			msg: confirmKeyMsg("P1", true, "", nil)},
+		{name: "key history starts at confirmation", signer: sBankA, msg: confirmMsg("P1", true, ""), check: func(t *testing.T, e *env) {
+			evs := accounts.KeyEvents(e.mem, "P1", 0, 0)
+			if len(evs) != 1 || evs[0].Seq != 1 || evs[0].Kind != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REGISTERED ||
+				!bytes.Equal(evs[0].PubKey, pubKey("client P1")) || evs[0].Signer != bankA {
+				t.Fatalf("key history %v", evs)
+			}
+		}},
+	})
+}
+
+// TestProposeClientKey: the broker's half of a client key replacement.
+// Reference: issue #11 part 2.
+func TestProposeClientKey(t *testing.T) {
+	newKey := pubKey("client C1 new")
+	propose := func(edit func(*custodyv1.MsgProposeClientKey)) *custodyv1.Msg {
+		return msgWith(proposeKeyMsg("C1", bankA, newKey, "lost phone"), (*custodyv1.Msg).GetProposeClientKey, edit)
+	}
+	same := func(*custodyv1.MsgProposeClientKey) {}
+	runCases(t, []msgCase{
+		{name: "ok", signer: sBrokerX, msg: propose(same), check: func(t *testing.T, e *env) {
+			if out, err := ledger.Query(e.mem, "client-keys/C1", nil); err != nil || !strings.Contains(string(out), `"reason":"lost phone"`) {
+				t.Fatalf("client-keys query %s %v", out, err)
+			}
+			p := accounts.GetPendingKey(e.mem, "C1")
+			if p == nil || !bytes.Equal(p.NewClientPubKey, newKey) || p.BrokerId != brokerX || p.Reason != "lost phone" {
+				t.Fatalf("pending %v", p)
+			}
+			// Nothing is in force yet: the old key still signs, the new one not.
+			if rec, err := auth.Get(e.mem, client("C1").Address); err != nil || rec.Disabled {
+				t.Fatalf("old key %v %v", rec, err)
+			}
+			if _, err := auth.Get(e.mem, auth.Address(newKey)); err == nil {
+				t.Fatal("new key registered before the bank confirmed")
+			}
+			evs := accounts.KeyEvents(e.mem, "C1", 0, 0)
+			if last := evs[len(evs)-1]; last.Kind != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_PROPOSED || last.Signer != brokerX {
+				t.Fatalf("key history %v", evs)
+			}
+		}},
+		{name: "of a frozen account", signer: sBrokerX,
+			msg: msgWith(proposeKeyMsg("F1", bankA, newKey, "lost phone"), (*custodyv1.Msg).GetProposeClientKey, same)},
+		{name: "wrong role", signer: sBankA, msg: propose(same), want: contracts.ErrUnauthorizedRole},
+		{name: "client may not propose", signer: client("C1"), msg: propose(same), want: contracts.ErrUnauthorizedRole},
+		{name: "no request", signer: sBrokerX, want: accounts.ErrNoClientRequest, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request = nil })},
+		{name: "bad account id", signer: sBrokerX, want: accounts.ErrBadAccountID, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.AccountId = "C 1" })},
+		{name: "bad bank id", signer: sBrokerX, want: accounts.ErrBadParticipantID, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.BankId = "" })},
+		{name: "short key", signer: sBrokerX, want: accounts.ErrBadPubKey, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.NewClientPubKey = newKey[:31] })},
+		{name: "reason too long", signer: sBrokerX, want: accounts.ErrBadReason, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Reason = strings.Repeat("x", 257) })},
+		{name: "not signed by the new key", signer: sBrokerX, want: accounts.ErrBadClientSignature,
+			msg: propose(func(m *custodyv1.MsgProposeClientKey) {
+				m.Request.BrokerId = brokerX
+				m.ClientSignature = accounts.SignClientKey(privKey("broker's own key"), m.Request)
+			})},
+		{name: "another chain", signer: sBrokerX, want: accounts.ErrRequestChain, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.ChainId = "x" })},
+		{name: "unknown account", signer: sBrokerX, want: accounts.ErrUnknownAccount, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.AccountId = "N9" })},
+		{name: "another broker's account", signer: sBrokerY, want: accounts.ErrWrongBroker, msg: propose(same)},
+		{name: "request for another broker", signer: sBrokerX, want: accounts.ErrRequestBroker, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.BrokerId = brokerY })},
+		{name: "request for another bank", signer: sBrokerX, want: accounts.ErrRequestBank, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.BankId = bankB })},
+		{name: "pending account", signer: sBrokerX, want: accounts.ErrNotActive,
+			msg: msgWith(proposeKeyMsg("P1", bankA, newKey, "x"), (*custodyv1.Msg).GetProposeClientKey, same)},
+		{name: "already pending", signer: sBrokerX, want: accounts.ErrKeyChangePending,
+			setup: func(e *env) { e.must(sBrokerX, proposeKeyMsg("C1", bankA, pubKey("client C1 other"), "lost")) },
+			msg:   propose(same)},
+		{name: "current key", signer: sBrokerX, want: accounts.ErrClientKeyTaken, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.NewClientPubKey = pubKey("client C1") })},
+		{name: "another account's key", signer: sBrokerX, want: accounts.ErrClientKeyTaken, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.NewClientPubKey = pubKey("client P1") })},
+		{name: "an institution's key", signer: sBrokerX, want: accounts.ErrClientKeyTaken, msg: propose(func(m *custodyv1.MsgProposeClientKey) { m.Request.NewClientPubKey = pubKey(brokerX) })},
+	})
+}
+
+// TestConfirmClientKey: the bank's half of a client key replacement.
+// Reference: issue #11 part 2.
+func TestConfirmClientKey(t *testing.T) {
+	newKey := pubKey("client C1 new")
+	proposed := func(e *env) { e.must(sBrokerX, proposeKeyMsg("C1", bankA, newKey, "lost phone")) }
+	runCases(t, []msgCase{
+		{name: "approve", setup: proposed, signer: sBankA, msg: confirmNewKeyMsg("C1", true, newKey, ""), check: func(t *testing.T, e *env) {
+			a := wantStatus(t, e, "C1", custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE)
+			if !bytes.Equal(a.ClientPubKey, newKey) || accounts.GetPendingKey(e.mem, "C1") != nil {
+				t.Fatalf("account %v", a)
+			}
+			if old, err := auth.Get(e.mem, client("C1").Address); err != nil || !old.Disabled {
+				t.Fatalf("old key %v %v", old, err)
+			}
+			rec, err := auth.Get(e.mem, auth.Address(newKey))
+			if err != nil || rec.Disabled || rec.Role != custodyv1.Role_ROLE_CLIENT || rec.Owner != "C1" {
+				t.Fatalf("new key %v %v", rec, err)
+			}
+			evs := accounts.KeyEvents(e.mem, "C1", 0, 0)
+			kinds := []custodyv1.ClientKeyEventKind{}
+			for _, ev := range evs {
+				kinds = append(kinds, ev.Kind)
+			}
+			last := evs[len(evs)-1]
+			if len(evs) != 3 || kinds[0] != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REGISTERED ||
+				kinds[1] != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_PROPOSED ||
+				last.Kind != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REPLACED || last.Seq != 3 ||
+				!bytes.Equal(last.PubKey, newKey) || !bytes.Equal(last.PreviousPubKey, pubKey("client C1")) ||
+				last.Signer != bankA || last.Reason != "lost phone" || a.KeyEvents != 3 {
+				t.Fatalf("key history %v", evs)
+			}
+			// The replaced account still works with its new key: orders
+			// are checked against the account's key, which is the new one.
+			if e.events[0].Type != "client_key_replaced" {
+				t.Fatalf("events %v", e.events)
+			}
+			out, err := ledger.Query(e.mem, "client-keys/C1", nil)
+			if err != nil || !strings.Contains(string(out), `"CLIENT_KEY_EVENT_KIND_REPLACED"`) || !strings.Contains(string(out), `"pending":null`) {
+				t.Fatalf("client-keys query %s %v", out, err)
+			}
+		}},
+		{name: "reject", setup: proposed, signer: sBankA, msg: confirmNewKeyMsg("C1", false, nil, "not the client"), check: func(t *testing.T, e *env) {
+			a := wantStatus(t, e, "C1", custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE)
+			if !bytes.Equal(a.ClientPubKey, pubKey("client C1")) || accounts.GetPendingKey(e.mem, "C1") != nil || e.mem.Has(accounts.ClaimKey(newKey)) {
+				t.Fatalf("account %v", a)
+			}
+			if rec, err := auth.Get(e.mem, client("C1").Address); err != nil || rec.Disabled {
+				t.Fatalf("old key %v %v", rec, err)
+			}
+			evs := accounts.KeyEvents(e.mem, "C1", 0, 0)
+			if last := evs[len(evs)-1]; last.Kind != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REJECTED || last.Reason != "not the client" {
+				t.Fatalf("key history %v", evs)
+			}
+		}},
+		{name: "the key is free again after a rejection", signer: sBrokerX, msg: proposeKeyMsg("C1", bankA, newKey, "again"),
+			setup: func(e *env) { proposed(e); e.must(sBankA, confirmNewKeyMsg("C1", false, nil, "not the client")) }},
+		{name: "wrong role", setup: proposed, signer: sBrokerX, msg: confirmNewKeyMsg("C1", true, newKey, ""), want: contracts.ErrUnauthorizedRole},
+		{name: "another bank", setup: proposed, signer: sBankB, msg: confirmNewKeyMsg("C1", true, newKey, ""), want: accounts.ErrWrongBank},
+		{name: "unknown account", signer: sBankA, msg: confirmNewKeyMsg("N9", true, newKey, ""), want: accounts.ErrUnknownAccount},
+		{name: "nothing pending", signer: sBankA, msg: confirmNewKeyMsg("C1", true, newKey, ""), want: accounts.ErrNoKeyChange},
+		{name: "bank names another key", setup: proposed, signer: sBankA, want: accounts.ErrClientKeyMismatch,
+			msg: confirmNewKeyMsg("C1", true, pubKey("broker's own key for C1"), "")},
+		{name: "approve without a key", setup: proposed, signer: sBankA, msg: confirmNewKeyMsg("C1", true, nil, ""), want: accounts.ErrBadPubKey},
+		{name: "reject without reason", setup: proposed, signer: sBankA, msg: confirmNewKeyMsg("C1", false, nil, ""), want: accounts.ErrRejectWithoutReason},
+		{name: "reason not UTF-8", setup: proposed, signer: sBankA, msg: confirmNewKeyMsg("C1", false, nil, "\xff"), want: accounts.ErrBadReason},
+		{name: "bad account id", signer: sBankA, msg: confirmNewKeyMsg("C/1", true, newKey, ""), want: accounts.ErrBadAccountID},
+		{name: "close waits for the bank's answer", setup: func(e *env) {
+			e.active("E1", bankA, sBrokerX, sBankA)
+			e.must(sBrokerX, proposeKeyMsg("E1", bankA, pubKey("client E1 new"), "lost"))
+		}, signer: sBrokerX, msg: closeMsg("E1"), want: accounts.ErrKeyChangePending},
+		{name: "closing disables the replaced key", setup: func(e *env) {
+			e.active("E1", bankA, sBrokerX, sBankA)
+			e.must(sBrokerX, proposeKeyMsg("E1", bankA, pubKey("client E1 new"), "lost"))
+			e.must(sBankA, confirmNewKeyMsg("E1", true, pubKey("client E1 new"), ""))
+		}, signer: sBrokerX, msg: closeMsg("E1"), check: func(t *testing.T, e *env) {
+			for _, k := range [][]byte{pubKey("client E1"), pubKey("client E1 new")} {
+				if rec, err := auth.Get(e.mem, auth.Address(k)); err != nil || !rec.Disabled {
+					t.Fatalf("key %v %v", rec, err)
+				}
+			}
+			evs := accounts.KeyEvents(e.mem, "E1", 0, 0)
+			if last := evs[len(evs)-1]; last.Kind != custodyv1.ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_DISABLED || !bytes.Equal(last.PubKey, pubKey("client E1 new")) {
+				t.Fatalf("key history %v", evs)
+			}
+		}},
 	})
 }
 
@@ -342,8 +535,8 @@ func TestFreezeUnfreeze(t *testing.T) {
 			wantFunds(t, e, "C1", 10_000, 1_000) // a freeze moves no money
 		}},
 		{name: "unfreeze", signer: sRegulator, msg: unfreezeMsg("F1", "cleared"), check: func(t *testing.T, e *env) {
-			if a, _ := accounts.Get(e.mem, "F1"); a.Frozen {
-				t.Fatal("still frozen")
+			if a, _ := accounts.Get(e.mem, "F1"); a.Frozen || a.FreezeReason != "" || a.UnfreezeReason != "cleared" {
+				t.Fatalf("after unfreeze: frozen %v, freeze_reason %q, unfreeze_reason %q; want false, \"\", \"cleared\"", a.Frozen, a.FreezeReason, a.UnfreezeReason)
 			}
 		}},
 		{name: "unfrozen account can send again", signer: client("F1"), msg: withdrawMsg("F1/w", "F1", 500),

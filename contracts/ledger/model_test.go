@@ -26,7 +26,9 @@ type mAccount struct {
 	status         custodyv1.AccountStatus
 	broker, bank   string
 	identity       string
-	key            string
+	key            string   // name of the client key in force (pubKey(key))
+	pendingKey     string   // name of a proposed replacement key, or ""
+	oldKeys        []string // names of replaced keys (disabled)
 	frozen         bool
 	balance, fzAmt int64
 	open           int
@@ -56,7 +58,7 @@ func (m *model) collect(a *mAccount) {
 type model struct {
 	accounts  map[string]*mAccount
 	identity  map[string]string // broker|identity → account (live accounts)
-	keys      map[string]bool   // client keys registered
+	claims    map[string]string // client key name → account that claimed it
 	transfers map[string]*mTransfer
 	supply    int64
 	ids       []string    // accounts in the order they were opened
@@ -75,7 +77,7 @@ func (m *model) latest(s custodyv1.AccountStatus) string {
 }
 
 func newModel() *model {
-	return &model{accounts: map[string]*mAccount{}, identity: map[string]string{}, keys: map[string]bool{}, transfers: map[string]*mTransfer{}}
+	return &model{accounts: map[string]*mAccount{}, identity: map[string]string{}, claims: map[string]string{}, transfers: map[string]*mTransfer{}}
 }
 
 // source gives the driver its choices: a seeded *rand.Rand in the model
@@ -130,8 +132,9 @@ func step(t testing.TB, e *env, m *model, src source) string {
 	)
 	valid := func(a *mAccount) bool { return a != nil && a.status == custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE }
 	// Weights: open 2, confirm 2, deposit 3, withdraw 3, confirm withdrawal
-	// 3, freeze/unfreeze 1, close 1, reversal 2.
-	ops := []int{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 9}
+	// 3, freeze/unfreeze 1, close 1, propose a client key 1, answer a
+	// key proposal 1, reversal 1.
+	ops := []int{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 10, 11}
 	switch op := pick(src, ops); op {
 	case 0: // open
 		id := fmt.Sprintf("A%d", len(m.ids))
@@ -145,7 +148,7 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			key = "client " + acctID(src, m) // someone else's key
 		}
 		signer = broker
-		msg = open(id, bank, func(o *custodyv1.MsgOpenAccount) {
+		msg = open(id, bank, func(o *custodyv1.OpeningRequest) {
 			o.IdentityHash, o.ClientPubKey = hash32(identity), pubKey(key)
 		})
 		switch {
@@ -155,10 +158,11 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrUnknownBank
 		case m.identity[broker.Owner+"|"+identity] != "":
 			want = accounts.ErrDuplicateIdentity
-		case m.keys[key]:
+		case m.claims[key] != "":
 			want = accounts.ErrClientKeyTaken
 		}
 		apply = func() {
+			m.claims[key] = id
 			m.ids = append(m.ids, id)
 			m.accounts[id] = &mAccount{status: custodyv1.AccountStatus_ACCOUNT_STATUS_PENDING, broker: broker.Owner, bank: bank, identity: identity, key: key}
 			m.identity[broker.Owner+"|"+identity] = id
@@ -170,7 +174,16 @@ func step(t testing.TB, e *env, m *model, src source) string {
 		}
 		bank, approve := bankOf(src, m, id), src.Intn(6) != 0
 		a := m.accounts[id]
-		signer, msg = bank, confirmMsg(id, approve, "no")
+		// The bank names the key the client gave it; one time in six it
+		// names another (the broker's own key, say).
+		named := "client " + id
+		if a != nil {
+			named = a.key
+		}
+		if src.Intn(6) == 0 {
+			named = "broker's key for " + id
+		}
+		signer, msg = bank, confirmKeyMsg(id, approve, "no", pubKey(named))
 		switch {
 		case a == nil:
 			want = accounts.ErrUnknownAccount
@@ -178,15 +191,15 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrWrongBank
 		case a.status != custodyv1.AccountStatus_ACCOUNT_STATUS_PENDING:
 			want = accounts.ErrNotPending
-		case approve && m.keys[a.key]:
-			want = accounts.ErrClientKeyTaken
+		case approve && named != a.key:
+			want = accounts.ErrClientKeyMismatch
 		}
 		apply = func() {
 			if approve {
 				a.status = custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE
-				m.keys[a.key] = true
 			} else {
 				a.status = custodyv1.AccountStatus_ACCOUNT_STATUS_REJECTED
+				delete(m.claims, a.key)
 				delete(m.identity, a.broker+"|"+a.identity)
 			}
 		}
@@ -302,7 +315,7 @@ func step(t testing.TB, e *env, m *model, src source) string {
 				m.done = append(m.done, a.bank+"/"+tid)
 			}
 		}
-	case 9: // reversal (冲正) of a completed transfer, or of anything else
+	case 11: // reversal (冲正) of a completed transfer, or of anything else
 		var tr *mTransfer
 		bank, tid := pick(src, banks), fmt.Sprintf("S%d", src.Intn(serialMax))
 		if len(m.done) > 0 && src.Intn(5) != 0 {
@@ -392,10 +405,74 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrFrozen
 		case a.balance != 0 || a.fzAmt != 0 || a.open != 0 || a.owed != 0:
 			want = accounts.ErrNotEmpty
+		case a.pendingKey != "":
+			want = accounts.ErrKeyChangePending
 		}
 		apply = func() {
 			a.status = custodyv1.AccountStatus_ACCOUNT_STATUS_CLOSED
 			delete(m.identity, a.broker+"|"+a.identity)
+		}
+	case 9: // the broker proposes a new client key
+		id, broker := acctID(src, m), pick(src, brokers)
+		a := m.accounts[id]
+		if a != nil && src.Intn(4) != 0 {
+			broker = sBrokerX
+			if a.broker == brokerY {
+				broker = sBrokerY
+			}
+		}
+		bank := bankA
+		if a != nil {
+			bank = a.bank
+		}
+		key := fmt.Sprintf("client %s/k%d", id, src.Intn(3))
+		if src.Intn(8) == 0 {
+			key = "client " + acctID(src, m) // someone else's key
+		}
+		signer, msg = broker, proposeKeyMsg(id, bank, pubKey(key), "lost phone")
+		switch {
+		case a == nil:
+			want = accounts.ErrUnknownAccount
+		case a.broker != broker.Owner:
+			want = accounts.ErrWrongBroker
+		case !valid(a):
+			want = accounts.ErrNotActive
+		case a.pendingKey != "":
+			want = accounts.ErrKeyChangePending
+		case m.claims[key] != "":
+			want = accounts.ErrClientKeyTaken
+		}
+		apply = func() {
+			a.pendingKey = key
+			m.claims[key] = id
+		}
+	case 10: // the bank answers a key proposal
+		id := acctID(src, m)
+		bank, approve := bankOf(src, m, id), src.Intn(5) != 0
+		a := m.accounts[id]
+		named := "someone's key"
+		if a != nil && a.pendingKey != "" && src.Intn(6) != 0 {
+			named = a.pendingKey
+		}
+		signer, msg = bank, confirmNewKeyMsg(id, approve, pubKey(named), "no")
+		switch {
+		case a == nil:
+			want = accounts.ErrUnknownAccount
+		case a.bank != bank.Owner:
+			want = accounts.ErrWrongBank
+		case a.pendingKey == "":
+			want = accounts.ErrNoKeyChange
+		case approve && named != a.pendingKey:
+			want = accounts.ErrClientKeyMismatch
+		}
+		apply = func() {
+			if approve {
+				a.oldKeys = append(a.oldKeys, a.key)
+				a.key = a.pendingKey
+			} else {
+				delete(m.claims, a.pendingKey)
+			}
+			a.pendingKey = ""
 		}
 	}
 	desc := fmt.Sprintf("%s %v", signer.Owner, msg)
@@ -441,6 +518,14 @@ func compare(t testing.TB, e *env, m *model, desc string) {
 		if want.status == custodyv1.AccountStatus_ACCOUNT_STATUS_CLOSED {
 			if rec, err := auth.Get(e.mem, auth.Address(pubKey(want.key))); err != nil || !rec.Disabled {
 				t.Fatalf("after %s: key of closed %s not disabled", desc, id)
+			}
+		}
+		if string(got.ClientPubKey) != string(pubKey(want.key)) {
+			t.Fatalf("after %s: account %s has client key %x, model %q", desc, id, got.ClientPubKey, want.key)
+		}
+		for _, old := range want.oldKeys {
+			if rec, err := auth.Get(e.mem, auth.Address(pubKey(old))); err != nil || !rec.Disabled || rec.Owner != id {
+				t.Fatalf("after %s: replaced key %q of %s: %v %v", desc, old, id, rec, err)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,11 +36,11 @@ var (
 
 // QueryPaths lists the paths Query serves (docs/messages.md names each).
 var QueryPaths = append([]string{
-	"account/<id>", "funds/<id>", "ledger/<id>", "transfers/<account id>",
+	"account/<id>", "funds/<id>", "ledger/<id>", "transfers/<account id>", "client-keys/<account id>",
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}, append(tradingQueryPaths, correctionsQueryPaths...)...)
+}, slices.Concat(tradingQueryPaths, keyQueryPaths, correctionsQueryPaths)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -87,6 +88,17 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		}
 		ts, next := transfers.ByAccount(store, rest, page.FromSeq, page.Limit)
 		return list("transfers", ts, map[string]any{"next_seq": strconv.FormatUint(next, 10)})
+	case "client-keys":
+		// The account's client-key history (who registered, proposed,
+		// replaced or disabled which key, when): read like the account.
+		if rest == "" {
+			return nil, ErrBadQuery.Wrapf("client-keys needs an account id")
+		}
+		page, err := parsePage(rawQuery, data)
+		if err != nil {
+			return nil, err
+		}
+		return clientKeys(store, rest, page)
 	case "transfer":
 		bank, id, ok := strings.Cut(rest, "/")
 		if !ok {
@@ -139,6 +151,9 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		return out, err
 	}
 	if out, ok, err := queryCorrections(store, head, rest, rawQuery); ok {
+		return out, err
+	}
+	if out, ok, err := queryKeys(store, head, rest, rawQuery, data); ok {
 		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)
@@ -204,6 +219,27 @@ func list[M proto.Message](name string, items []M, extra map[string]any) ([]byte
 			}
 		}
 	}
+	return json.Marshal(out)
+}
+
+// clientKeys answers client-keys/<account id>: a page of the account's
+// key history and the pending replacement, if any (null otherwise).
+func clientKeys(store contracts.Store, accountID string, page Page) ([]byte, error) {
+	events, err := list("events", accounts.KeyEvents(store, accountID, page.FromSeq, page.Limit), nil)
+	if err != nil {
+		return nil, err
+	}
+	pending := json.RawMessage("null")
+	if p := accounts.GetPendingKey(store, accountID); p != nil {
+		if pending, err = record(p); err != nil {
+			return nil, err
+		}
+	}
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(events, &out); err != nil {
+		return nil, err
+	}
+	out["pending"] = pending
 	return json.Marshal(out)
 }
 

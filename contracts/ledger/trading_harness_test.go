@@ -2,8 +2,6 @@ package ledger_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -74,17 +72,11 @@ func newTradingEnv(t testing.TB, edit func(*custodyv1.TradingParams)) *env {
 	return e
 }
 
-// privKey is the private key behind pubKey(name).
-func privKey(name string) ed25519.PrivateKey {
-	seed := sha256.Sum256([]byte("test key " + name))
-	return ed25519.NewKeyFromSeed(seed[:])
-}
-
 // openTrader opens and confirms an account with shareholder accounts at
 // both exchanges.
 func (e *env) openTrader(id, bank string, broker, bankSigner contracts.Signer) {
 	e.t.Helper()
-	e.must(broker, open(id, bank, func(m *custodyv1.MsgOpenAccount) {
+	e.must(broker, open(id, bank, func(m *custodyv1.OpeningRequest) {
 		m.ShareholderAccounts = []string{"A123456789", "0123456789"}
 	}))
 	e.must(bankSigner, confirmMsg(id, true, ""))

@@ -231,7 +231,7 @@ func (s *sim) openClients(n int) {
 	for i := 0; i < n; i++ {
 		c := &simClient{id: fmt.Sprintf("S%04d", i), bank: []contracts.Signer{sBankA, sBankB}[s.rng.Intn(2)],
 			broker: []contracts.Signer{sBrokerX, sBrokerY}[s.rng.Intn(2)]}
-		s.must(c.broker, open(c.id, c.bank.Owner, func(m *custodyv1.MsgOpenAccount) {
+		s.must(c.broker, open(c.id, c.bank.Owner, func(m *custodyv1.OpeningRequest) {
 			m.ShareholderAccounts = []string{"A123456789", "0123456789"}
 		}))
 		s.must(c.bank, confirmMsg(c.id, true, ""))
@@ -829,8 +829,8 @@ func (s *sim) resolveHeld() {
 			s.expect(broker, &custodyv1.Msg{Sum: &custodyv1.Msg_ProposeAdjustment{ProposeAdjustment: &custodyv1.MsgProposeAdjustment{
 				AdjustmentId: id, Break: &custodyv1.BreakRef{Kind: custodyv1.BreakKind_BREAK_KIND_SETTLEMENT, Date: h.date, BrokerId: h.broker},
 				Reason: "clearing house file was wrong; chain fills stand"}}}, nil, "settlement adjustment")
-			s.expect(broker, approveMsg(id), adjustments.ErrOwnProposal, "approve own adjustment")
-			s.expect(sClearing, approveMsg(id), nil, "settlement adjustment approved")
+			s.expect(broker, approveAdjMsg(id), adjustments.ErrOwnProposal, "approve own adjustment")
+			s.expect(sClearing, approveAdjMsg(id), nil, "settlement adjustment approved")
 		}
 		if b, _ := eod.GetBreak(s.e.mem, h.date, h.broker); b.ResolvedBy == "" {
 			s.t.Fatalf("day %d: settlement break %d %s not resolved", s.day, h.date, h.broker)
@@ -856,16 +856,16 @@ func (s *sim) resolveBreaks() {
 		propose(id)
 		switch s.rng.Intn(8) {
 		case 0:
-			s.expect(sRegulator, rejectMsg(id, "not convinced"), nil, "veto")
+			s.expect(sRegulator, rejectAdjMsg(id, "not convinced"), nil, "veto")
 			id += "b"
 			propose(id)
 		case 1:
-			s.expect(b.broker, rejectMsg(id, "wrong account"), nil, "rejected adjustment")
+			s.expect(b.broker, rejectAdjMsg(id, "wrong account"), nil, "rejected adjustment")
 			id += "b"
 			propose(id)
 		}
 		before := funds.Get(s.e.mem, b.account).Balance
-		s.expect(b.broker, approveMsg(id), nil, "adjustment approved")
+		s.expect(b.broker, approveAdjMsg(id), nil, "adjustment approved")
 		r, _ := reconcile.GetResult(s.e.mem, b.date, b.bank.Owner, b.broker.Owner)
 		if r.ResolvedBy != "adj/"+id || funds.Get(s.e.mem, b.account).Balance != before+b.amount {
 			s.t.Fatalf("day %d: adjustment %s: break %v, balance %d then %d", s.day, id, r, before, funds.Get(s.e.mem, b.account).Balance)

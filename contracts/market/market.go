@@ -236,17 +236,17 @@ func (r Rules) CheckPrice(inst Instrument, price int64, date uint32) error {
 		return err
 	}
 	if price <= 0 {
-		return ErrBadPrice.Wrapf("%d", price)
+		return ErrBadPrice.Wrapf("%s", contracts.Price(price))
 	}
 	if tick := tickOf(inst, br); price%tick != 0 {
-		return ErrBadTick.Wrapf("%d is not a multiple of %d", price, tick)
+		return ErrBadTick.Wrapf("%s is not a multiple of the tick %s", contracts.Price(price), contracts.Price(tick))
 	}
 	up, down, limited, err := r.LimitPrices(inst, date)
 	if err != nil {
 		return err
 	}
 	if limited && (price > up || price < down) {
-		return ErrOutsideLimits.Wrapf("%d not within [%d, %d]", price, down, up)
+		return ErrOutsideLimits.Wrapf("%s is outside the day's limits %s to %s", contracts.Price(price), contracts.Price(down), contracts.Price(up))
 	}
 	return nil
 }
@@ -267,7 +267,7 @@ func (r Rules) CheckCage(inst Instrument, side Side, price, ref int64) error {
 	case Buy:
 		// price ≤ max(ref × (1 + cage), ref + step), compared exactly.
 		if price*10_000 > ref*(10_000+br.CageBP) && price > ref+step {
-			return ErrOutsideCage.Wrapf("buy at %d above the cage of %d", price, ref)
+			return ErrOutsideCage.Wrapf("buy at %s is above the price cage around %s", contracts.Price(price), contracts.Price(ref))
 		}
 	case Sell:
 		floor := ref - step
@@ -275,7 +275,7 @@ func (r Rules) CheckCage(inst Instrument, side Side, price, ref int64) error {
 			floor = ref // no tick floor: only the percentage counts
 		}
 		if price*10_000 < ref*(10_000-br.CageBP) && price < floor {
-			return ErrOutsideCage.Wrapf("sell at %d below the cage of %d", price, ref)
+			return ErrOutsideCage.Wrapf("sell at %s is below the price cage around %s", contracts.Price(price), contracts.Price(ref))
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ func Freeze(ctx *contracts.Context, m *custodyv1.MsgFreezeAccount) ([]byte, erro
 	if a.Frozen {
 		return nil, ErrAlreadyFrozen.Wrapf("account %s: %s", a.Id, a.FreezeReason)
 	}
-	a.Frozen, a.FreezeReason = true, m.Reason
+	a.Frozen, a.FreezeReason, a.UnfreezeReason = true, m.Reason, ""
 	a.UpdatedHeight, a.UpdatedTime = ctx.Block.Height, ctx.Block.UnixNano()
 	accounts.Set(ctx.Store, a)
 	ctx.Emit("account_frozen", "account_id", a.Id, "regulator", ctx.Signer.Owner, "reason", m.Reason)
@@ -65,7 +65,9 @@ func Unfreeze(ctx *contracts.Context, m *custodyv1.MsgUnfreezeAccount) ([]byte, 
 	if !a.Frozen {
 		return nil, ErrNotFrozen.Wrapf("account %s", a.Id)
 	}
-	a.Frozen, a.FreezeReason = false, m.Reason
+	// The freeze's reason no longer describes the account: an unfrozen
+	// account showing freeze_reason "inquiry closed" reads as frozen.
+	a.Frozen, a.FreezeReason, a.UnfreezeReason = false, "", m.Reason
 	a.UpdatedHeight, a.UpdatedTime = ctx.Block.Height, ctx.Block.UnixNano()
 	accounts.Set(ctx.Store, a)
 	ctx.Emit("account_unfrozen", "account_id", a.Id, "regulator", ctx.Signer.Owner, "reason", m.Reason)

@@ -77,7 +77,7 @@ func ReportFill(ctx *contracts.Context, m *custodyv1.MsgReportFill) ([]byte, err
 	}
 	buy := o.Side == custodyv1.Side_SIDE_BUY
 	if buy && m.Price > o.BoundPrice || !buy && m.Price < o.BoundPrice {
-		return nil, ErrFillPrice.Wrapf("%s at %d, bound %d", o.Side, m.Price, o.BoundPrice)
+		return nil, ErrFillPrice.Wrapf("%s at %s, bound %s", o.Side, contracts.Price(m.Price), contracts.Price(o.BoundPrice))
 	}
 	inst, err := GetInstrument(ctx.Store, o.Security)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -161,11 +162,11 @@ func validateTicket(t *custodyv1.OrderTicket) error {
 	switch t.Type {
 	case custodyv1.OrderType_ORDER_TYPE_LIMIT:
 		if t.Price <= 0 || t.Price > MaxPrice {
-			return ErrBadPrice.Wrapf("limit price %d", t.Price)
+			return ErrBadPrice.Wrapf("limit price %s", contracts.Price(t.Price))
 		}
 	case custodyv1.OrderType_ORDER_TYPE_MARKET:
 		if t.Price != 0 {
-			return ErrBadPrice.Wrapf("market order with price %d", t.Price)
+			return ErrBadPrice.Wrapf("market order with price %s", contracts.Price(t.Price))
 		}
 	default:
 		return ErrBadOrderType.Wrapf("%s", t.Type)
@@ -210,7 +211,7 @@ func ValidateFill(m *custodyv1.MsgReportFill) error {
 		return err
 	}
 	if m.Price <= 0 || m.Price > MaxPrice {
-		return ErrBadPrice.Wrapf("fill price %d", m.Price)
+		return ErrBadPrice.Wrapf("fill price %s", contracts.Price(m.Price))
 	}
 	if m.Quantity <= 0 || m.Quantity > MaxQuantity {
 		return ErrBadQuantity.Wrapf("fill quantity %d", m.Quantity)

@@ -3,6 +3,7 @@ package transfers
 import (
 	"strings"
 
+	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -24,7 +25,7 @@ const serialExtra = "._-"
 // ValidateAmount checks 0 < amount ≤ MaxAmount.
 func ValidateAmount(amount int64) error {
 	if amount <= 0 || amount > MaxAmount {
-		return ErrBadAmount.Wrapf("%d fen", amount)
+		return ErrBadAmount.Wrapf("%s", contracts.CNY(amount))
 	}
 	return nil
 }

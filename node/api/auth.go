@@ -53,12 +53,13 @@ func (s *Server) authenticate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := tok.Verify(rec.PubKey, s.chain.ChainID(), s.now()); err != nil {
-		fail(c, err)
+	// The record is read afresh for every request: a key rotated or
+	// revoked in a block is refused from the next one on.
+	if err := tok.VerifyRecord(rec, s.chain.ChainID(), s.now()); errors.Is(err, client.ErrTokenKeyDisabled) {
+		fail(c, ErrKeyDisabled.Wrapf("%s: %v", tok.Claims.Subject, err))
 		return
-	}
-	if rec.Disabled {
-		fail(c, ErrKeyDisabled.Wrapf("%s", tok.Claims.Subject))
+	} else if err != nil {
+		fail(c, err)
 		return
 	}
 	who := &caller{Address: tok.Claims.Subject, Role: rec.Role, Owner: rec.Owner}

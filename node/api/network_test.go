@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -256,11 +257,20 @@ func (e *env) setup() {
 		e.keys[n] = ed25519.NewKeyFromSeed(bytes.Repeat([]byte(n[len(n)-1:]), 32))
 	}
 	open := func(broker, bank, acct, clientName string) proto.Message {
-		return &custodyv1.MsgOpenAccount{
-			AccountId: acct, ClientPubKey: e.keys[clientName].Public().(ed25519.PublicKey),
-			IdentityHash: client.SaltedHash([]byte("salt"), acct), BankCardHash: client.SaltedHash([]byte("salt"), "card"+acct),
-			BankId: bank, ShareholderAccounts: []string{"A123456789"},
+		secret := bytes.Repeat([]byte{7}, client.MinIdentitySecretLen)
+		idHash, err1 := client.IdentityHash(secret, "id-"+acct)
+		cardHash, err2 := client.CardHash(secret, "card-"+acct)
+		m, err3 := client.OpenAccountMsg(e.keys[clientName], &custodyv1.OpeningRequest{
+			ChainId: e.tn.ChainID, AccountId: acct, BrokerId: broker, BankId: bank,
+			IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{"A123456789"},
+		})
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
 		}
+		return m
+	}
+	confirm := func(acct, clientName string) proto.Message {
+		return client.ConfirmAccountMsg(acct, e.keys[clientName].Public().(ed25519.PublicKey))
 	}
 	e.round(
 		step{"broker-1", open("broker-1", "bank-1", "ACC-1", "client-1")},
@@ -268,9 +278,9 @@ func (e *env) setup() {
 		step{"broker-1", open("broker-1", "bank-1", "ACC-3", "client-3")},
 	)
 	e.round(
-		step{"bank-1", &custodyv1.MsgConfirmAccount{AccountId: "ACC-1", Approve: true}},
-		step{"bank-2", &custodyv1.MsgConfirmAccount{AccountId: "ACC-2", Approve: true}},
-		step{"bank-1", &custodyv1.MsgConfirmAccount{AccountId: "ACC-3", Approve: true}},
+		step{"bank-1", confirm("ACC-1", "client-1")},
+		step{"bank-2", confirm("ACC-2", "client-2")},
+		step{"bank-1", confirm("ACC-3", "client-3")},
 	)
 	steps := []step{
 		{"broker-1", &custodyv1.MsgCloseAccount{AccountId: "ACC-3"}},

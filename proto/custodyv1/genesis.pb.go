@@ -124,7 +124,12 @@ type GenesisState struct {
 	Adjustments *AdjustmentGenesis `protobuf:"bytes,30,opt,name=adjustments,proto3" json:"adjustments,omitempty"`
 	// calendar: transfer hours and trading days (absent: production
 	// defaults, 09:00-16:00 UTC+8 on the clearing house's trading days).
-	Calendar      *CalendarGenesis `protobuf:"bytes,31,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	Calendar *CalendarGenesis `protobuf:"bytes,31,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	// state is a whole exported state (custodyd export): every key and value
+	// of the ledger at one height of another chain, written verbatim by
+	// InitChain, which then checks every invariant. With state set,
+	// participants and trading must be empty: they are in it.
+	State         []*StateEntry `protobuf:"bytes,20,rep,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,6 +192,66 @@ func (x *GenesisState) GetCalendar() *CalendarGenesis {
 	return nil
 }
 
+func (x *GenesisState) GetState() []*StateEntry {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+// StateEntry is one key of an exported state.
+type StateEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateEntry) Reset() {
+	*x = StateEntry{}
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateEntry) ProtoMessage() {}
+
+func (x *StateEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateEntry.ProtoReflect.Descriptor instead.
+func (*StateEntry) Descriptor() ([]byte, []int) {
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StateEntry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *StateEntry) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
 // KeyRecord is the state kept per registered signing key.
 type KeyRecord struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -197,14 +262,27 @@ type KeyRecord struct {
 	// next_sequence is the sequence the key's next tx must carry.
 	NextSequence uint64 `protobuf:"varint,4,opt,name=next_sequence,json=nextSequence,proto3" json:"next_sequence,omitempty"`
 	// disabled keys sign nothing (e.g. a closed client account).
-	Disabled      bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Disabled bool `protobuf:"varint,5,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// operator restricts an operator key (add_operator); unset on the
+	// institution's unrestricted keys and on client keys.
+	Operator *OperatorGrant `protobuf:"bytes,6,opt,name=operator,proto3" json:"operator,omitempty"`
+	// disabled_reason, disabled_height: why and in which block it stopped.
+	DisabledReason KeyDisableReason `protobuf:"varint,7,opt,name=disabled_reason,json=disabledReason,proto3,enum=custody.v1.KeyDisableReason" json:"disabled_reason,omitempty"`
+	DisabledHeight int64            `protobuf:"varint,8,opt,name=disabled_height,json=disabledHeight,proto3" json:"disabled_height,omitempty"`
+	// replaced_by is the key that replaced it (rotate_key).
+	ReplacedBy string `protobuf:"bytes,9,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// lineage is the address of the first key of its rotation chain; empty
+	// for a key never rotated into (its own address).
+	Lineage string `protobuf:"bytes,10,opt,name=lineage,proto3" json:"lineage,omitempty"`
+	// registered_height is the block that registered it (0: genesis).
+	RegisteredHeight int64 `protobuf:"varint,11,opt,name=registered_height,json=registeredHeight,proto3" json:"registered_height,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *KeyRecord) Reset() {
 	*x = KeyRecord{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -216,7 +294,7 @@ func (x *KeyRecord) String() string {
 func (*KeyRecord) ProtoMessage() {}
 
 func (x *KeyRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -229,7 +307,7 @@ func (x *KeyRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyRecord.ProtoReflect.Descriptor instead.
 func (*KeyRecord) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *KeyRecord) GetPubKey() []byte {
@@ -267,30 +345,85 @@ func (x *KeyRecord) GetDisabled() bool {
 	return false
 }
 
+func (x *KeyRecord) GetOperator() *OperatorGrant {
+	if x != nil {
+		return x.Operator
+	}
+	return nil
+}
+
+func (x *KeyRecord) GetDisabledReason() KeyDisableReason {
+	if x != nil {
+		return x.DisabledReason
+	}
+	return KeyDisableReason_KEY_DISABLE_REASON_UNSPECIFIED
+}
+
+func (x *KeyRecord) GetDisabledHeight() int64 {
+	if x != nil {
+		return x.DisabledHeight
+	}
+	return 0
+}
+
+func (x *KeyRecord) GetReplacedBy() string {
+	if x != nil {
+		return x.ReplacedBy
+	}
+	return ""
+}
+
+func (x *KeyRecord) GetLineage() string {
+	if x != nil {
+		return x.Lineage
+	}
+	return ""
+}
+
+func (x *KeyRecord) GetRegisteredHeight() int64 {
+	if x != nil {
+		return x.RegisteredHeight
+	}
+	return 0
+}
+
 var File_custody_v1_genesis_proto protoreflect.FileDescriptor
 
 const file_custody_v1_genesis_proto_rawDesc = "" +
 	"\n" +
 	"\x18custody/v1/genesis.proto\x12\n" +
-	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x19\n" +
 	"\bpub_keys\x18\x04 \x03(\fR\apubKeys\x12'\n" +
 	"\x0fvalidator_power\x18\x05 \x01(\x03R\x0evalidatorPower\x12*\n" +
-	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xfb\x01\n" +
+	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xa9\x02\n" +
 	"\fGenesisState\x12;\n" +
 	"\fparticipants\x18\x01 \x03(\v2\x17.custody.v1.ParticipantR\fparticipants\x124\n" +
 	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12?\n" +
 	"\vadjustments\x18\x1e \x01(\v2\x1d.custody.v1.AdjustmentGenesisR\vadjustments\x127\n" +
-	"\bcalendar\x18\x1f \x01(\v2\x1b.custody.v1.CalendarGenesisR\bcalendar\"\xa1\x01\n" +
+	"\bcalendar\x18\x1f \x01(\v2\x1b.custody.v1.CalendarGenesisR\bcalendar\x12,\n" +
+	"\x05state\x18\x14 \x03(\v2\x16.custody.v1.StateEntryR\x05state\"4\n" +
+	"\n" +
+	"StateEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"\xb0\x03\n" +
 	"\tKeyRecord\x12\x17\n" +
 	"\apub_key\x18\x01 \x01(\fR\x06pubKey\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x14\n" +
 	"\x05owner\x18\x03 \x01(\tR\x05owner\x12#\n" +
 	"\rnext_sequence\x18\x04 \x01(\x04R\fnextSequence\x12\x1a\n" +
-	"\bdisabled\x18\x05 \x01(\bR\bdisabledB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
+	"\bdisabled\x18\x05 \x01(\bR\bdisabled\x125\n" +
+	"\boperator\x18\x06 \x01(\v2\x19.custody.v1.OperatorGrantR\boperator\x12E\n" +
+	"\x0fdisabled_reason\x18\a \x01(\x0e2\x1c.custody.v1.KeyDisableReasonR\x0edisabledReason\x12'\n" +
+	"\x0fdisabled_height\x18\b \x01(\x03R\x0edisabledHeight\x12\x1f\n" +
+	"\vreplaced_by\x18\t \x01(\tR\n" +
+	"replacedBy\x12\x18\n" +
+	"\alineage\x18\n" +
+	" \x01(\tR\alineage\x12+\n" +
+	"\x11registered_height\x18\v \x01(\x03R\x10registeredHeightB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
 
 var (
 	file_custody_v1_genesis_proto_rawDescOnce sync.Once
@@ -304,28 +437,34 @@ func file_custody_v1_genesis_proto_rawDescGZIP() []byte {
 	return file_custody_v1_genesis_proto_rawDescData
 }
 
-var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_custody_v1_genesis_proto_goTypes = []any{
 	(*Participant)(nil),       // 0: custody.v1.Participant
 	(*GenesisState)(nil),      // 1: custody.v1.GenesisState
-	(*KeyRecord)(nil),         // 2: custody.v1.KeyRecord
-	(Role)(0),                 // 3: custody.v1.Role
-	(*TradingGenesis)(nil),    // 4: custody.v1.TradingGenesis
-	(*AdjustmentGenesis)(nil), // 5: custody.v1.AdjustmentGenesis
-	(*CalendarGenesis)(nil),   // 6: custody.v1.CalendarGenesis
+	(*StateEntry)(nil),        // 2: custody.v1.StateEntry
+	(*KeyRecord)(nil),         // 3: custody.v1.KeyRecord
+	(Role)(0),                 // 4: custody.v1.Role
+	(*TradingGenesis)(nil),    // 5: custody.v1.TradingGenesis
+	(*AdjustmentGenesis)(nil), // 6: custody.v1.AdjustmentGenesis
+	(*CalendarGenesis)(nil),   // 7: custody.v1.CalendarGenesis
+	(*OperatorGrant)(nil),     // 8: custody.v1.OperatorGrant
+	(KeyDisableReason)(0),     // 9: custody.v1.KeyDisableReason
 }
 var file_custody_v1_genesis_proto_depIdxs = []int32{
-	3, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
+	4, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
 	0, // 1: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
-	4, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
-	5, // 3: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
-	6, // 4: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
-	3, // 5: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	5, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
+	6, // 3: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
+	7, // 4: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
+	2, // 5: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
+	4, // 6: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
+	8, // 7: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
+	9, // 8: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_genesis_proto_init() }
@@ -334,6 +473,7 @@ func file_custody_v1_genesis_proto_init() {
 		return
 	}
 	file_custody_v1_corrections_proto_init()
+	file_custody_v1_keys_proto_init()
 	file_custody_v1_msgs_proto_init()
 	file_custody_v1_trading_proto_init()
 	type x struct{}
@@ -342,7 +482,7 @@ func file_custody_v1_genesis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_genesis_proto_rawDesc), len(file_custody_v1_genesis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -91,7 +91,8 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 
 // Msg is the one message a tx carries. Field numbers are grouped by
 // contract: 10-29 accounts, 30-49 transfers, 50-59 supervision, 60-99
-// trading and settlement, 100-119 risk anchoring. Never renumber.
+// trading and settlement, 100-109 risk anchoring, 110-129 institution keys
+// and dual control. Never renumber.
 type Msg struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Sum:
@@ -99,6 +100,8 @@ type Msg struct {
 	//	*Msg_OpenAccount
 	//	*Msg_ConfirmAccount
 	//	*Msg_CloseAccount
+	//	*Msg_ProposeClientKey
+	//	*Msg_ConfirmClientKey
 	//	*Msg_BankToBroker
 	//	*Msg_RequestWithdrawal
 	//	*Msg_ConfirmWithdrawal
@@ -117,6 +120,11 @@ type Msg struct {
 	//	*Msg_RejectAdjustment
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
+	//	*Msg_RotateKey
+	//	*Msg_RevokeKey
+	//	*Msg_AddOperator
+	//	*Msg_ApprovePending
+	//	*Msg_RejectPending
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -181,6 +189,24 @@ func (x *Msg) GetCloseAccount() *MsgCloseAccount {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_CloseAccount); ok {
 			return x.CloseAccount
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetProposeClientKey() *MsgProposeClientKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ProposeClientKey); ok {
+			return x.ProposeClientKey
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetConfirmClientKey() *MsgConfirmClientKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ConfirmClientKey); ok {
+			return x.ConfirmClientKey
 		}
 	}
 	return nil
@@ -348,6 +374,51 @@ func (x *Msg) GetAnchorRuleParams() *MsgAnchorRuleParams {
 	return nil
 }
 
+func (x *Msg) GetRotateKey() *MsgRotateKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RotateKey); ok {
+			return x.RotateKey
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRevokeKey() *MsgRevokeKey {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RevokeKey); ok {
+			return x.RevokeKey
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetAddOperator() *MsgAddOperator {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_AddOperator); ok {
+			return x.AddOperator
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetApprovePending() *MsgApprovePending {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ApprovePending); ok {
+			return x.ApprovePending
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRejectPending() *MsgRejectPending {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RejectPending); ok {
+			return x.RejectPending
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -362,6 +433,14 @@ type Msg_ConfirmAccount struct {
 
 type Msg_CloseAccount struct {
 	CloseAccount *MsgCloseAccount `protobuf:"bytes,12,opt,name=close_account,json=closeAccount,proto3,oneof"`
+}
+
+type Msg_ProposeClientKey struct {
+	ProposeClientKey *MsgProposeClientKey `protobuf:"bytes,13,opt,name=propose_client_key,json=proposeClientKey,proto3,oneof"`
+}
+
+type Msg_ConfirmClientKey struct {
+	ConfirmClientKey *MsgConfirmClientKey `protobuf:"bytes,14,opt,name=confirm_client_key,json=confirmClientKey,proto3,oneof"`
 }
 
 type Msg_BankToBroker struct {
@@ -436,11 +515,36 @@ type Msg_AnchorRuleParams struct {
 	AnchorRuleParams *MsgAnchorRuleParams `protobuf:"bytes,101,opt,name=anchor_rule_params,json=anchorRuleParams,proto3,oneof"`
 }
 
+type Msg_RotateKey struct {
+	// 110-129: institution keys and dual control (keys.proto).
+	RotateKey *MsgRotateKey `protobuf:"bytes,110,opt,name=rotate_key,json=rotateKey,proto3,oneof"`
+}
+
+type Msg_RevokeKey struct {
+	RevokeKey *MsgRevokeKey `protobuf:"bytes,111,opt,name=revoke_key,json=revokeKey,proto3,oneof"`
+}
+
+type Msg_AddOperator struct {
+	AddOperator *MsgAddOperator `protobuf:"bytes,112,opt,name=add_operator,json=addOperator,proto3,oneof"`
+}
+
+type Msg_ApprovePending struct {
+	ApprovePending *MsgApprovePending `protobuf:"bytes,113,opt,name=approve_pending,json=approvePending,proto3,oneof"`
+}
+
+type Msg_RejectPending struct {
+	RejectPending *MsgRejectPending `protobuf:"bytes,114,opt,name=reject_pending,json=rejectPending,proto3,oneof"`
+}
+
 func (*Msg_OpenAccount) isMsg_Sum() {}
 
 func (*Msg_ConfirmAccount) isMsg_Sum() {}
 
 func (*Msg_CloseAccount) isMsg_Sum() {}
+
+func (*Msg_ProposeClientKey) isMsg_Sum() {}
+
+func (*Msg_ConfirmClientKey) isMsg_Sum() {}
 
 func (*Msg_BankToBroker) isMsg_Sum() {}
 
@@ -478,32 +582,153 @@ func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
 func (*Msg_AnchorRuleParams) isMsg_Sum() {}
 
-// MsgOpenAccount starts the three-party agreement (broker, client, bank).
-// Signer: ROLE_BROKER. The account is pending until the bank confirms.
-type MsgOpenAccount struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
+func (*Msg_RotateKey) isMsg_Sum() {}
+
+func (*Msg_RevokeKey) isMsg_Sum() {}
+
+func (*Msg_AddOperator) isMsg_Sum() {}
+
+func (*Msg_ApprovePending) isMsg_Sum() {}
+
+func (*Msg_RejectPending) isMsg_Sum() {}
+
+// OpeningRequest is what the client signs to ask for a custody fund
+// account: ed25519 by client_pub_key over "custody-ledger/open-account/v1\n"
+// || its deterministic protobuf encoding. Signing it proves the client
+// holds the key (proof of possession) and binds the key to this account,
+// broker and bank on this chain only. The client signs it offline
+// (custodycli account sign-opening, or client.OpenAccountMsg) and hands
+// it to the broker, who carries it unchanged in MsgOpenAccount.
+type OpeningRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ChainId string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	// account_id is the client's custody fund account number at the broker
 	// (资金账号), unique on chain; 1-32 characters [0-9A-Za-z-].
-	AccountId string `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	// client_pub_key is the client's ed25519 public key (32 bytes); it
-	// becomes a ROLE_CLIENT key when the bank confirms.
-	ClientPubKey []byte `protobuf:"bytes,2,opt,name=client_pub_key,json=clientPubKey,proto3" json:"client_pub_key,omitempty"`
-	// identity_hash is SHA-256(salt || identity number), 32 bytes.
-	IdentityHash []byte `protobuf:"bytes,3,opt,name=identity_hash,json=identityHash,proto3" json:"identity_hash,omitempty"`
-	// bank_card_hash is SHA-256(salt || bank card number), 32 bytes.
-	BankCardHash []byte `protobuf:"bytes,4,opt,name=bank_card_hash,json=bankCardHash,proto3" json:"bank_card_hash,omitempty"`
+	AccountId string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// broker_id is the broker that may submit this request (the tx signer's
+	// participant).
+	BrokerId string `protobuf:"bytes,3,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
 	// bank_id names the custody bank participant.
-	BankId string `protobuf:"bytes,5,opt,name=bank_id,json=bankId,proto3" json:"bank_id,omitempty"`
+	BankId string `protobuf:"bytes,4,opt,name=bank_id,json=bankId,proto3" json:"bank_id,omitempty"`
+	// client_pub_key is the client's ed25519 public key (32 bytes); it
+	// becomes a ROLE_CLIENT key when the bank confirms naming the same key.
+	ClientPubKey []byte `protobuf:"bytes,5,opt,name=client_pub_key,json=clientPubKey,proto3" json:"client_pub_key,omitempty"`
+	// identity_hash is HMAC-SHA256(network identity secret,
+	// "custody-ledger/identity/v1" 0x00 || identity number), 32 bytes.
+	IdentityHash []byte `protobuf:"bytes,6,opt,name=identity_hash,json=identityHash,proto3" json:"identity_hash,omitempty"`
+	// bank_card_hash is HMAC-SHA256(network identity secret,
+	// "custody-ledger/bank-card/v1" 0x00 || card number), 32 bytes.
+	BankCardHash []byte `protobuf:"bytes,7,opt,name=bank_card_hash,json=bankCardHash,proto3" json:"bank_card_hash,omitempty"`
 	// shareholder_accounts are the client's exchange securities accounts
 	// (股东账户), e.g. "A123456789" at SSE, "0123456789" at SZSE.
-	ShareholderAccounts []string `protobuf:"bytes,6,rep,name=shareholder_accounts,json=shareholderAccounts,proto3" json:"shareholder_accounts,omitempty"`
+	ShareholderAccounts []string `protobuf:"bytes,8,rep,name=shareholder_accounts,json=shareholderAccounts,proto3" json:"shareholder_accounts,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
 
+func (x *OpeningRequest) Reset() {
+	*x = OpeningRequest{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpeningRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpeningRequest) ProtoMessage() {}
+
+func (x *OpeningRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpeningRequest.ProtoReflect.Descriptor instead.
+func (*OpeningRequest) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OpeningRequest) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *OpeningRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *OpeningRequest) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *OpeningRequest) GetBankId() string {
+	if x != nil {
+		return x.BankId
+	}
+	return ""
+}
+
+func (x *OpeningRequest) GetClientPubKey() []byte {
+	if x != nil {
+		return x.ClientPubKey
+	}
+	return nil
+}
+
+func (x *OpeningRequest) GetIdentityHash() []byte {
+	if x != nil {
+		return x.IdentityHash
+	}
+	return nil
+}
+
+func (x *OpeningRequest) GetBankCardHash() []byte {
+	if x != nil {
+		return x.BankCardHash
+	}
+	return nil
+}
+
+func (x *OpeningRequest) GetShareholderAccounts() []string {
+	if x != nil {
+		return x.ShareholderAccounts
+	}
+	return nil
+}
+
+// MsgOpenAccount starts the three-party agreement (broker, client, bank).
+// Signer: ROLE_BROKER, the broker the request names. The account is
+// pending until the bank confirms naming the same client key.
+type MsgOpenAccount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// request is the client's opening request, exactly as the client signed
+	// it.
+	Request *OpeningRequest `protobuf:"bytes,7,opt,name=request,proto3" json:"request,omitempty"`
+	// client_signature is the client's ed25519 signature over the request.
+	ClientSignature []byte `protobuf:"bytes,8,opt,name=client_signature,json=clientSignature,proto3" json:"client_signature,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
 func (x *MsgOpenAccount) Reset() {
 	*x = MsgOpenAccount{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[1]
+	mi := &file_custody_v1_msgs_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +740,7 @@ func (x *MsgOpenAccount) String() string {
 func (*MsgOpenAccount) ProtoMessage() {}
 
 func (x *MsgOpenAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[1]
+	mi := &file_custody_v1_msgs_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,47 +753,19 @@ func (x *MsgOpenAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgOpenAccount.ProtoReflect.Descriptor instead.
 func (*MsgOpenAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{1}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *MsgOpenAccount) GetAccountId() string {
+func (x *MsgOpenAccount) GetRequest() *OpeningRequest {
 	if x != nil {
-		return x.AccountId
-	}
-	return ""
-}
-
-func (x *MsgOpenAccount) GetClientPubKey() []byte {
-	if x != nil {
-		return x.ClientPubKey
+		return x.Request
 	}
 	return nil
 }
 
-func (x *MsgOpenAccount) GetIdentityHash() []byte {
+func (x *MsgOpenAccount) GetClientSignature() []byte {
 	if x != nil {
-		return x.IdentityHash
-	}
-	return nil
-}
-
-func (x *MsgOpenAccount) GetBankCardHash() []byte {
-	if x != nil {
-		return x.BankCardHash
-	}
-	return nil
-}
-
-func (x *MsgOpenAccount) GetBankId() string {
-	if x != nil {
-		return x.BankId
-	}
-	return ""
-}
-
-func (x *MsgOpenAccount) GetShareholderAccounts() []string {
-	if x != nil {
-		return x.ShareholderAccounts
+		return x.ClientSignature
 	}
 	return nil
 }
@@ -581,14 +778,20 @@ type MsgConfirmAccount struct {
 	// approve true activates the account; false rejects the opening.
 	Approve bool `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
 	// reason is recorded when approve is false.
-	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// client_pub_key is the client key the bank received from the client
+	// through its own channel (its counter or app, where the three-party
+	// agreement is signed). Approval needs it, and it must equal the key the
+	// client signed the opening request with: a key only the broker knows
+	// never becomes a client's key.
+	ClientPubKey  []byte `protobuf:"bytes,4,opt,name=client_pub_key,json=clientPubKey,proto3" json:"client_pub_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MsgConfirmAccount) Reset() {
 	*x = MsgConfirmAccount{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[2]
+	mi := &file_custody_v1_msgs_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -600,7 +803,7 @@ func (x *MsgConfirmAccount) String() string {
 func (*MsgConfirmAccount) ProtoMessage() {}
 
 func (x *MsgConfirmAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[2]
+	mi := &file_custody_v1_msgs_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -613,7 +816,7 @@ func (x *MsgConfirmAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgConfirmAccount.ProtoReflect.Descriptor instead.
 func (*MsgConfirmAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MsgConfirmAccount) GetAccountId() string {
@@ -637,6 +840,231 @@ func (x *MsgConfirmAccount) GetReason() string {
 	return ""
 }
 
+func (x *MsgConfirmAccount) GetClientPubKey() []byte {
+	if x != nil {
+		return x.ClientPubKey
+	}
+	return nil
+}
+
+// ClientKeyRequest is what a client's NEW key signs to replace a lost or
+// compromised key: ed25519 by new_client_pub_key over
+// "custody-ledger/client-key/v1\n" || its deterministic protobuf encoding
+// (proof of possession of the new key).
+type ClientKeyRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ChainId         string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	AccountId       string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	BrokerId        string                 `protobuf:"bytes,3,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	BankId          string                 `protobuf:"bytes,4,opt,name=bank_id,json=bankId,proto3" json:"bank_id,omitempty"`
+	NewClientPubKey []byte                 `protobuf:"bytes,5,opt,name=new_client_pub_key,json=newClientPubKey,proto3" json:"new_client_pub_key,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ClientKeyRequest) Reset() {
+	*x = ClientKeyRequest{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientKeyRequest) ProtoMessage() {}
+
+func (x *ClientKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientKeyRequest.ProtoReflect.Descriptor instead.
+func (*ClientKeyRequest) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ClientKeyRequest) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *ClientKeyRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ClientKeyRequest) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *ClientKeyRequest) GetBankId() string {
+	if x != nil {
+		return x.BankId
+	}
+	return ""
+}
+
+func (x *ClientKeyRequest) GetNewClientPubKey() []byte {
+	if x != nil {
+		return x.NewClientPubKey
+	}
+	return nil
+}
+
+// MsgProposeClientKey is the broker's half of a client key replacement: it
+// carries the new key's signed request. Signer: ROLE_BROKER, the account's
+// broker. Nothing changes until the bank confirms the same key.
+type MsgProposeClientKey struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Request         *ClientKeyRequest      `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	ClientSignature []byte                 `protobuf:"bytes,2,opt,name=client_signature,json=clientSignature,proto3" json:"client_signature,omitempty"`
+	// reason is why the key is replaced (e.g. "lost phone"), at most 256 bytes.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgProposeClientKey) Reset() {
+	*x = MsgProposeClientKey{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgProposeClientKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgProposeClientKey) ProtoMessage() {}
+
+func (x *MsgProposeClientKey) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgProposeClientKey.ProtoReflect.Descriptor instead.
+func (*MsgProposeClientKey) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MsgProposeClientKey) GetRequest() *ClientKeyRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *MsgProposeClientKey) GetClientSignature() []byte {
+	if x != nil {
+		return x.ClientSignature
+	}
+	return nil
+}
+
+func (x *MsgProposeClientKey) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// MsgConfirmClientKey is the bank's half of a client key replacement.
+// Signer: ROLE_BANK, the account's custody bank. Approval names the new key
+// the bank received from the client through its own channel; it must equal
+// the proposed key. The old key is disabled at once and the new one
+// registered to the same account. Rejection (with a reason) drops the
+// proposal.
+type MsgConfirmClientKey struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	AccountId       string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Approve         bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	NewClientPubKey []byte                 `protobuf:"bytes,3,opt,name=new_client_pub_key,json=newClientPubKey,proto3" json:"new_client_pub_key,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MsgConfirmClientKey) Reset() {
+	*x = MsgConfirmClientKey{}
+	mi := &file_custody_v1_msgs_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgConfirmClientKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgConfirmClientKey) ProtoMessage() {}
+
+func (x *MsgConfirmClientKey) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_msgs_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgConfirmClientKey.ProtoReflect.Descriptor instead.
+func (*MsgConfirmClientKey) Descriptor() ([]byte, []int) {
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MsgConfirmClientKey) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *MsgConfirmClientKey) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *MsgConfirmClientKey) GetNewClientPubKey() []byte {
+	if x != nil {
+		return x.NewClientPubKey
+	}
+	return nil
+}
+
+func (x *MsgConfirmClientKey) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // MsgCloseAccount closes an active account with nothing left in it: no
 // balance, no holding, no open request. Signer: ROLE_BROKER (the account's).
 type MsgCloseAccount struct {
@@ -648,7 +1076,7 @@ type MsgCloseAccount struct {
 
 func (x *MsgCloseAccount) Reset() {
 	*x = MsgCloseAccount{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[3]
+	mi := &file_custody_v1_msgs_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +1088,7 @@ func (x *MsgCloseAccount) String() string {
 func (*MsgCloseAccount) ProtoMessage() {}
 
 func (x *MsgCloseAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[3]
+	mi := &file_custody_v1_msgs_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +1101,7 @@ func (x *MsgCloseAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCloseAccount.ProtoReflect.Descriptor instead.
 func (*MsgCloseAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{3}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MsgCloseAccount) GetAccountId() string {
@@ -702,7 +1130,7 @@ type MsgBankToBroker struct {
 
 func (x *MsgBankToBroker) Reset() {
 	*x = MsgBankToBroker{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[4]
+	mi := &file_custody_v1_msgs_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +1142,7 @@ func (x *MsgBankToBroker) String() string {
 func (*MsgBankToBroker) ProtoMessage() {}
 
 func (x *MsgBankToBroker) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[4]
+	mi := &file_custody_v1_msgs_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +1155,7 @@ func (x *MsgBankToBroker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgBankToBroker.ProtoReflect.Descriptor instead.
 func (*MsgBankToBroker) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{4}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MsgBankToBroker) GetTransferId() string {
@@ -768,7 +1196,7 @@ type MsgRequestWithdrawal struct {
 
 func (x *MsgRequestWithdrawal) Reset() {
 	*x = MsgRequestWithdrawal{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[5]
+	mi := &file_custody_v1_msgs_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +1208,7 @@ func (x *MsgRequestWithdrawal) String() string {
 func (*MsgRequestWithdrawal) ProtoMessage() {}
 
 func (x *MsgRequestWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[5]
+	mi := &file_custody_v1_msgs_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +1221,7 @@ func (x *MsgRequestWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgRequestWithdrawal.ProtoReflect.Descriptor instead.
 func (*MsgRequestWithdrawal) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{5}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MsgRequestWithdrawal) GetTransferId() string {
@@ -833,7 +1261,7 @@ type MsgConfirmWithdrawal struct {
 
 func (x *MsgConfirmWithdrawal) Reset() {
 	*x = MsgConfirmWithdrawal{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[6]
+	mi := &file_custody_v1_msgs_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1273,7 @@ func (x *MsgConfirmWithdrawal) String() string {
 func (*MsgConfirmWithdrawal) ProtoMessage() {}
 
 func (x *MsgConfirmWithdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[6]
+	mi := &file_custody_v1_msgs_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1286,7 @@ func (x *MsgConfirmWithdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgConfirmWithdrawal.ProtoReflect.Descriptor instead.
 func (*MsgConfirmWithdrawal) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{6}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MsgConfirmWithdrawal) GetTransferId() string {
@@ -894,7 +1322,7 @@ type MsgFreezeAccount struct {
 
 func (x *MsgFreezeAccount) Reset() {
 	*x = MsgFreezeAccount{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[7]
+	mi := &file_custody_v1_msgs_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -906,7 +1334,7 @@ func (x *MsgFreezeAccount) String() string {
 func (*MsgFreezeAccount) ProtoMessage() {}
 
 func (x *MsgFreezeAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[7]
+	mi := &file_custody_v1_msgs_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,7 +1347,7 @@ func (x *MsgFreezeAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgFreezeAccount.ProtoReflect.Descriptor instead.
 func (*MsgFreezeAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{7}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MsgFreezeAccount) GetAccountId() string {
@@ -947,7 +1375,7 @@ type MsgUnfreezeAccount struct {
 
 func (x *MsgUnfreezeAccount) Reset() {
 	*x = MsgUnfreezeAccount{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[8]
+	mi := &file_custody_v1_msgs_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1387,7 @@ func (x *MsgUnfreezeAccount) String() string {
 func (*MsgUnfreezeAccount) ProtoMessage() {}
 
 func (x *MsgUnfreezeAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[8]
+	mi := &file_custody_v1_msgs_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1400,7 @@ func (x *MsgUnfreezeAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgUnfreezeAccount.ProtoReflect.Descriptor instead.
 func (*MsgUnfreezeAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{8}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MsgUnfreezeAccount) GetAccountId() string {
@@ -1015,7 +1443,7 @@ type MsgAnchorAlertBatch struct {
 
 func (x *MsgAnchorAlertBatch) Reset() {
 	*x = MsgAnchorAlertBatch{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[9]
+	mi := &file_custody_v1_msgs_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1455,7 @@ func (x *MsgAnchorAlertBatch) String() string {
 func (*MsgAnchorAlertBatch) ProtoMessage() {}
 
 func (x *MsgAnchorAlertBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[9]
+	mi := &file_custody_v1_msgs_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1468,7 @@ func (x *MsgAnchorAlertBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgAnchorAlertBatch.ProtoReflect.Descriptor instead.
 func (*MsgAnchorAlertBatch) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{9}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MsgAnchorAlertBatch) GetSeq() uint64 {
@@ -1114,7 +1542,7 @@ type MsgAnchorRuleParams struct {
 
 func (x *MsgAnchorRuleParams) Reset() {
 	*x = MsgAnchorRuleParams{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[10]
+	mi := &file_custody_v1_msgs_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1554,7 @@ func (x *MsgAnchorRuleParams) String() string {
 func (*MsgAnchorRuleParams) ProtoMessage() {}
 
 func (x *MsgAnchorRuleParams) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[10]
+	mi := &file_custody_v1_msgs_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1567,7 @@ func (x *MsgAnchorRuleParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgAnchorRuleParams.ProtoReflect.Descriptor instead.
 func (*MsgAnchorRuleParams) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{10}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MsgAnchorRuleParams) GetVersion() uint64 {
@@ -1179,7 +1607,7 @@ type MsgPlaceOrder struct {
 
 func (x *MsgPlaceOrder) Reset() {
 	*x = MsgPlaceOrder{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[11]
+	mi := &file_custody_v1_msgs_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1619,7 @@ func (x *MsgPlaceOrder) String() string {
 func (*MsgPlaceOrder) ProtoMessage() {}
 
 func (x *MsgPlaceOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[11]
+	mi := &file_custody_v1_msgs_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1632,7 @@ func (x *MsgPlaceOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgPlaceOrder.ProtoReflect.Descriptor instead.
 func (*MsgPlaceOrder) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{11}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MsgPlaceOrder) GetTicket() *OrderTicket {
@@ -1234,7 +1662,7 @@ type MsgCancelOrder struct {
 
 func (x *MsgCancelOrder) Reset() {
 	*x = MsgCancelOrder{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[12]
+	mi := &file_custody_v1_msgs_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1674,7 @@ func (x *MsgCancelOrder) String() string {
 func (*MsgCancelOrder) ProtoMessage() {}
 
 func (x *MsgCancelOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[12]
+	mi := &file_custody_v1_msgs_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1687,7 @@ func (x *MsgCancelOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgCancelOrder.ProtoReflect.Descriptor instead.
 func (*MsgCancelOrder) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{12}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MsgCancelOrder) GetTicket() *CancelTicket {
@@ -1291,7 +1719,7 @@ type MsgReportFill struct {
 
 func (x *MsgReportFill) Reset() {
 	*x = MsgReportFill{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[13]
+	mi := &file_custody_v1_msgs_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1731,7 @@ func (x *MsgReportFill) String() string {
 func (*MsgReportFill) ProtoMessage() {}
 
 func (x *MsgReportFill) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[13]
+	mi := &file_custody_v1_msgs_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1744,7 @@ func (x *MsgReportFill) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgReportFill.ProtoReflect.Descriptor instead.
 func (*MsgReportFill) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{13}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MsgReportFill) GetExecId() string {
@@ -1372,7 +1800,7 @@ type MsgEndOfDay struct {
 
 func (x *MsgEndOfDay) Reset() {
 	*x = MsgEndOfDay{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[14]
+	mi := &file_custody_v1_msgs_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1812,7 @@ func (x *MsgEndOfDay) String() string {
 func (*MsgEndOfDay) ProtoMessage() {}
 
 func (x *MsgEndOfDay) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[14]
+	mi := &file_custody_v1_msgs_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1825,7 @@ func (x *MsgEndOfDay) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgEndOfDay.ProtoReflect.Descriptor instead.
 func (*MsgEndOfDay) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{14}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MsgEndOfDay) GetDate() uint32 {
@@ -1454,7 +1882,7 @@ type MsgSubmitStatement struct {
 
 func (x *MsgSubmitStatement) Reset() {
 	*x = MsgSubmitStatement{}
-	mi := &file_custody_v1_msgs_proto_msgTypes[15]
+	mi := &file_custody_v1_msgs_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1894,7 @@ func (x *MsgSubmitStatement) String() string {
 func (*MsgSubmitStatement) ProtoMessage() {}
 
 func (x *MsgSubmitStatement) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_msgs_proto_msgTypes[15]
+	mi := &file_custody_v1_msgs_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1907,7 @@ func (x *MsgSubmitStatement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgSubmitStatement.ProtoReflect.Descriptor instead.
 func (*MsgSubmitStatement) Descriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{15}
+	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MsgSubmitStatement) GetDate() uint32 {
@@ -1522,12 +1950,14 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x18custody/v1/trading.proto\"\xb3\f\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x18custody/v1/trading.proto\"\x9d\x10\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
 	"\x0fconfirm_account\x18\v \x01(\v2\x1d.custody.v1.MsgConfirmAccountH\x00R\x0econfirmAccount\x12B\n" +
-	"\rclose_account\x18\f \x01(\v2\x1b.custody.v1.MsgCloseAccountH\x00R\fcloseAccount\x12C\n" +
+	"\rclose_account\x18\f \x01(\v2\x1b.custody.v1.MsgCloseAccountH\x00R\fcloseAccount\x12O\n" +
+	"\x12propose_client_key\x18\r \x01(\v2\x1f.custody.v1.MsgProposeClientKeyH\x00R\x10proposeClientKey\x12O\n" +
+	"\x12confirm_client_key\x18\x0e \x01(\v2\x1f.custody.v1.MsgConfirmClientKeyH\x00R\x10confirmClientKey\x12C\n" +
 	"\x0ebank_to_broker\x18\x1e \x01(\v2\x1b.custody.v1.MsgBankToBrokerH\x00R\fbankToBroker\x12Q\n" +
 	"\x12request_withdrawal\x18\x1f \x01(\v2 .custody.v1.MsgRequestWithdrawalH\x00R\x11requestWithdrawal\x12Q\n" +
 	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12K\n" +
@@ -1548,21 +1978,51 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\x12approve_adjustment\x18\x83\x01 \x01(\v2 .custody.v1.MsgApproveAdjustmentH\x00R\x11approveAdjustment\x12O\n" +
 	"\x11reject_adjustment\x18\x84\x01 \x01(\v2\x1f.custody.v1.MsgRejectAdjustmentH\x00R\x10rejectAdjustment\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
-	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParamsB\x05\n" +
-	"\x03sum\"\xec\x01\n" +
-	"\x0eMsgOpenAccount\x12\x1d\n" +
+	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParams\x129\n" +
 	"\n" +
-	"account_id\x18\x01 \x01(\tR\taccountId\x12$\n" +
-	"\x0eclient_pub_key\x18\x02 \x01(\fR\fclientPubKey\x12#\n" +
-	"\ridentity_hash\x18\x03 \x01(\fR\fidentityHash\x12$\n" +
-	"\x0ebank_card_hash\x18\x04 \x01(\fR\fbankCardHash\x12\x17\n" +
-	"\abank_id\x18\x05 \x01(\tR\x06bankId\x121\n" +
-	"\x14shareholder_accounts\x18\x06 \x03(\tR\x13shareholderAccounts\"d\n" +
+	"rotate_key\x18n \x01(\v2\x18.custody.v1.MsgRotateKeyH\x00R\trotateKey\x129\n" +
+	"\n" +
+	"revoke_key\x18o \x01(\v2\x18.custody.v1.MsgRevokeKeyH\x00R\trevokeKey\x12?\n" +
+	"\fadd_operator\x18p \x01(\v2\x1a.custody.v1.MsgAddOperatorH\x00R\vaddOperator\x12H\n" +
+	"\x0fapprove_pending\x18q \x01(\v2\x1d.custody.v1.MsgApprovePendingH\x00R\x0eapprovePending\x12E\n" +
+	"\x0ereject_pending\x18r \x01(\v2\x1c.custody.v1.MsgRejectPendingH\x00R\rrejectPendingB\x05\n" +
+	"\x03sum\"\xa4\x02\n" +
+	"\x0eOpeningRequest\x12\x19\n" +
+	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12\x1b\n" +
+	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x17\n" +
+	"\abank_id\x18\x04 \x01(\tR\x06bankId\x12$\n" +
+	"\x0eclient_pub_key\x18\x05 \x01(\fR\fclientPubKey\x12#\n" +
+	"\ridentity_hash\x18\x06 \x01(\fR\fidentityHash\x12$\n" +
+	"\x0ebank_card_hash\x18\a \x01(\fR\fbankCardHash\x121\n" +
+	"\x14shareholder_accounts\x18\b \x03(\tR\x13shareholderAccounts\"w\n" +
+	"\x0eMsgOpenAccount\x124\n" +
+	"\arequest\x18\a \x01(\v2\x1a.custody.v1.OpeningRequestR\arequest\x12)\n" +
+	"\x10client_signature\x18\b \x01(\fR\x0fclientSignatureJ\x04\b\x01\x10\a\"\x8a\x01\n" +
 	"\x11MsgConfirmAccount\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x18\n" +
 	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"0\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12$\n" +
+	"\x0eclient_pub_key\x18\x04 \x01(\fR\fclientPubKey\"\xaf\x01\n" +
+	"\x10ClientKeyRequest\x12\x19\n" +
+	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x02 \x01(\tR\taccountId\x12\x1b\n" +
+	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x17\n" +
+	"\abank_id\x18\x04 \x01(\tR\x06bankId\x12+\n" +
+	"\x12new_client_pub_key\x18\x05 \x01(\fR\x0fnewClientPubKey\"\x90\x01\n" +
+	"\x13MsgProposeClientKey\x126\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.custody.v1.ClientKeyRequestR\arequest\x12)\n" +
+	"\x10client_signature\x18\x02 \x01(\fR\x0fclientSignature\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x93\x01\n" +
+	"\x13MsgConfirmClientKey\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12+\n" +
+	"\x12new_client_pub_key\x18\x03 \x01(\fR\x0fnewClientPubKey\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"0\n" +
 	"\x0fMsgCloseAccount\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\"i\n" +
@@ -1654,69 +2114,87 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 }
 
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_custody_v1_msgs_proto_goTypes = []any{
 	(Role)(0),                     // 0: custody.v1.Role
 	(*Msg)(nil),                   // 1: custody.v1.Msg
-	(*MsgOpenAccount)(nil),        // 2: custody.v1.MsgOpenAccount
-	(*MsgConfirmAccount)(nil),     // 3: custody.v1.MsgConfirmAccount
-	(*MsgCloseAccount)(nil),       // 4: custody.v1.MsgCloseAccount
-	(*MsgBankToBroker)(nil),       // 5: custody.v1.MsgBankToBroker
-	(*MsgRequestWithdrawal)(nil),  // 6: custody.v1.MsgRequestWithdrawal
-	(*MsgConfirmWithdrawal)(nil),  // 7: custody.v1.MsgConfirmWithdrawal
-	(*MsgFreezeAccount)(nil),      // 8: custody.v1.MsgFreezeAccount
-	(*MsgUnfreezeAccount)(nil),    // 9: custody.v1.MsgUnfreezeAccount
-	(*MsgAnchorAlertBatch)(nil),   // 10: custody.v1.MsgAnchorAlertBatch
-	(*MsgAnchorRuleParams)(nil),   // 11: custody.v1.MsgAnchorRuleParams
-	(*MsgPlaceOrder)(nil),         // 12: custody.v1.MsgPlaceOrder
-	(*MsgCancelOrder)(nil),        // 13: custody.v1.MsgCancelOrder
-	(*MsgReportFill)(nil),         // 14: custody.v1.MsgReportFill
-	(*MsgEndOfDay)(nil),           // 15: custody.v1.MsgEndOfDay
-	(*MsgSubmitStatement)(nil),    // 16: custody.v1.MsgSubmitStatement
-	(*MsgReverseTransfer)(nil),    // 17: custody.v1.MsgReverseTransfer
-	(*MsgSetTradingCalendar)(nil), // 18: custody.v1.MsgSetTradingCalendar
-	(*MsgCorrectTradeTotals)(nil), // 19: custody.v1.MsgCorrectTradeTotals
-	(*MsgProposeAdjustment)(nil),  // 20: custody.v1.MsgProposeAdjustment
-	(*MsgApproveAdjustment)(nil),  // 21: custody.v1.MsgApproveAdjustment
-	(*MsgRejectAdjustment)(nil),   // 22: custody.v1.MsgRejectAdjustment
-	(*OrderTicket)(nil),           // 23: custody.v1.OrderTicket
-	(*CancelTicket)(nil),          // 24: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),          // 25: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),           // 26: custody.v1.TradeTotals
-	(*Instrument)(nil),            // 27: custody.v1.Instrument
+	(*OpeningRequest)(nil),        // 2: custody.v1.OpeningRequest
+	(*MsgOpenAccount)(nil),        // 3: custody.v1.MsgOpenAccount
+	(*MsgConfirmAccount)(nil),     // 4: custody.v1.MsgConfirmAccount
+	(*ClientKeyRequest)(nil),      // 5: custody.v1.ClientKeyRequest
+	(*MsgProposeClientKey)(nil),   // 6: custody.v1.MsgProposeClientKey
+	(*MsgConfirmClientKey)(nil),   // 7: custody.v1.MsgConfirmClientKey
+	(*MsgCloseAccount)(nil),       // 8: custody.v1.MsgCloseAccount
+	(*MsgBankToBroker)(nil),       // 9: custody.v1.MsgBankToBroker
+	(*MsgRequestWithdrawal)(nil),  // 10: custody.v1.MsgRequestWithdrawal
+	(*MsgConfirmWithdrawal)(nil),  // 11: custody.v1.MsgConfirmWithdrawal
+	(*MsgFreezeAccount)(nil),      // 12: custody.v1.MsgFreezeAccount
+	(*MsgUnfreezeAccount)(nil),    // 13: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),   // 14: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),   // 15: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),         // 16: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),        // 17: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),         // 18: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),           // 19: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),    // 20: custody.v1.MsgSubmitStatement
+	(*MsgReverseTransfer)(nil),    // 21: custody.v1.MsgReverseTransfer
+	(*MsgSetTradingCalendar)(nil), // 22: custody.v1.MsgSetTradingCalendar
+	(*MsgCorrectTradeTotals)(nil), // 23: custody.v1.MsgCorrectTradeTotals
+	(*MsgProposeAdjustment)(nil),  // 24: custody.v1.MsgProposeAdjustment
+	(*MsgApproveAdjustment)(nil),  // 25: custody.v1.MsgApproveAdjustment
+	(*MsgRejectAdjustment)(nil),   // 26: custody.v1.MsgRejectAdjustment
+	(*MsgRotateKey)(nil),          // 27: custody.v1.MsgRotateKey
+	(*MsgRevokeKey)(nil),          // 28: custody.v1.MsgRevokeKey
+	(*MsgAddOperator)(nil),        // 29: custody.v1.MsgAddOperator
+	(*MsgApprovePending)(nil),     // 30: custody.v1.MsgApprovePending
+	(*MsgRejectPending)(nil),      // 31: custody.v1.MsgRejectPending
+	(*OrderTicket)(nil),           // 32: custody.v1.OrderTicket
+	(*CancelTicket)(nil),          // 33: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),          // 34: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),           // 35: custody.v1.TradeTotals
+	(*Instrument)(nil),            // 36: custody.v1.Instrument
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
-	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
-	3,  // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
-	4,  // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
-	5,  // 3: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
-	6,  // 4: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
-	7,  // 5: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
-	17, // 6: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
-	8,  // 7: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
-	9,  // 8: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	12, // 9: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
-	13, // 10: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
-	14, // 11: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
-	15, // 12: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
-	18, // 13: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
-	19, // 14: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
-	16, // 15: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	20, // 16: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
-	21, // 17: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
-	22, // 18: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
-	10, // 19: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	11, // 20: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	23, // 21: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	24, // 22: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	25, // 23: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	26, // 24: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	27, // 25: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	26, // [26:26] is the sub-list for method output_type
-	26, // [26:26] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	3,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
+	4,  // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
+	8,  // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
+	6,  // 3: custody.v1.Msg.propose_client_key:type_name -> custody.v1.MsgProposeClientKey
+	7,  // 4: custody.v1.Msg.confirm_client_key:type_name -> custody.v1.MsgConfirmClientKey
+	9,  // 5: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
+	10, // 6: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
+	11, // 7: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
+	21, // 8: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
+	12, // 9: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
+	13, // 10: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
+	16, // 11: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
+	17, // 12: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
+	18, // 13: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
+	19, // 14: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
+	22, // 15: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
+	23, // 16: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
+	20, // 17: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	24, // 18: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
+	25, // 19: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
+	26, // 20: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
+	14, // 21: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	15, // 22: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	27, // 23: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
+	28, // 24: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
+	29, // 25: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
+	30, // 26: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
+	31, // 27: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
+	2,  // 28: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
+	5,  // 29: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
+	32, // 30: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	33, // 31: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	34, // 32: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	35, // 33: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	36, // 34: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -1725,11 +2203,14 @@ func file_custody_v1_msgs_proto_init() {
 		return
 	}
 	file_custody_v1_corrections_proto_init()
+	file_custody_v1_keys_proto_init()
 	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
 		(*Msg_ConfirmAccount)(nil),
 		(*Msg_CloseAccount)(nil),
+		(*Msg_ProposeClientKey)(nil),
+		(*Msg_ConfirmClientKey)(nil),
 		(*Msg_BankToBroker)(nil),
 		(*Msg_RequestWithdrawal)(nil),
 		(*Msg_ConfirmWithdrawal)(nil),
@@ -1748,6 +2229,11 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_RejectAdjustment)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
+		(*Msg_RotateKey)(nil),
+		(*Msg_RevokeKey)(nil),
+		(*Msg_AddOperator)(nil),
+		(*Msg_ApprovePending)(nil),
+		(*Msg_RejectPending)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1755,7 +2241,7 @@ func file_custody_v1_msgs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_msgs_proto_rawDesc), len(file_custody_v1_msgs_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

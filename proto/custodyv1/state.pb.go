@@ -88,6 +88,71 @@ func (AccountStatus) EnumDescriptor() ([]byte, []int) {
 	return file_custody_v1_state_proto_rawDescGZIP(), []int{0}
 }
 
+// ClientKeyEventKind says what happened to an account's client key.
+type ClientKeyEventKind int32
+
+const (
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_UNSPECIFIED ClientKeyEventKind = 0
+	// REGISTERED: the bank confirmed the opening; the key signs from now on.
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REGISTERED ClientKeyEventKind = 1
+	// PROPOSED: the broker proposed a replacement key (not yet in force).
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_PROPOSED ClientKeyEventKind = 2
+	// REPLACED: the bank confirmed the replacement: previous_pub_key is
+	// disabled, pub_key registered to the same account.
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REPLACED ClientKeyEventKind = 3
+	// REJECTED: the bank rejected the proposed replacement.
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_REJECTED ClientKeyEventKind = 4
+	// DISABLED: the account closed; its key signs no more.
+	ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_DISABLED ClientKeyEventKind = 5
+)
+
+// Enum value maps for ClientKeyEventKind.
+var (
+	ClientKeyEventKind_name = map[int32]string{
+		0: "CLIENT_KEY_EVENT_KIND_UNSPECIFIED",
+		1: "CLIENT_KEY_EVENT_KIND_REGISTERED",
+		2: "CLIENT_KEY_EVENT_KIND_PROPOSED",
+		3: "CLIENT_KEY_EVENT_KIND_REPLACED",
+		4: "CLIENT_KEY_EVENT_KIND_REJECTED",
+		5: "CLIENT_KEY_EVENT_KIND_DISABLED",
+	}
+	ClientKeyEventKind_value = map[string]int32{
+		"CLIENT_KEY_EVENT_KIND_UNSPECIFIED": 0,
+		"CLIENT_KEY_EVENT_KIND_REGISTERED":  1,
+		"CLIENT_KEY_EVENT_KIND_PROPOSED":    2,
+		"CLIENT_KEY_EVENT_KIND_REPLACED":    3,
+		"CLIENT_KEY_EVENT_KIND_REJECTED":    4,
+		"CLIENT_KEY_EVENT_KIND_DISABLED":    5,
+	}
+)
+
+func (x ClientKeyEventKind) Enum() *ClientKeyEventKind {
+	p := new(ClientKeyEventKind)
+	*p = x
+	return p
+}
+
+func (x ClientKeyEventKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClientKeyEventKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_custody_v1_state_proto_enumTypes[1].Descriptor()
+}
+
+func (ClientKeyEventKind) Type() protoreflect.EnumType {
+	return &file_custody_v1_state_proto_enumTypes[1]
+}
+
+func (x ClientKeyEventKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClientKeyEventKind.Descriptor instead.
+func (ClientKeyEventKind) EnumDescriptor() ([]byte, []int) {
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{1}
+}
+
 // LedgerReason says why a client's funds changed.
 type LedgerReason int32
 
@@ -176,11 +241,11 @@ func (x LedgerReason) String() string {
 }
 
 func (LedgerReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_state_proto_enumTypes[1].Descriptor()
+	return file_custody_v1_state_proto_enumTypes[2].Descriptor()
 }
 
 func (LedgerReason) Type() protoreflect.EnumType {
-	return &file_custody_v1_state_proto_enumTypes[1]
+	return &file_custody_v1_state_proto_enumTypes[2]
 }
 
 func (x LedgerReason) Number() protoreflect.EnumNumber {
@@ -189,7 +254,7 @@ func (x LedgerReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LedgerReason.Descriptor instead.
 func (LedgerReason) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{1}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{2}
 }
 
 // TransferDirection: into custody (银转证) or out of it (证转银).
@@ -226,11 +291,11 @@ func (x TransferDirection) String() string {
 }
 
 func (TransferDirection) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_state_proto_enumTypes[2].Descriptor()
+	return file_custody_v1_state_proto_enumTypes[3].Descriptor()
 }
 
 func (TransferDirection) Type() protoreflect.EnumType {
-	return &file_custody_v1_state_proto_enumTypes[2]
+	return &file_custody_v1_state_proto_enumTypes[3]
 }
 
 func (x TransferDirection) Number() protoreflect.EnumNumber {
@@ -239,7 +304,7 @@ func (x TransferDirection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TransferDirection.Descriptor instead.
 func (TransferDirection) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{3}
 }
 
 // TransferStatus of a bank-securities transfer.
@@ -282,11 +347,11 @@ func (x TransferStatus) String() string {
 }
 
 func (TransferStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_state_proto_enumTypes[3].Descriptor()
+	return file_custody_v1_state_proto_enumTypes[4].Descriptor()
 }
 
 func (TransferStatus) Type() protoreflect.EnumType {
-	return &file_custody_v1_state_proto_enumTypes[3]
+	return &file_custody_v1_state_proto_enumTypes[4]
 }
 
 func (x TransferStatus) Number() protoreflect.EnumNumber {
@@ -295,7 +360,7 @@ func (x TransferStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TransferStatus.Descriptor instead.
 func (TransferStatus) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{3}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{4}
 }
 
 // SystemAccountKind: the accounts that are not a client's. Trading moves
@@ -354,11 +419,11 @@ func (x SystemAccountKind) String() string {
 }
 
 func (SystemAccountKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_state_proto_enumTypes[4].Descriptor()
+	return file_custody_v1_state_proto_enumTypes[5].Descriptor()
 }
 
 func (SystemAccountKind) Type() protoreflect.EnumType {
-	return &file_custody_v1_state_proto_enumTypes[4]
+	return &file_custody_v1_state_proto_enumTypes[5]
 }
 
 func (x SystemAccountKind) Number() protoreflect.EnumNumber {
@@ -367,7 +432,7 @@ func (x SystemAccountKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SystemAccountKind.Descriptor instead.
 func (SystemAccountKind) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{4}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{5}
 }
 
 // Account is a client's custody fund account (资金账号): the three-party
@@ -387,13 +452,21 @@ type Account struct {
 	StatusReason string `protobuf:"bytes,9,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	// frozen is the regulator's freeze: the account can receive, not send.
 	Frozen bool `protobuf:"varint,10,opt,name=frozen,proto3" json:"frozen,omitempty"`
-	// freeze_reason is the reason of the last freeze or unfreeze.
+	// freeze_reason is the regulator's reason for the freeze in force; empty
+	// when the account is not frozen.
 	FreezeReason string `protobuf:"bytes,11,opt,name=freeze_reason,json=freezeReason,proto3" json:"freeze_reason,omitempty"`
 	OpenedHeight int64  `protobuf:"varint,12,opt,name=opened_height,json=openedHeight,proto3" json:"opened_height,omitempty"`
 	OpenedTime   int64  `protobuf:"varint,13,opt,name=opened_time,json=openedTime,proto3" json:"opened_time,omitempty"`
 	// updated_height is the height of the last status or freeze change.
 	UpdatedHeight int64 `protobuf:"varint,14,opt,name=updated_height,json=updatedHeight,proto3" json:"updated_height,omitempty"`
 	UpdatedTime   int64 `protobuf:"varint,15,opt,name=updated_time,json=updatedTime,proto3" json:"updated_time,omitempty"`
+	// unfreeze_reason is the regulator's reason for the last unfreeze (empty
+	// while frozen or if never unfrozen); the freeze's own reason is in the
+	// account_frozen event of its block.
+	UnfreezeReason string `protobuf:"bytes,40,opt,name=unfreeze_reason,json=unfreezeReason,proto3" json:"unfreeze_reason,omitempty"`
+	// key_events counts the account's client-key history records
+	// (ClientKeyEvent); the next one gets sequence key_events + 1.
+	KeyEvents     uint64 `protobuf:"varint,16,opt,name=key_events,json=keyEvents,proto3" json:"key_events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,6 +606,231 @@ func (x *Account) GetUpdatedTime() int64 {
 	return 0
 }
 
+func (x *Account) GetUnfreezeReason() string {
+	if x != nil {
+		return x.UnfreezeReason
+	}
+	return ""
+}
+
+func (x *Account) GetKeyEvents() uint64 {
+	if x != nil {
+		return x.KeyEvents
+	}
+	return 0
+}
+
+// ClientKeyEvent is one record of an account's client-key history: who
+// changed what, when. Readable by whoever may read the account, and the
+// regulator.
+type ClientKeyEvent struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	AccountId string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// seq numbers the account's key events from 1 without gaps.
+	Seq  uint64             `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Kind ClientKeyEventKind `protobuf:"varint,3,opt,name=kind,proto3,enum=custody.v1.ClientKeyEventKind" json:"kind,omitempty"`
+	// pub_key is the key the event is about (the new key for PROPOSED,
+	// REPLACED and REJECTED).
+	PubKey []byte `protobuf:"bytes,4,opt,name=pub_key,json=pubKey,proto3" json:"pub_key,omitempty"`
+	// previous_pub_key is the key in force before a REPLACED event.
+	PreviousPubKey []byte `protobuf:"bytes,5,opt,name=previous_pub_key,json=previousPubKey,proto3" json:"previous_pub_key,omitempty"`
+	// signer is the participant whose tx wrote the record (the broker for
+	// PROPOSED and DISABLED, the bank for the others).
+	Signer string `protobuf:"bytes,6,opt,name=signer,proto3" json:"signer,omitempty"`
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	Height int64  `protobuf:"varint,8,opt,name=height,proto3" json:"height,omitempty"`
+	Time   int64  `protobuf:"varint,9,opt,name=time,proto3" json:"time,omitempty"`
+	// tx_hash is the SHA-256 of the tx that wrote the record.
+	TxHash        []byte `protobuf:"bytes,10,opt,name=tx_hash,json=txHash,proto3" json:"tx_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClientKeyEvent) Reset() {
+	*x = ClientKeyEvent{}
+	mi := &file_custody_v1_state_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientKeyEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientKeyEvent) ProtoMessage() {}
+
+func (x *ClientKeyEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_state_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientKeyEvent.ProtoReflect.Descriptor instead.
+func (*ClientKeyEvent) Descriptor() ([]byte, []int) {
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ClientKeyEvent) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *ClientKeyEvent) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ClientKeyEvent) GetKind() ClientKeyEventKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ClientKeyEventKind_CLIENT_KEY_EVENT_KIND_UNSPECIFIED
+}
+
+func (x *ClientKeyEvent) GetPubKey() []byte {
+	if x != nil {
+		return x.PubKey
+	}
+	return nil
+}
+
+func (x *ClientKeyEvent) GetPreviousPubKey() []byte {
+	if x != nil {
+		return x.PreviousPubKey
+	}
+	return nil
+}
+
+func (x *ClientKeyEvent) GetSigner() string {
+	if x != nil {
+		return x.Signer
+	}
+	return ""
+}
+
+func (x *ClientKeyEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ClientKeyEvent) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *ClientKeyEvent) GetTime() int64 {
+	if x != nil {
+		return x.Time
+	}
+	return 0
+}
+
+func (x *ClientKeyEvent) GetTxHash() []byte {
+	if x != nil {
+		return x.TxHash
+	}
+	return nil
+}
+
+// PendingClientKey is a proposed client key replacement awaiting the bank.
+type PendingClientKey struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	AccountId       string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	NewClientPubKey []byte                 `protobuf:"bytes,2,opt,name=new_client_pub_key,json=newClientPubKey,proto3" json:"new_client_pub_key,omitempty"`
+	BrokerId        string                 `protobuf:"bytes,3,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ProposedHeight  int64                  `protobuf:"varint,5,opt,name=proposed_height,json=proposedHeight,proto3" json:"proposed_height,omitempty"`
+	ProposedTime    int64                  `protobuf:"varint,6,opt,name=proposed_time,json=proposedTime,proto3" json:"proposed_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PendingClientKey) Reset() {
+	*x = PendingClientKey{}
+	mi := &file_custody_v1_state_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingClientKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingClientKey) ProtoMessage() {}
+
+func (x *PendingClientKey) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_state_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingClientKey.ProtoReflect.Descriptor instead.
+func (*PendingClientKey) Descriptor() ([]byte, []int) {
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PendingClientKey) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *PendingClientKey) GetNewClientPubKey() []byte {
+	if x != nil {
+		return x.NewClientPubKey
+	}
+	return nil
+}
+
+func (x *PendingClientKey) GetBrokerId() string {
+	if x != nil {
+		return x.BrokerId
+	}
+	return ""
+}
+
+func (x *PendingClientKey) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PendingClientKey) GetProposedHeight() int64 {
+	if x != nil {
+		return x.ProposedHeight
+	}
+	return 0
+}
+
+func (x *PendingClientKey) GetProposedTime() int64 {
+	if x != nil {
+		return x.ProposedTime
+	}
+	return 0
+}
+
 // Funds are the four figures of a client's cash (DOMAIN.md), all in fen.
 // balance = available + frozen; withdrawable = available - unsettled.
 // The derived figures are stored so that the invariants check real state.
@@ -561,7 +859,7 @@ type Funds struct {
 
 func (x *Funds) Reset() {
 	*x = Funds{}
-	mi := &file_custody_v1_state_proto_msgTypes[1]
+	mi := &file_custody_v1_state_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +871,7 @@ func (x *Funds) String() string {
 func (*Funds) ProtoMessage() {}
 
 func (x *Funds) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[1]
+	mi := &file_custody_v1_state_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +884,7 @@ func (x *Funds) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Funds.ProtoReflect.Descriptor instead.
 func (*Funds) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{1}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Funds) GetBalance() int64 {
@@ -673,7 +971,7 @@ type LedgerEntry struct {
 
 func (x *LedgerEntry) Reset() {
 	*x = LedgerEntry{}
-	mi := &file_custody_v1_state_proto_msgTypes[2]
+	mi := &file_custody_v1_state_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -685,7 +983,7 @@ func (x *LedgerEntry) String() string {
 func (*LedgerEntry) ProtoMessage() {}
 
 func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[2]
+	mi := &file_custody_v1_state_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -698,7 +996,7 @@ func (x *LedgerEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerEntry.ProtoReflect.Descriptor instead.
 func (*LedgerEntry) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LedgerEntry) GetSeq() uint64 {
@@ -820,7 +1118,7 @@ type Transfer struct {
 
 func (x *Transfer) Reset() {
 	*x = Transfer{}
-	mi := &file_custody_v1_state_proto_msgTypes[3]
+	mi := &file_custody_v1_state_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1130,7 @@ func (x *Transfer) String() string {
 func (*Transfer) ProtoMessage() {}
 
 func (x *Transfer) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[3]
+	mi := &file_custody_v1_state_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1143,7 @@ func (x *Transfer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transfer.ProtoReflect.Descriptor instead.
 func (*Transfer) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{3}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Transfer) GetId() string {
@@ -980,7 +1278,7 @@ type CustodyTotal struct {
 
 func (x *CustodyTotal) Reset() {
 	*x = CustodyTotal{}
-	mi := &file_custody_v1_state_proto_msgTypes[4]
+	mi := &file_custody_v1_state_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1290,7 @@ func (x *CustodyTotal) String() string {
 func (*CustodyTotal) ProtoMessage() {}
 
 func (x *CustodyTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[4]
+	mi := &file_custody_v1_state_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1303,7 @@ func (x *CustodyTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustodyTotal.ProtoReflect.Descriptor instead.
 func (*CustodyTotal) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{4}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CustodyTotal) GetBankId() string {
@@ -1050,7 +1348,7 @@ type Supply struct {
 
 func (x *Supply) Reset() {
 	*x = Supply{}
-	mi := &file_custody_v1_state_proto_msgTypes[5]
+	mi := &file_custody_v1_state_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1360,7 @@ func (x *Supply) String() string {
 func (*Supply) ProtoMessage() {}
 
 func (x *Supply) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[5]
+	mi := &file_custody_v1_state_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1373,7 @@ func (x *Supply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Supply.ProtoReflect.Descriptor instead.
 func (*Supply) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{5}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Supply) GetTotal() int64 {
@@ -1129,7 +1427,7 @@ type SystemAccount struct {
 
 func (x *SystemAccount) Reset() {
 	*x = SystemAccount{}
-	mi := &file_custody_v1_state_proto_msgTypes[6]
+	mi := &file_custody_v1_state_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1141,7 +1439,7 @@ func (x *SystemAccount) String() string {
 func (*SystemAccount) ProtoMessage() {}
 
 func (x *SystemAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_state_proto_msgTypes[6]
+	mi := &file_custody_v1_state_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1154,7 +1452,7 @@ func (x *SystemAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemAccount.ProtoReflect.Descriptor instead.
 func (*SystemAccount) Descriptor() ([]byte, []int) {
-	return file_custody_v1_state_proto_rawDescGZIP(), []int{6}
+	return file_custody_v1_state_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SystemAccount) GetKind() SystemAccountKind {
@@ -1197,7 +1495,7 @@ var File_custody_v1_state_proto protoreflect.FileDescriptor
 const file_custody_v1_state_proto_rawDesc = "" +
 	"\n" +
 	"\x16custody/v1/state.proto\x12\n" +
-	"custody.v1\"\x98\x04\n" +
+	"custody.v1\"\xe0\x04\n" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x17\n" +
@@ -1215,7 +1513,31 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\vopened_time\x18\r \x01(\x03R\n" +
 	"openedTime\x12%\n" +
 	"\x0eupdated_height\x18\x0e \x01(\x03R\rupdatedHeight\x12!\n" +
-	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\"\xf3\x01\n" +
+	"\fupdated_time\x18\x0f \x01(\x03R\vupdatedTime\x12'\n" +
+	"\x0funfreeze_reason\x18( \x01(\tR\x0eunfreezeReason\x12\x1d\n" +
+	"\n" +
+	"key_events\x18\x10 \x01(\x04R\tkeyEvents\"\xad\x02\n" +
+	"\x0eClientKeyEvent\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\x122\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1e.custody.v1.ClientKeyEventKindR\x04kind\x12\x17\n" +
+	"\apub_key\x18\x04 \x01(\fR\x06pubKey\x12(\n" +
+	"\x10previous_pub_key\x18\x05 \x01(\fR\x0epreviousPubKey\x12\x16\n" +
+	"\x06signer\x18\x06 \x01(\tR\x06signer\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x16\n" +
+	"\x06height\x18\b \x01(\x03R\x06height\x12\x12\n" +
+	"\x04time\x18\t \x01(\x03R\x04time\x12\x17\n" +
+	"\atx_hash\x18\n" +
+	" \x01(\fR\x06txHash\"\xe1\x01\n" +
+	"\x10PendingClientKey\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12+\n" +
+	"\x12new_client_pub_key\x18\x02 \x01(\fR\x0fnewClientPubKey\x12\x1b\n" +
+	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12'\n" +
+	"\x0fproposed_height\x18\x05 \x01(\x03R\x0eproposedHeight\x12#\n" +
+	"\rproposed_time\x18\x06 \x01(\x03R\fproposedTime\"\xf3\x01\n" +
 	"\x05Funds\x12\x18\n" +
 	"\abalance\x18\x01 \x01(\x03R\abalance\x12\x16\n" +
 	"\x06frozen\x18\x02 \x01(\x03R\x06frozen\x12\x1c\n" +
@@ -1283,7 +1605,14 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x16ACCOUNT_STATUS_PENDING\x10\x01\x12\x19\n" +
 	"\x15ACCOUNT_STATUS_ACTIVE\x10\x02\x12\x1b\n" +
 	"\x17ACCOUNT_STATUS_REJECTED\x10\x03\x12\x19\n" +
-	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xdd\x03\n" +
+	"\x15ACCOUNT_STATUS_CLOSED\x10\x04*\xf1\x01\n" +
+	"\x12ClientKeyEventKind\x12%\n" +
+	"!CLIENT_KEY_EVENT_KIND_UNSPECIFIED\x10\x00\x12$\n" +
+	" CLIENT_KEY_EVENT_KIND_REGISTERED\x10\x01\x12\"\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_PROPOSED\x10\x02\x12\"\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_REPLACED\x10\x03\x12\"\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_REJECTED\x10\x04\x12\"\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_DISABLED\x10\x05*\xdd\x03\n" +
 	"\fLedgerReason\x12\x1d\n" +
 	"\x19LEDGER_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LEDGER_REASON_DEPOSIT\x10\x01\x12#\n" +
@@ -1329,33 +1658,37 @@ func file_custody_v1_state_proto_rawDescGZIP() []byte {
 	return file_custody_v1_state_proto_rawDescData
 }
 
-var file_custody_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_custody_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_custody_v1_state_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_custody_v1_state_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_custody_v1_state_proto_goTypes = []any{
-	(AccountStatus)(0),     // 0: custody.v1.AccountStatus
-	(LedgerReason)(0),      // 1: custody.v1.LedgerReason
-	(TransferDirection)(0), // 2: custody.v1.TransferDirection
-	(TransferStatus)(0),    // 3: custody.v1.TransferStatus
-	(SystemAccountKind)(0), // 4: custody.v1.SystemAccountKind
-	(*Account)(nil),        // 5: custody.v1.Account
-	(*Funds)(nil),          // 6: custody.v1.Funds
-	(*LedgerEntry)(nil),    // 7: custody.v1.LedgerEntry
-	(*Transfer)(nil),       // 8: custody.v1.Transfer
-	(*CustodyTotal)(nil),   // 9: custody.v1.CustodyTotal
-	(*Supply)(nil),         // 10: custody.v1.Supply
-	(*SystemAccount)(nil),  // 11: custody.v1.SystemAccount
+	(AccountStatus)(0),       // 0: custody.v1.AccountStatus
+	(ClientKeyEventKind)(0),  // 1: custody.v1.ClientKeyEventKind
+	(LedgerReason)(0),        // 2: custody.v1.LedgerReason
+	(TransferDirection)(0),   // 3: custody.v1.TransferDirection
+	(TransferStatus)(0),      // 4: custody.v1.TransferStatus
+	(SystemAccountKind)(0),   // 5: custody.v1.SystemAccountKind
+	(*Account)(nil),          // 6: custody.v1.Account
+	(*ClientKeyEvent)(nil),   // 7: custody.v1.ClientKeyEvent
+	(*PendingClientKey)(nil), // 8: custody.v1.PendingClientKey
+	(*Funds)(nil),            // 9: custody.v1.Funds
+	(*LedgerEntry)(nil),      // 10: custody.v1.LedgerEntry
+	(*Transfer)(nil),         // 11: custody.v1.Transfer
+	(*CustodyTotal)(nil),     // 12: custody.v1.CustodyTotal
+	(*Supply)(nil),           // 13: custody.v1.Supply
+	(*SystemAccount)(nil),    // 14: custody.v1.SystemAccount
 }
 var file_custody_v1_state_proto_depIdxs = []int32{
 	0, // 0: custody.v1.Account.status:type_name -> custody.v1.AccountStatus
-	1, // 1: custody.v1.LedgerEntry.reason:type_name -> custody.v1.LedgerReason
-	2, // 2: custody.v1.Transfer.direction:type_name -> custody.v1.TransferDirection
-	3, // 3: custody.v1.Transfer.status:type_name -> custody.v1.TransferStatus
-	4, // 4: custody.v1.SystemAccount.kind:type_name -> custody.v1.SystemAccountKind
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	1, // 1: custody.v1.ClientKeyEvent.kind:type_name -> custody.v1.ClientKeyEventKind
+	2, // 2: custody.v1.LedgerEntry.reason:type_name -> custody.v1.LedgerReason
+	3, // 3: custody.v1.Transfer.direction:type_name -> custody.v1.TransferDirection
+	4, // 4: custody.v1.Transfer.status:type_name -> custody.v1.TransferStatus
+	5, // 5: custody.v1.SystemAccount.kind:type_name -> custody.v1.SystemAccountKind
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_state_proto_init() }
@@ -1368,8 +1701,8 @@ func file_custody_v1_state_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_state_proto_rawDesc), len(file_custody_v1_state_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   7,
+			NumEnums:      6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -4,8 +4,10 @@
 // alerts, acknowledge, escalate or close them, and ask for an account
 // freeze through the chain seam (Freezer).
 //
-// Handlers are thin: bind, call the store or the parameter registry, map
-// the error with statusOf, respond. Parameter changes reach the engine
+// Every route authenticates (auth.go: EdDSA bearer tokens signed by keys
+// registered on chain, roles by route) and every error answer is problem
+// details with a "riskd/<n>" code (problem.go). Handlers are thin: bind,
+// call the store or the parameter registry, answer or fail with the error. Parameter changes reach the engine
 // through Config.Apply, which the daemon wires to the runner's input stream
 // so the change takes effect at a defined position in the stream.
 package admin
@@ -15,8 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,22 +31,10 @@ import (
 	"github.com/custody-ledger/custody/risk/store"
 )
 
-// ErrNoFreezer is returned by the freeze endpoint's service when no chain
-// seam is configured (HTTP 501).
-var ErrNoFreezer = errors.New("admin: freezing is not configured")
-
-// ErrBadRequest wraps malformed request bodies and query values (HTTP 400).
-var ErrBadRequest = errors.New("admin: bad request")
-
 // ErrMayNotFreeze is returned (wrapped) by a Freezer whose key may not
 // freeze accounts (only the regulator may): the API then records the
 // request for the regulator instead (HTTP 202, "requested").
 var ErrMayNotFreeze = errors.New("admin: the freeze key lacks the regulator role")
-
-// ErrFreezeRefused is returned (wrapped) by a Freezer when the chain
-// refused the freeze tx: unknown or inactive account, already frozen
-// (HTTP 409).
-var ErrFreezeRefused = errors.New("admin: the chain refused the freeze")
 
 // Freezer submits a freeze of an account to the chain (the freeze tx,
 // signed with a key that has the regulator role) and returns the tx hash.
@@ -76,6 +68,11 @@ type Config struct {
 	// Now is the wall clock for who/when records (default time.Now). The
 	// rules never see it.
 	Now func() time.Time
+	// Auth checks every request's token and role; nil refuses every
+	// request (ErrNoChain): a core without a chain cannot check tokens.
+	Auth *Authenticator
+	// Logf receives the causes of 5xx answers (default: dropped).
+	Logf func(format string, args ...any)
 }
 
 // API holds the parameter registry and serves the routes.
@@ -117,50 +114,92 @@ func (a *API) Current() risk.ParamVersion {
 func (a *API) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery())
+	r.HandleMethodNotAllowed = true
+	r.Use(gin.CustomRecovery(func(c *gin.Context, v any) {
+		a.fail(c, ErrInternal.Wrapf("panic: %v", v))
+	}))
+	r.NoRoute(func(c *gin.Context) { a.fail(c, ErrNoRoute.Wrapf("%s", c.Request.URL.Path)) })
+	r.NoMethod(func(c *gin.Context) {
+		a.fail(c, ErrMethodNotAllowed.Wrapf("%s %s", c.Request.Method, c.Request.URL.Path))
+	})
 	v := r.Group("/v1")
-	v.GET("/rules", a.getRules)
-	v.GET("/rules/versions", a.getVersions)
-	v.PUT("/rules/:name", a.putRule)
-	v.POST("/rules/:name/enable", a.enable(true))
-	v.POST("/rules/:name/disable", a.enable(false))
-	v.GET("/alerts", a.listAlerts)
-	v.GET("/alerts/:id", a.getAlert)
-	v.GET("/alerts/:id/proof", a.getProof)
-	v.POST("/alerts/:id/ack", a.transition(risk.StatusAcknowledged))
-	v.POST("/alerts/:id/escalate", a.transition(risk.StatusEscalated))
-	v.POST("/alerts/:id/close", a.transition(risk.StatusClosed))
-	v.POST("/freeze", a.freeze)
-	v.GET("/freeze-requests", a.freezeRequests)
+	read, write, freeze := a.require(AccessRead), a.require(AccessWrite), a.require(AccessFreeze)
+	v.GET("/rules", read, a.getRules)
+	v.GET("/rules/versions", read, a.getVersions)
+	v.PUT("/rules/:name", write, a.putRule)
+	v.POST("/rules/:name/enable", write, a.enable(true))
+	v.POST("/rules/:name/disable", write, a.enable(false))
+	v.GET("/alerts", read, a.listAlerts)
+	v.GET("/alerts/:id", read, a.getAlert)
+	v.GET("/alerts/:id/proof", read, a.getProof)
+	v.POST("/alerts/:id/ack", write, a.transition(risk.StatusAcknowledged))
+	v.POST("/alerts/:id/escalate", write, a.transition(risk.StatusEscalated))
+	v.POST("/alerts/:id/close", write, a.transition(risk.StatusClosed))
+	v.POST("/freeze", freeze, a.freeze)
+	v.GET("/freeze-requests", read, a.freezeRequests)
 	return r
 }
+
+const callerKey = "riskd.caller"
+
+// require is the middleware of every route: the caller's token must
+// verify and its role reach access; the body is bounded.
+func (a *API) require(access Access) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		who, err := a.cfg.Auth.Authenticate(c.Request, access)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+		c.Set(callerKey, who)
+		c.Next()
+	}
+}
+
+func callerOf(c *gin.Context) *Caller {
+	v, _ := c.Get(callerKey)
+	who, _ := v.(*Caller)
+	return who
+}
+
+// bind decodes a JSON body into v, refusing unknown fields: a body that
+// still names "who" is told that the token says who.
+func bind(c *gin.Context, v any, want string) error {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !(errors.Is(err, io.EOF) && want == "") {
+		if strings.Contains(err.Error(), `unknown field "who"`) {
+			return ErrBadRequest.Wrapf("the caller is the bearer token's key: drop \"who\" from the body")
+		}
+		return fmt.Errorf("%w: body must be %s: %w", ErrBadRequest, orEmpty(want), err)
+	}
+	return nil
+}
+
+func orEmpty(s string) string {
+	if s == "" {
+		return "{} or empty"
+	}
+	return s
+}
+
+// Server timeouts: a request's headers and body must arrive within
+// ReadTimeout, its answer be written within WriteTimeout (the standby
+// stream extends its own deadline write by write), and an idle keep-alive
+// connection is closed after IdleTimeout.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 2 * time.Minute
+)
 
 // NewServer returns an http.Server for h with explicit timeouts; callers
 // stop it with Shutdown and treat http.ErrServerClosed as a clean stop.
 func NewServer(addr string, h http.Handler) *http.Server {
-	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
-}
-
-// statusOf maps domain errors to HTTP status codes.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, risk.ErrUnknownRule), errors.Is(err, store.ErrNotFound), errors.Is(err, anchor.ErrNotInBatch):
-		return http.StatusNotFound
-	case errors.Is(err, risk.ErrInvalidParams), errors.Is(err, ErrBadRequest), errors.Is(err, risk.ErrNoActor):
-		return http.StatusBadRequest
-	case errors.Is(err, risk.ErrBadTransition):
-		return http.StatusConflict
-	case errors.Is(err, ErrNoFreezer):
-		return http.StatusNotImplemented
-	case errors.Is(err, ErrFreezeRefused):
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
-func fail(c *gin.Context, err error) {
-	c.JSON(statusOf(err), gin.H{"error": err.Error()})
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout: ReadTimeout, WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: 16 << 10}
 }
 
 type rulesView struct {
@@ -180,7 +219,7 @@ func (a *API) getRules(c *gin.Context) { c.JSON(http.StatusOK, view(a.Current())
 func (a *API) getVersions(c *gin.Context) {
 	vs, err := a.cfg.Store.ParamVersions()
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	out := make([]rulesView, len(vs))
@@ -191,7 +230,6 @@ func (a *API) getVersions(c *gin.Context) {
 }
 
 type changeReq struct {
-	Who    string          `json:"who"`
 	Note   string          `json:"note"`
 	Params json.RawMessage `json:"params"`
 }
@@ -199,9 +237,6 @@ type changeReq struct {
 // change applies fn to a copy of the parameters in force and, if valid,
 // records and applies the result as the next version.
 func (a *API) change(who, note string, fn func(*risk.Params) error) (risk.ParamVersion, error) {
-	if who == "" {
-		return risk.ParamVersion{}, fmt.Errorf("%w: who is required", ErrBadRequest)
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	p := a.cur.Params.Clone()
@@ -226,14 +261,18 @@ func (a *API) change(who, note string, fn func(*risk.Params) error) (risk.ParamV
 
 func (a *API) putRule(c *gin.Context) {
 	var req changeReq
-	if err := c.ShouldBindJSON(&req); err != nil || len(req.Params) == 0 {
-		fail(c, fmt.Errorf("%w: body must be {who, params}", ErrBadRequest))
+	if err := bind(c, &req, "{params, note}"); err != nil {
+		a.fail(c, err)
+		return
+	}
+	if len(req.Params) == 0 {
+		a.fail(c, ErrBadRequest.Wrapf("body must be {params, note}"))
 		return
 	}
 	name := c.Param("name")
-	v, err := a.change(req.Who, req.Note, func(p *risk.Params) error { return p.Set(name, req.Params) })
+	v, err := a.change(callerOf(c).Who(), req.Note, func(p *risk.Params) error { return p.Set(name, req.Params) })
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, view(v))
@@ -241,15 +280,17 @@ func (a *API) putRule(c *gin.Context) {
 
 func (a *API) enable(on bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var req changeReq
-		if err := c.ShouldBindJSON(&req); err != nil {
-			fail(c, fmt.Errorf("%w: body must be {who}", ErrBadRequest))
+		var req struct {
+			Note string `json:"note"`
+		}
+		if err := bind(c, &req, ""); err != nil {
+			a.fail(c, err)
 			return
 		}
 		name := c.Param("name")
-		v, err := a.change(req.Who, req.Note, func(p *risk.Params) error { return p.SetEnabled(name, on) })
+		v, err := a.change(callerOf(c).Who(), req.Note, func(p *risk.Params) error { return p.SetEnabled(name, on) })
 		if err != nil {
-			fail(c, err)
+			a.fail(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, view(v))
@@ -264,7 +305,7 @@ func (a *API) listAlerts(c *gin.Context) {
 		if s := c.Query(k); s != "" {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%w: %s: %v", ErrBadRequest, k, err))
+				errs = append(errs, ErrBadRequest.Wrapf("%s: %v", k, err))
 			}
 			*dst = t
 		}
@@ -274,24 +315,24 @@ func (a *API) listAlerts(c *gin.Context) {
 	if s := c.Query("after"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: after: %v", ErrBadRequest, err))
+			errs = append(errs, ErrBadRequest.Wrapf("after: %v", err))
 		}
 		f.AfterSeq = n
 	}
 	if s := c.Query("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 10_000 {
-			errs = append(errs, fmt.Errorf("%w: limit must be 1..10000", ErrBadRequest))
+			errs = append(errs, ErrBadRequest.Wrapf("limit must be 1..10000"))
 		}
 		f.Limit = n
 	}
 	if err := errors.Join(errs...); err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	as, err := a.cfg.Store.ListAlerts(f)
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	if as == nil {
@@ -303,7 +344,7 @@ func (a *API) listAlerts(c *gin.Context) {
 func (a *API) getAlert(c *gin.Context) {
 	al, err := a.cfg.Store.GetAlert(c.Param("id"))
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, al)
@@ -318,34 +359,34 @@ type AlertProof struct {
 func (a *API) getProof(c *gin.Context) {
 	al, err := a.cfg.Store.GetAlert(c.Param("id"))
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	p, err := anchor.Prove(a.cfg.Store, al.ID)
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, AlertProof{Alert: al, Proof: p})
 }
 
 type actReq struct {
-	Who  string `json:"who"`
 	Note string `json:"note"`
 }
 
 func (a *API) transition(to risk.Status) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req actReq
-		if err := c.ShouldBindJSON(&req); err != nil {
-			fail(c, fmt.Errorf("%w: body must be {who, note}", ErrBadRequest))
+		if err := bind(c, &req, ""); err != nil {
+			a.fail(c, err)
 			return
 		}
+		who := callerOf(c).Who()
 		al, err := a.cfg.Store.UpdateAlert(c.Param("id"), func(al *risk.Alert) error {
-			return al.Transition(to, req.Who, a.cfg.Now().UTC(), req.Note)
+			return al.Transition(to, who, a.cfg.Now().UTC(), req.Note)
 		})
 		if err != nil {
-			fail(c, err)
+			a.fail(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, al)
@@ -354,41 +395,45 @@ func (a *API) transition(to risk.Status) gin.HandlerFunc {
 
 type freezeReq struct {
 	Account string `json:"account"`
-	Who     string `json:"who"`
 	Reason  string `json:"reason"`
 	AlertID string `json:"alert_id"`
 }
 
 func (a *API) freeze(c *gin.Context) {
 	var req freezeReq
-	if err := c.ShouldBindJSON(&req); err != nil || req.Account == "" || req.Who == "" || req.Reason == "" {
-		fail(c, fmt.Errorf("%w: body must be {account, who, reason}", ErrBadRequest))
+	if err := bind(c, &req, "{account, reason, alert_id}"); err != nil {
+		a.fail(c, err)
 		return
 	}
+	if req.Account == "" || req.Reason == "" {
+		a.fail(c, ErrBadRequest.Wrapf("body must be {account, reason, alert_id}: account and reason are required"))
+		return
+	}
+	who := callerOf(c).Who()
 	if a.cfg.Freezer == nil {
-		fail(c, ErrNoFreezer)
+		a.fail(c, ErrNoFreezer)
 		return
 	}
 	if req.AlertID != "" {
 		if _, err := a.cfg.Store.GetAlert(req.AlertID); err != nil {
-			fail(c, err)
+			a.fail(c, err)
 			return
 		}
 	}
-	tx, err := a.cfg.Freezer.Freeze(c.Request.Context(), req.Account, req.Reason, req.Who)
+	tx, err := a.cfg.Freezer.Freeze(c.Request.Context(), req.Account, req.Reason, who)
 	if errors.Is(err, ErrMayNotFreeze) {
-		r := FreezeRequest{Account: req.Account, Who: req.Who, Reason: req.Reason, AlertID: req.AlertID,
+		r := FreezeRequest{Account: req.Account, Who: who, Reason: req.Reason, AlertID: req.AlertID,
 			When: a.cfg.Now().UTC(), Note: err.Error()}
 		seq, err := a.cfg.Store.AppendFreezeRequest(&r)
 		if err != nil {
-			fail(c, err)
+			a.fail(c, err)
 			return
 		}
 		c.JSON(http.StatusAccepted, gin.H{"requested": true, "request": seq, "account": req.Account, "note": r.Note})
 		return
 	}
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"tx_hash": tx, "account": req.Account})
@@ -406,7 +451,7 @@ func (a *API) freezeRequests(c *gin.Context) {
 		return nil
 	})
 	if err != nil {
-		fail(c, err)
+		a.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, out)

@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -261,12 +262,18 @@ func testOnboardFeedFreeze(t *testing.T, net *nettest.Network) {
 	open := func(id string, identity string, holders ...string) {
 		_, k, _ := ed25519.GenerateKey(nil)
 		clientKeys[id] = k
-		if _, err := c.Submit(ctx, broker, &custodyv1.MsgOpenAccount{AccountId: id, ClientPubKey: k.Public().(ed25519.PublicKey),
-			IdentityHash: client.SaltedHash([]byte("salt"), identity), BankCardHash: client.SaltedHash([]byte("salt"), "card-"+id),
-			BankId: "bank-1", ShareholderAccounts: holders}, commit); err != nil {
+		secret := bytes.Repeat([]byte{9}, client.MinIdentitySecretLen)
+		idHash, err1 := client.IdentityHash(secret, identity)
+		cardHash, err2 := client.CardHash(secret, "card-"+id)
+		m, err3 := client.OpenAccountMsg(k, &custodyv1.OpeningRequest{ChainId: c.ChainID(), AccountId: id, BrokerId: "broker-1",
+			BankId: "bank-1", IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: holders})
+		if err := errors.Join(err1, err2, err3); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Submit(ctx, bank, &custodyv1.MsgConfirmAccount{AccountId: id, Approve: true}, commit); err != nil {
+		if _, err := c.Submit(ctx, broker, m, commit); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Submit(ctx, bank, client.ConfirmAccountMsg(id, k.Public().(ed25519.PublicKey)), commit); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -28,7 +28,8 @@ type BaseData struct {
 	// client identity hash, every fund account with that hash (at any
 	// broker) and all their shareholder accounts. A client's own accounts
 	// thus always meet in one group; the same person at two brokers too,
-	// when the brokers hash identities with the same salt.
+	// since every institution keys the hash with the network's one identity
+	// secret (client.IdentityHash; the risk core never needs the secret).
 	Groups [][]string
 }
 

@@ -16,6 +16,8 @@
 //
 //	[admin]
 //	listen = "127.0.0.1:8089"
+//	tls_cert = "riskd.crt"       # PEM; with tls_key the server speaks HTTPS
+//	tls_key = "riskd.key"
 //
 //	[capture]                  # riskd run: iface (live) or pcap, endpoints
 //	iface = "lo"
@@ -32,7 +34,8 @@
 //	key = "risk-1"
 //
 //	[standby]
-//	leader = ""                # the leader's admin URL: run as its hot standby
+//	leader = ""                # the leader's https admin URL: run as its hot standby
+//	leader_cert = "leader.crt" # the leader's certificate, pinned
 //
 //	[[associated]]
 //	accounts = ["0601234567", "0607654321"]
@@ -88,9 +91,15 @@ type Anchor struct {
 	MaxAge   risk.Duration `toml:"max_age"`   // default 1m
 }
 
-// Admin configures the admin API server.
+// Admin configures the admin API server (the admin API, status, the
+// standby stream and onboarding share it).
 type Admin struct {
 	Listen string `toml:"listen"` // default 127.0.0.1:8089
+	// TLSCert and TLSKey are PEM files: given (both), the server speaks
+	// only HTTPS. A leader followed by a standby must set them (the
+	// standby pins TLSCert). Relative paths are from the working directory.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
 }
 
 // Chain says how the risk core reaches the custody chain: where it submits
@@ -150,9 +159,14 @@ type Market struct {
 
 // Standby configures a hot standby.
 type Standby struct {
-	// Leader is the admin API URL of the leader to follow ("" : this
-	// process leads from the start).
+	// Leader is the https admin API URL of the leader to follow ("" : this
+	// process leads from the start). The standby presents a token of its
+	// own operator key (chain.key) and the leader must show LeaderCert.
 	Leader string `toml:"leader"`
+	// LeaderCert is the PEM file of the leader's TLS certificate (its
+	// admin.tls_cert): the standby accepts exactly that certificate, so
+	// no other server can feed it inputs. Required with Leader.
+	LeaderCert string `toml:"leader_cert"`
 	// TakeoverAfter is how long the leader's stream may be silent (it
 	// sends a heartbeat every second) before the standby takes over.
 	// Default 3s.
@@ -248,6 +262,20 @@ func (c Config) Validate() error {
 	}
 	if (c.Capture.Iface != "" || c.Capture.Pcap != "") && len(c.Capture.SZSE)+len(c.Capture.SSE) == 0 {
 		errs = append(errs, &ValidationError{"capture.szse", errors.New("capture needs szse and/or sse endpoints")})
+	}
+	if (c.Admin.TLSCert != "") != (c.Admin.TLSKey != "") {
+		errs = append(errs, &ValidationError{"admin.tls_key", errors.New("give tls_cert and tls_key together")})
+	}
+	if c.Standby.Leader != "" {
+		if !strings.HasPrefix(c.Standby.Leader, "https://") {
+			errs = append(errs, &ValidationError{"standby.leader", fmt.Errorf("must be an https:// URL (the standby authenticates its leader by its certificate), got %q", c.Standby.Leader)})
+		}
+		if c.Standby.LeaderCert == "" {
+			errs = append(errs, &ValidationError{"standby.leader_cert", errors.New("a standby pins its leader's certificate: give the leader's admin.tls_cert file")})
+		}
+		if c.Chain.Node == "" || c.Chain.Key == "" {
+			errs = append(errs, &ValidationError{"standby.leader", errors.New("a standby needs [chain] node and key: it signs its token to the leader with its operator key")})
+		}
 	}
 	if c.Standby.TakeoverAfter <= 0 {
 		errs = append(errs, &ValidationError{"standby.takeover_after", fmt.Errorf("must be > 0, got %s", c.Standby.TakeoverAfter.D())})

@@ -57,3 +57,25 @@ func TestParse_RefusesTyposAndBadValues(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, "associated[0].accounts", ve.Field)
 }
+
+// A standby authenticates its leader (https, pinned certificate) and
+// itself (a chain key); TLS files come in pairs.
+func TestValidate_TLSAndStandby(t *testing.T) {
+	chain := "[chain]\nnode = \"tcp://127.0.0.1:1\"\nkey = \"risk-1\"\n"
+	for _, tc := range []struct {
+		name, toml, field string
+	}{
+		{"cert without key", "[admin]\ntls_cert = \"a.crt\"\n", "admin.tls_key"},
+		{"http leader", chain + "[standby]\nleader = \"http://10.0.0.1:8089\"\nleader_cert = \"l.crt\"\n", "standby.leader: must be an https"},
+		{"no pinned cert", chain + "[standby]\nleader = \"https://10.0.0.1:8089\"\n", "standby.leader_cert"},
+		{"no chain key", "[standby]\nleader = \"https://10.0.0.1:8089\"\nleader_cert = \"l.crt\"\n", "needs [chain] node and key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tc.toml))
+			require.ErrorContains(t, err, tc.field)
+		})
+	}
+	c, err := Parse(strings.NewReader(chain + "[admin]\ntls_cert = \"a.crt\"\ntls_key = \"a.key\"\n[standby]\nleader = \"https://10.0.0.1:8089\"\nleader_cert = \"l.crt\"\n"))
+	require.NoError(t, err)
+	require.Equal(t, "l.crt", c.Standby.LeaderCert)
+}

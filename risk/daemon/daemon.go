@@ -10,7 +10,9 @@
 //     chain (anchor.Batcher with chain.Chain as the Anchorer) after the
 //     rule-parameter version in force; the admin API (risk/admin) with the
 //     chain Freezer; a status endpoint; the leader's input stream for a
-//     hot standby.
+//     hot standby. One HTTP server (optionally TLS) serves them, and every
+//     route authenticates with on-chain EdDSA tokens (admin.Authenticator
+//     over chain.KeyRegistry).
 //
 // # Start-up
 //
@@ -31,7 +33,9 @@
 // # Hot standby
 //
 // A process with [standby] leader set starts as a standby: it follows the
-// leader's stored input stream (GET /v1/stream) and applies it with the
+// leader's stored input stream (GET /v1/stream, over HTTPS to exactly the
+// certificate standby.leader_cert pins, with a token of its own operator
+// key: each side knows the other) and applies it with the
 // leader's numbers (risk.Runner.SubmitNumbered), so it holds the same
 // alerts under the same numbers. When the stream has been silent for
 // takeover_after, it takes over: it drains its runner, records the chain's
@@ -44,6 +48,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +57,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,12 +77,19 @@ type Options struct {
 	// market feed listen, with their addresses (useful with port 0). A
 	// standby calls it when it takes over.
 	OnReady func(Ready)
+	// Auth, when set, checks the HTTP server's tokens instead of the key
+	// registry of the daemon's own chain connection: an embedder running a
+	// core without [chain] (a test's reference core) gives one over its
+	// own chain reader.
+	Auth *admin.Authenticator
 }
 
 // Ready says where the daemon listens.
 type Ready struct {
 	Admin  string
 	Market string
+	// TLS: the admin server speaks HTTPS.
+	TLS bool
 }
 
 // Role is what a daemon process does.
@@ -107,6 +120,7 @@ type daemon struct {
 	runner *risk.Runner
 	guard  *replayGuard
 
+	auth    *admin.Authenticator // nil without a chain: every request is refused
 	api     atomic.Pointer[apiHandler]
 	role    atomic.Value // Role
 	paramCh chan risk.ParamVersion
@@ -150,6 +164,16 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 		}
 		defer d.conn.Close()
 		d.logf("riskd: chain %s, operator %s", d.conn.Client().ChainID(), d.conn.Operator())
+		keys := chain.NewKeyRegistry(d.conn.Chain, nil)
+		d.auth = &admin.Authenticator{Keys: keys, Operator: d.conn.Operator()}
+		if !keys.Proven() {
+			d.logf("riskd: no [chain] witnesses: API tokens are checked against key records read without proofs")
+		}
+	} else if o.Auth == nil {
+		d.logf("riskd: no [chain]: the admin API cannot check tokens and refuses every request")
+	}
+	if o.Auth != nil {
+		d.auth = o.Auth
 	}
 
 	// Serve from here on: a standby waiting for its leader answers
@@ -252,10 +276,10 @@ func configLists(cfg config.Config) [][]string {
 // newAPI builds the admin API over the store; a standby's refuses
 // parameter changes (they come from the leader's stream).
 func (d *daemon) newAPI(standby bool) error {
-	acfg := admin.Config{Store: d.st, Initial: d.first, Apply: d.applyParams}
+	acfg := admin.Config{Store: d.st, Initial: d.first, Apply: d.applyParams, Auth: d.auth, Logf: d.logf}
 	if standby {
 		acfg.Apply = func(risk.ParamVersion) error {
-			return fmt.Errorf("%w: this process is a standby; change parameters on the leader", admin.ErrBadRequest)
+			return admin.ErrStandby.Wrapf("this process is a standby; change parameters on the leader")
 		}
 	}
 	if d.conn != nil && d.conn.FreezeKey != nil {
@@ -283,33 +307,60 @@ func (d *daemon) applyParams(v risk.ParamVersion) error {
 	return nil
 }
 
-// serve starts the HTTP server: the admin API, /v1/status and the
-// leader's /v1/stream.
+// serve starts the HTTP server: the admin API, /v1/status, the leader's
+// /v1/stream and /v1/onboard, every route authenticated (admin.Authenticator)
+// and, with admin.tls_cert, over TLS only.
 func (d *daemon) serve() (*http.Server, Ready, error) {
+	tlsOn := d.cfg.Admin.TLSCert != ""
+	var cert tls.Certificate
+	if tlsOn {
+		var err error
+		if cert, err = tls.LoadX509KeyPair(d.cfg.Admin.TLSCert, d.cfg.Admin.TLSKey); err != nil {
+			return nil, Ready{}, fmt.Errorf("daemon: admin TLS: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", d.cfg.Admin.Listen)
 	if err != nil {
 		return nil, Ready{}, fmt.Errorf("daemon: admin listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", d.handleStatus)
-	mux.HandleFunc("GET /v1/stream", d.handleStream)
-	mux.HandleFunc("POST /v1/onboard", d.handleOnboard)
+	mux.HandleFunc("GET /v1/status", d.auth.Require(admin.AccessRead, d.logf, d.handleStatus))
+	mux.HandleFunc("GET /v1/stream", d.auth.Require(admin.AccessStream, d.logf, d.handleStream))
+	mux.HandleFunc("POST /v1/onboard", d.auth.Require(admin.AccessWrite, d.logf, d.handleOnboard))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		api := d.api.Load()
 		if api == nil {
-			http.Error(w, `{"error":"starting"}`, http.StatusServiceUnavailable)
+			// Who asks must be known before the server says anything.
+			if _, err := d.auth.Authenticate(r, admin.AccessRead); err != nil {
+				admin.WriteProblem(w, r, err, d.logf)
+				return
+			}
+			admin.WriteProblem(w, r, admin.ErrStarting, d.logf)
 			return
 		}
 		api.h.ServeHTTP(w, r)
 	})
 	srv := admin.NewServer(ln.Addr().String(), mux)
-	srv.WriteTimeout = 0 // the stream is long-lived; handlers bound their own work
+	srv.ErrorLog = log.New(logWriter(d.logf), "riskd: admin server: ", 0)
+	if tlsOn {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.logf("riskd: admin server: %v", err)
 		}
 	}()
-	return srv, Ready{Admin: ln.Addr().String()}, nil
+	return srv, Ready{Admin: ln.Addr().String(), TLS: tlsOn}, nil
+}
+
+// logWriter turns the http.Server's error log (TLS handshake failures,
+// timeouts) into the daemon's log lines.
+type logWriter func(string, ...any)
+
+func (f logWriter) Write(p []byte) (int, error) {
+	f("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func (d *daemon) setAnchorErr(err error) {
@@ -327,21 +378,17 @@ func (d *daemon) setAnchorErr(err error) {
 // from the groups in force, which change only at the next start (the
 // partitioning of the stored stream depends on them).
 func (d *daemon) handleOnboard(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
 	if d.api.Load() == nil { // still starting: groups not known yet
-		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]string{"error": "starting"})
+		admin.WriteProblem(w, r, admin.ErrStarting, d.logf)
 		return
 	}
 	if d.conn == nil {
-		w.WriteHeader(http.StatusNotImplemented)
-		json.NewEncoder(w).Encode(map[string]string{"error": "no chain configured"})
+		admin.WriteProblem(w, r, admin.ErrNoChain, d.logf)
 		return
 	}
 	base, err := d.conn.Onboard(r.Context())
 	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		admin.WriteProblem(w, r, admin.ErrUpstream.Wrapf("onboarding: %v", err), d.logf)
 		return
 	}
 	d.mu.Lock()
@@ -351,6 +398,7 @@ func (d *daemon) handleOnboard(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.Unlock()
 	now := risk.NewGroups(append(configLists(d.cfg), base.Groups...)).Lists()
+	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(struct {
 		Accounts      int        `json:"accounts"`
 		Proven        bool       `json:"proven"`

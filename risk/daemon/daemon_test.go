@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/custody-ledger/custody/capture"
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/client/keys"
+	"github.com/custody-ledger/custody/internal/testcert"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/anchor"
@@ -62,9 +64,26 @@ func recordPcap(t *testing.T, path string, scs ...exchsim.Scenario) (szse, sse s
 	return sim.SZSEAddr(), sim.SSEAddr(), events
 }
 
-func getJSON(t *testing.T, url string, v any) int {
+// bearer is a fresh API token of key for the test chain.
+func bearer(t *testing.T, net *nettest.Network, key ed25519.PrivateKey) string {
 	t.Helper()
-	res, err := http.Get(url)
+	tok, err := client.NewToken(key, net.Client(t, 0).ChainID(), time.Now(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// httpc trusts the daemons' test certificate.
+var httpc = http.DefaultClient
+
+func getJSON(t *testing.T, tok, url string, v any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	res, err := httpc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +94,15 @@ func getJSON(t *testing.T, url string, v any) int {
 	return res.StatusCode
 }
 
-func send(t *testing.T, method, url string, body any) (int, map[string]any) {
+func send(t *testing.T, tok, method, url string, body any) (int, map[string]any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	res, err := httpc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,19 +142,11 @@ func TestDaemon_PcapToAnchoredAlerts(t *testing.T) {
 	c := net.Client(t, 0)
 	commit := client.SubmitOptions{Mode: client.ModeCommit}
 	_, ck, _ := ed25519.GenerateKey(nil)
-	for _, m := range []any{
-		&custodyv1.MsgOpenAccount{AccountId: "C-1", ClientPubKey: ck.Public().(ed25519.PublicKey),
-			IdentityHash: client.SaltedHash([]byte("s"), "id-1"), BankCardHash: client.SaltedHash([]byte("s"), "card-1"),
-			BankId: "bank-1", ShareholderAccounts: []string{"0100001111", "0100002222"}},
-	} {
-		if _, err := c.Submit(ctx, net.Keys["broker-1"], m.(*custodyv1.MsgOpenAccount), commit); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening(t, c, ck, "C-1", "0100001111", "0100002222"), commit); err != nil {
+		t.Fatal(err)
 	}
-	for _, m := range []*custodyv1.MsgConfirmAccount{{AccountId: "C-1", Approve: true}} {
-		if _, err := c.Submit(ctx, net.Keys["bank-1"], m, commit); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-1", ck.Public().(ed25519.PublicKey)), commit); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgBankToBroker{TransferId: "D1", AccountId: "C-1", Amount: 1_000_000}, commit); err != nil {
 		t.Fatal(err)
@@ -206,20 +220,31 @@ per_day = 2
 		t.Fatal("daemon not ready")
 	}
 
+	opKey, regKey := net.Keys[nettest.Operator], net.Keys["regulator-1"]
+	op := func() string { return bearer(t, net, opKey) }
 	var st daemon.Status
 	waitFor(t, "every captured event and a first anchored batch", time.Minute, func() bool {
-		getJSON(t, admin+"/v1/status", &st)
+		getJSON(t, op(), admin+"/v1/status", &st)
 		return st.LastEventSeq == uint64(nEvents) && st.Anchored > 0 && st.AnchorError == ""
 	})
 	t.Logf("status %+v", st)
 
 	// A parameter change is versioned and anchored.
-	if code, m := send(t, "PUT", admin+"/v1/rules/large_order", map[string]any{"who": "ops-alice", "params": map[string]any{"min_qty": 250000}}); code != http.StatusOK {
+	// Without a token, or with a broker's, it is refused.
+	change := map[string]any{"params": map[string]any{"min_qty": 250000}}
+	if code, m := send(t, "", "PUT", admin+"/v1/rules/large_order", change); code != http.StatusUnauthorized || m["code"] != "riskd/1" {
+		t.Fatalf("param change without a token: %d %v", code, m)
+	}
+	if code, m := send(t, bearer(t, net, net.Keys["broker-1"]), "PUT", admin+"/v1/rules/large_order", change); code != http.StatusForbidden {
+		t.Fatalf("param change by a broker: %d %v", code, m)
+	}
+	if code, m := send(t, op(), "PUT", admin+"/v1/rules/large_order", change); code != http.StatusOK {
 		t.Fatalf("param change: %d %v", code, m)
 	}
+	who := nettest.Operator + "/" + client.Address(opKey.Public().(ed25519.PublicKey))
 	waitFor(t, "the new parameter version on chain", 30*time.Second, func() bool {
 		raw, err := c.QueryJSON(ctx, "anchors/"+nettest.Operator)
-		return err == nil && strings.Contains(string(raw), `"version":"2"`) && strings.Contains(string(raw), `"changed_by":"ops-alice"`)
+		return err == nil && strings.Contains(string(raw), `"version":"2"`) && strings.Contains(string(raw), `"changed_by":"`+who+`"`)
 	})
 
 	// A withdrawal request on chain reaches the engine.
@@ -228,28 +253,30 @@ per_day = 2
 		t.Fatal(err)
 	}
 	waitFor(t, "the ledger feed to pass the withdrawal", 30*time.Second, func() bool {
-		getJSON(t, admin+"/v1/status", &st)
+		getJSON(t, op(), admin+"/v1/status", &st)
 		return st.LedgerHeight >= res.Height
 	})
 
 	// On-demand onboarding sees an account opened since the start; its
 	// group joins at the next start.
 	_, ck2, _ := ed25519.GenerateKey(nil)
-	if _, err := c.Submit(ctx, net.Keys["broker-1"], &custodyv1.MsgOpenAccount{AccountId: "C-2", ClientPubKey: ck2.Public().(ed25519.PublicKey),
-		IdentityHash: client.SaltedHash([]byte("s"), "id-2"), BankCardHash: client.SaltedHash([]byte("s"), "card-2"),
-		BankId: "bank-1", ShareholderAccounts: []string{"0100003333"}}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["broker-1"], opening(t, c, ck2, "C-2", "0100003333"), commit); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Submit(ctx, net.Keys["bank-1"], &custodyv1.MsgConfirmAccount{AccountId: "C-2", Approve: true}, commit); err != nil {
+	if _, err := c.Submit(ctx, net.Keys["bank-1"], client.ConfirmAccountMsg("C-2", ck2.Public().(ed25519.PublicKey)), commit); err != nil {
 		t.Fatal(err)
 	}
-	code, m := send(t, "POST", admin+"/v1/onboard", nil)
+	if code, m := send(t, bearer(t, net, regKey), "POST", admin+"/v1/onboard", nil); code != http.StatusForbidden {
+		t.Fatalf("onboard by the regulator: %d %v", code, m)
+	}
+	code, m := send(t, op(), "POST", admin+"/v1/onboard", nil)
 	if code != http.StatusOK || m["accounts"] != float64(2) || m["proven"] != true || m["restart_needed"] != true {
 		t.Fatalf("onboard: %d %v", code, m)
 	}
 
-	// A freeze through the admin API, signed with the regulator's key.
-	code, m = send(t, "POST", admin+"/v1/freeze", map[string]any{"account": "C-1", "who": "carol", "reason": "wash trades"})
+	// A freeze asked for by the regulator, submitted with the core's
+	// freeze key (the regulator's).
+	code, m = send(t, bearer(t, net, regKey), "POST", admin+"/v1/freeze", map[string]any{"account": "C-1", "reason": "wash trades"})
 	if code != http.StatusAccepted || m["tx_hash"] == nil {
 		t.Fatalf("freeze: %d %v", code, m)
 	}
@@ -325,8 +352,11 @@ func startDaemon(t *testing.T, ctx context.Context, cfgText string) (string, fun
 	done := make(chan error, 1)
 	go func() { done <- daemon.Run(runCtx, cfg, daemon.Options{Logf: func(string, ...any) {}}) }()
 	admin := "http://" + cfg.Admin.Listen
+	if cfg.Admin.TLSCert != "" {
+		admin = "https://" + cfg.Admin.Listen
+	}
 	waitFor(t, "the admin API", 30*time.Second, func() bool {
-		res, err := http.Get(admin + "/v1/status")
+		res, err := httpc.Get(admin + "/v1/status")
 		if err == nil {
 			res.Body.Close()
 		}
@@ -343,7 +373,8 @@ func startDaemon(t *testing.T, ctx context.Context, cfgText string) (string, fun
 // A standby stopped and started again resumes following where it stopped
 // and ends with the leader's inputs and alerts, under the same numbers.
 func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	net := nettest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	pcap := filepath.Join(dir, "flow.pcap")
@@ -352,20 +383,35 @@ func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The leader serves HTTPS; the standby pins its certificate and signs
+	// its stream requests with the operator key (the same participant).
+	certPath, keyPath := testcert.Write(t, dir, "leader")
+	httpc = testcert.Client(t, certPath)
+	defer func() { httpc = http.DefaultClient }()
+	var ws []string
+	for _, w := range net.Witnesses(0) {
+		ws = append(ws, fmt.Sprintf("%q", w))
+	}
+	chainCfg := fmt.Sprintf("[chain]\nnode = %q\nwitnesses = [%s]\nkeyring = %q\nkeyring_backend = \"test\"\nkey = %q\npoll = \"200ms\"\n",
+		net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(nettest.Operator), nettest.Operator)
 	leaderAddr, standbyAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
-	base := fmt.Sprintf("[engine]\nworkers = 3\ncheckpoint_every = 100\n[rules.self_trade]\nper_day = 2\n[[associated]]\naccounts = [\"0100001111\", \"0100002222\"]\n[standby]\ntakeover_after = \"30s\"\n")
-	leaderCfg := base + fmt.Sprintf("[admin]\nlisten = %q\n[capture]\npcap = %q\nszse = [%q]\nsse = [%q]\n", leaderAddr, pcap, szse, sse)
+	base := "[engine]\nworkers = 3\ncheckpoint_every = 100\n[rules.self_trade]\nper_day = 2\n[rules.wire_ledger]\nenabled = false\n[[associated]]\naccounts = [\"0100001111\", \"0100002222\"]\n[standby]\ntakeover_after = \"30s\"\n" + chainCfg
+	leaderCfg := base + fmt.Sprintf("[admin]\nlisten = %q\ntls_cert = %q\ntls_key = %q\n[capture]\npcap = %q\nszse = [%q]\nsse = [%q]\n", leaderAddr, certPath, keyPath, pcap, szse, sse)
 	leaderCfg = strings.Replace(leaderCfg, "[engine]\n", fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, "leader")), 1)
 	standbyCfg := base + fmt.Sprintf("[admin]\nlisten = %q\n", standbyAddr)
 	standbyCfg = strings.Replace(standbyCfg, "[engine]\n", fmt.Sprintf("[engine]\ndata_dir = %q\n", filepath.Join(dir, "standby")), 1)
-	standbyCfg = strings.Replace(standbyCfg, "[standby]\n", fmt.Sprintf("[standby]\nleader = %q\n", "http://"+leaderAddr), 1)
+	standbyCfg = strings.Replace(standbyCfg, "[standby]\n", fmt.Sprintf("[standby]\nleader = %q\nleader_cert = %q\n", "https://"+leaderAddr, certPath), 1)
 
+	op := func() string { return bearer(t, net, net.Keys[nettest.Operator]) }
 	// The standby starts first and waits for its leader.
 	standby, stopStandby := startDaemon(t, ctx, standbyCfg)
 	leader, stopLeader := startDaemon(t, ctx, leaderCfg)
+	if !strings.HasPrefix(leader, "https://") {
+		t.Fatalf("leader at %s", leader)
+	}
 	status := func(url string) daemon.Status {
 		var st daemon.Status
-		getJSON(t, url+"/v1/status", &st)
+		getJSON(t, op(), url+"/v1/status", &st)
 		return st
 	}
 	caughtUp := func() bool {
@@ -373,12 +419,24 @@ func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
 		return l.LastEventSeq == uint64(nEvents) && l.LastInputSeq == s.LastInputSeq && l.Alerts == s.Alerts && s.Alerts > 0
 	}
 	waitFor(t, "the standby to follow the capture", time.Minute, caughtUp)
+
+	// The stream is the operator's alone: no token 401, the regulator's
+	// and a broker's 403.
+	for _, tc := range []struct {
+		tok  string
+		want int
+	}{{"", http.StatusUnauthorized}, {bearer(t, net, net.Keys["regulator-1"]), http.StatusForbidden}, {bearer(t, net, net.Keys["broker-1"]), http.StatusForbidden}} {
+		var p map[string]any
+		if code := getJSON(t, tc.tok, leader+"/v1/stream?after=999999999", &p); code != tc.want {
+			t.Fatalf("stream: %d %v, want %d", code, p, tc.want)
+		}
+	}
 	stopStandby()
 
 	// While the standby is down the leader takes a parameter change (an
 	// input of its stream).
 	before := status(leader).LastInputSeq
-	if code, m := send(t, "PUT", leader+"/v1/rules/large_order", map[string]any{"who": "ops", "params": map[string]any{"min_qty": 200000}}); code != http.StatusOK {
+	if code, m := send(t, op(), "PUT", leader+"/v1/rules/large_order", map[string]any{"params": map[string]any{"min_qty": 200000}}); code != http.StatusOK {
 		t.Fatalf("param change: %d %v", code, m)
 	}
 	waitFor(t, "the leader to take the change", 30*time.Second, func() bool { return status(leader).LastInputSeq > before })
@@ -390,9 +448,9 @@ func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
 	waitFor(t, "the standby to catch up", time.Minute, func() bool {
 		return caughtUp() && status(standby).LastInputSeq > before && status(standby).ParamsVersion == 2
 	})
-	code, _ := send(t, "PUT", standby+"/v1/rules/large_order", map[string]any{"who": "x", "params": map[string]any{"min_qty": 1}})
-	if code != http.StatusBadRequest {
-		t.Fatalf("a standby took a parameter change: %d", code)
+	code, m := send(t, op(), "PUT", standby+"/v1/rules/large_order", map[string]any{"params": map[string]any{"min_qty": 1}})
+	if code != http.StatusConflict || m["code"] != "riskd/15" {
+		t.Fatalf("a standby took a parameter change: %d %v", code, m)
 	}
 	stopStandby()
 	stopLeader()
@@ -422,4 +480,19 @@ func TestDaemon_StandbyRestartsAndFollows(t *testing.T) {
 		t.Fatalf("standby %d inputs, alerts\n%s\nleader %d inputs, alerts\n%s", sin, strings.Join(sa, "\n"), lin, strings.Join(la, "\n"))
 	}
 	t.Logf("%d alerts, %d inputs on both", len(sa), sin)
+}
+
+// opening is client key k's signed request for account id at broker-1 /
+// bank-1 (identity "id-<id>" under a test identity secret).
+func opening(t *testing.T, c *client.Client, k ed25519.PrivateKey, id string, holders ...string) *custodyv1.MsgOpenAccount {
+	t.Helper()
+	secret := bytes.Repeat([]byte{3}, client.MinIdentitySecretLen)
+	idHash, err1 := client.IdentityHash(secret, "id-"+id)
+	cardHash, err2 := client.CardHash(secret, "card-"+id)
+	m, err3 := client.OpenAccountMsg(k, &custodyv1.OpeningRequest{ChainId: c.ChainID(), AccountId: id, BrokerId: "broker-1",
+		BankId: "bank-1", IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: holders})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

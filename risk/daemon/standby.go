@@ -2,16 +2,22 @@ package daemon
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/anchor"
 )
 
@@ -40,33 +46,45 @@ type heartbeat struct {
 
 const heartbeatEvery = time.Second
 
+// The stream is open only to this core's own risk operator (a standby
+// presents a token of its operator key: admin.AccessStream), and a standby
+// follows only a leader that shows the certificate it pins
+// (standby.leader_cert): each side knows who is at the other end.
 func (d *daemon) handleStream(w http.ResponseWriter, r *http.Request) {
 	if d.role.Load() != RoleLeader {
-		http.Error(w, `{"error":"not the leader"}`, http.StatusServiceUnavailable)
+		admin.WriteProblem(w, r, admin.ErrStandby.Wrapf("no stream: this process is %s", d.role.Load()), d.logf)
 		return
 	}
 	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 	if err != nil && r.URL.Query().Get("after") != "" {
-		http.Error(w, `{"error":"after must be an input seq"}`, http.StatusBadRequest)
+		admin.WriteProblem(w, r, admin.ErrBadRequest.Wrapf("after must be an input seq"), d.logf)
 		return
 	}
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
+	// The server's write timeout bounds one write, not the stream: each
+	// round of lines gets its own deadline, so a standby that stops
+	// reading is dropped within admin.WriteTimeout.
+	rc := http.NewResponseController(w)
+	extend := func() { _ = rc.SetWriteDeadline(time.Now().Add(admin.WriteTimeout)) }
+	extend()
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	if err := enc.Encode(streamLine{Header: &streamHeader{Groups: d.lists, Workers: d.cfg.Engine.Workers, First: d.first}}); err != nil {
 		return
 	}
-	fl.Flush()
+	if rc.Flush() != nil {
+		return
+	}
 	poll := time.NewTicker(flushEvery)
 	defer poll.Stop()
 	lastBeat := time.Time{}
 	for {
+		extend()
+		sent := 0
 		err := d.st.InputsAfter(after, func(in risk.Input) error {
 			after = in.Seq
+			if sent++; sent%1024 == 0 {
+				extend() // a long catch-up is many writes, each bounded
+			}
 			return enc.Encode(streamLine{Input: &in})
 		})
 		if err != nil {
@@ -81,7 +99,9 @@ func (d *daemon) handleStream(w http.ResponseWriter, r *http.Request) {
 			}
 			lastBeat = time.Now()
 		}
-		fl.Flush()
+		if rc.Flush() != nil {
+			return
+		}
 		select {
 		case <-r.Context().Done():
 			return
@@ -94,6 +114,7 @@ func (d *daemon) handleStream(w http.ResponseWriter, r *http.Request) {
 type follower struct {
 	d     *daemon
 	url   string
+	http  *http.Client // trusts only the pinned leader certificate
 	body  interface{ Close() error }
 	lines chan lineOrErr
 }
@@ -107,7 +128,11 @@ type lineOrErr struct {
 // standby up from the stream's header: the leader's groups, worker count
 // and first parameter version.
 func (d *daemon) dialLeader(ctx context.Context) (*follower, error) {
-	f := &follower{d: d, url: strings.TrimRight(d.cfg.Standby.Leader, "/") + "/v1/stream"}
+	hc, err := pinnedClient(d.cfg.Standby.LeaderCert)
+	if err != nil {
+		return nil, err
+	}
+	f := &follower{d: d, url: strings.TrimRight(d.cfg.Standby.Leader, "/") + "/v1/stream", http: hc}
 	for {
 		hdr, err := f.connect(ctx)
 		if err == nil {
@@ -122,6 +147,12 @@ func (d *daemon) dialLeader(ctx context.Context) (*follower, error) {
 			}
 			d.logf("riskd: standby: following %s (%d groups)", d.cfg.Standby.Leader, len(hdr.Groups))
 			return f, nil
+		}
+		var refused *leaderRefused
+		if errors.As(err, &refused) && (refused.status == http.StatusUnauthorized || refused.status == http.StatusForbidden) {
+			// 401/403: this standby's key does not open the leader's
+			// stream; waiting will not change that.
+			return nil, err
 		}
 		d.logf("riskd: standby: leader %s not reachable yet: %v", d.cfg.Standby.Leader, err)
 		select {
@@ -144,13 +175,20 @@ func (f *follower) connect(ctx context.Context) (*streamHeader, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := http.DefaultClient.Do(req)
+	tok, err := f.d.conn.Token(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := f.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
+		var p admin.Problem
+		_ = json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&p)
 		res.Body.Close()
-		return nil, fmt.Errorf("daemon: leader stream: %s", res.Status)
+		return nil, &leaderRefused{status: res.StatusCode, problem: p}
 	}
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -178,6 +216,45 @@ func (f *follower) connect(ctx context.Context) (*streamHeader, error) {
 		lines <- lineOrErr{err: fmt.Errorf("daemon: leader stream ended: %v", sc.Err())}
 	}()
 	return first.Header, nil
+}
+
+// leaderRefused is the leader's answer to a stream request other than 200.
+type leaderRefused struct {
+	status  int
+	problem admin.Problem
+}
+
+func (e *leaderRefused) Error() string {
+	return fmt.Sprintf("daemon: leader stream: %d %s (%s) %s", e.status, e.problem.Title, e.problem.Code, e.problem.Detail)
+}
+
+// pinnedClient is an HTTP client that accepts exactly the certificate in
+// the PEM file certPath: the leader's own. Pinning the certificate (rather
+// than trusting a CA for a name) fits a pair of processes an operator sets
+// up together, needs no PKI, and leaves no other server a way in.
+func pinnedClient(certPath string) (*http.Client, error) {
+	raw, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: standby.leader_cert: %w", err)
+	}
+	blk, _ := pem.Decode(raw)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("daemon: standby.leader_cert %s: no PEM CERTIFICATE block", certPath)
+	}
+	pinned := blk.Bytes
+	tcfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// The chain-and-name check is replaced by the pin below.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pinned) {
+				return errors.New("daemon: the leader's certificate is not the pinned standby.leader_cert")
+			}
+			return nil
+		},
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tcfg, ForceAttemptHTTP2: false,
+		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 30 * time.Second}}, nil
 }
 
 func (f *follower) close() {
@@ -350,13 +427,12 @@ func (d *daemon) status() (Status, error) {
 	return s, nil
 }
 
-func (d *daemon) handleStatus(w http.ResponseWriter, _ *http.Request) {
+func (d *daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 	s, err := d.status()
-	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
-		w.WriteHeader(http.StatusInternalServerError)
-		json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		admin.WriteProblem(w, r, err, d.logf)
 		return
 	}
+	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custody-ledger/custody/capture/source"
+	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/risk"
@@ -163,11 +164,13 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	require.Equal(t, 1, b.Reversed, "reversed transfers")
 	require.EqualValues(t, dupAmount, b.ValueReversed, "value reversed")
 
-	// The refusals: a T+1 sale, a withdrawal of unsettled proceeds.
-	require.Len(t, s.Refusals, 2)
-	require.ErrorIs(t, s.Refusals[0].Err, trading.ErrInsufficientQty)
-	require.ErrorIs(t, s.Refusals[1].Err, funds.ErrOverdraft)
-	require.Contains(t, s.Refusals[1].Log, "withdrawable")
+	// The refusals: a broker-generated client key the bank does not
+	// confirm, a T+1 sale, a withdrawal of unsettled proceeds.
+	require.Len(t, s.Refusals, 3)
+	require.ErrorIs(t, s.Refusals[0].Err, accounts.ErrClientKeyMismatch)
+	require.ErrorIs(t, s.Refusals[1].Err, trading.ErrInsufficientQty)
+	require.ErrorIs(t, s.Refusals[2].Err, funds.ErrOverdraft)
+	require.Contains(t, s.Refusals[2].Log, "withdrawable")
 
 	// Alerts: three large orders and the spoofing pattern (ACC-06), the
 	// 5th matched pair between ACC-07 and ACC-08 (4 rounds × 2 reports = 8

@@ -1,5 +1,5 @@
 // Package demo plays one scripted business day on a local network: the
-// product's front door (`make demo`, `custodyd demo`) and the headless test
+// product's front door (`make demo`, `custodynet demo`) and the headless test
 // that checks the day's figures (demo_test.go, `make demo-check`).
 //
 // # What runs

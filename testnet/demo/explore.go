@@ -68,7 +68,7 @@ func (d *Demo) Explore(bin string) Explore {
 		"$CLI --node $N query reconciliation-breaks",
 		"$CLI --node $N query invariants",
 		"# a client signs its own withdrawal (证转银); the bank pays it",
-		"$CLI --node $N " + kr(filepath.Join(d.cfg.Dir, "clients")) + " tx withdraw --from ACC-01 --transfer-id ACC-01/W2 --account-id ACC-01 --amount 100000",
+		"$CLI --node $N " + kr(filepath.Join(d.cfg.Dir, "clients")) + " tx withdraw --from ACC-01 --transfer-id ACC-01/W2 --account-id ACC-01 --amount 1,000.00",
 		"$CLI --node $N " + kr(d.tn.Home(d.tn.Node(d.nodeOf(Bank)))) + " tx confirm-withdrawal --from " + Bank + " --transfer-id ACC-01/W2",
 	}
 	if d.rest.served {
@@ -79,11 +79,15 @@ func (d *Demo) Explore(bin string) Explore {
 			`curl -s -H "Authorization: Bearer $TOKEN" '`+restURL(broker)+`/v1/accounts/ACC-01/funds?prove=true'`,
 		)
 	}
+	// A token lives five minutes: the verify-alert line makes its own, so
+	// that it still works when copied later.
+	riskToken := "$CLI --node $N --keyring-backend test --keyring-dir " + d.tn.RiskOperatorKeyring(RiskOperator) + " token --from " + RiskOperator
 	if d.risk != nil {
 		c = append(c,
-			"# the risk core: status, alerts, and one alert checked against the root anchored on chain",
-			"curl -s "+d.risk.admin+"/v1/status",
-			"curl -s '"+d.risk.admin+"/v1/alerts?rule=spoofing'",
+			"# the risk core: status, alerts (a token of the risk operator's key), and one alert checked against the root anchored on chain",
+			"RTOKEN=$("+riskToken+")",
+			`curl -s -H "Authorization: Bearer $RTOKEN" `+d.risk.admin+"/v1/status",
+			`curl -s -H "Authorization: Bearer $RTOKEN" '`+d.risk.admin+"/v1/alerts?rule=spoofing'",
 		)
 		rules := make([]string, 0, len(d.alertSummary.Example))
 		for r := range d.alertSummary.Example {
@@ -91,9 +95,9 @@ func (d *Demo) Explore(bin string) Explore {
 		}
 		sort.Strings(rules)
 		if id, ok := d.alertSummary.Example[risk.RuleSpoofing]; ok {
-			c = append(c, riskd+" verify-alert "+id+" --config "+d.risk.cfgPath)
+			c = append(c, riskd+" verify-alert "+id+" --config "+d.risk.cfgPath+` --token "$(`+riskToken+`)"`)
 		} else if len(rules) > 0 {
-			c = append(c, riskd+" verify-alert "+d.alertSummary.Example[rules[0]]+" --config "+d.risk.cfgPath)
+			c = append(c, riskd+" verify-alert "+d.alertSummary.Example[rules[0]]+" --config "+d.risk.cfgPath+` --token "$(`+riskToken+`)"`)
 		}
 	}
 	for _, n := range e.Nodes {

@@ -1,14 +1,17 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/trading"
@@ -146,18 +149,31 @@ func (d *Demo) startExchange(context.Context) (string, error) {
 	return fmt.Sprintf("SZSE gateway %s, SSE order database %s", sim.SZSEAddr(), sim.SSEAddr()), nil
 }
 
-// openAccounts: the three-party agreement. The broker requests each
-// account (identity and card only as salted hashes, the client's public
-// key, a shareholder account per exchange); the bank confirms it, which
-// registers the client's key, and transfers the client's first deposit
-// from the client's own bank account (银转证).
+// openAccounts: the three-party agreement. Each client signs its opening
+// request with its own key (identity and card only as keyed hashes, its
+// public key, a shareholder account per exchange) and hands it to the
+// broker, who submits it; the bank confirms, naming the key the client gave
+// it at its counter, which registers the client's key, and transfers the
+// client's first deposit from the client's own bank account (银转证). One
+// more opening shows why the bank names the key: the broker generated a key
+// for ACC-10 itself, the bank names the client's own, the chain refuses
+// and the bank rejects the opening.
 func (d *Demo) openAccounts(ctx context.Context) (string, error) {
 	broker, bank := d.nodeOf(Broker), d.nodeOf(Bank)
-	salt := []byte(identitySalt)
-	for _, c := range Clients {
-		m := &custodyv1.MsgOpenAccount{AccountId: c.ID, ClientPubKey: c.Key().Public().(ed25519.PublicKey),
-			IdentityHash: client.SaltedHash(salt, c.Identity), BankCardHash: client.SaltedHash(salt, c.Card),
-			BankId: Bank, ShareholderAccounts: []string{c.SSE, c.SZSE}}
+	secret, err := d.tn.IdentitySecret()
+	if err != nil {
+		return "", err
+	}
+	brokersKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xb0}, ed25519.SeedSize))
+	for _, c := range append(slices.Clone(Clients), impostor) {
+		key := c.Key()
+		if c.ID == impostor.ID {
+			key = brokersKey
+		}
+		m, err := c.opening(d.tn.ChainID, secret, key)
+		if err != nil {
+			return "", err
+		}
 		if err := d.send(ctx, broker, d.keys[Broker], m, "open "+c.ID); err != nil {
 			return "", err
 		}
@@ -165,9 +181,16 @@ func (d *Demo) openAccounts(ctx context.Context) (string, error) {
 	if _, err := d.settle(ctx); err != nil {
 		return "", err
 	}
+	if err := d.refuse(ctx, bank, d.keys[Bank], client.ConfirmAccountMsg(impostor.ID, impostor.Key().Public().(ed25519.PublicKey)),
+		"bank-1 confirms ACC-10 naming the client's own key, not the one the broker generated", accounts.ErrClientKeyMismatch); err != nil {
+		return "", err
+	}
+	if err := d.send(ctx, bank, d.keys[Bank], client.RejectAccountMsg(impostor.ID, "client key differs from the one the client gave at the counter"), "reject "+impostor.ID); err != nil {
+		return "", err
+	}
 	var total int64
 	for _, c := range Clients {
-		if err := d.send(ctx, bank, d.keys[Bank], &custodyv1.MsgConfirmAccount{AccountId: c.ID, Approve: true}, "confirm "+c.ID); err != nil {
+		if err := d.send(ctx, bank, d.keys[Bank], client.ConfirmAccountMsg(c.ID, c.Key().Public().(ed25519.PublicKey)), "confirm "+c.ID); err != nil {
 			return "", err
 		}
 		if err := d.send(ctx, bank, d.keys[Bank], &custodyv1.MsgBankToBroker{TransferId: "D-" + c.ID, AccountId: c.ID, Amount: c.Deposit}, "deposit to "+c.ID); err != nil {
@@ -178,7 +201,7 @@ func (d *Demo) openAccounts(ctx context.Context) (string, error) {
 	if _, err := d.settle(ctx); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d accounts opened by %s, confirmed by %s, %s deposited", len(Clients), Broker, Bank, yuan(total)), nil
+	return fmt.Sprintf("%d accounts opened by %s, confirmed by %s, %s deposited; %s's broker-generated key refused", len(Clients), Broker, Bank, yuan(total), impostor.ID), nil
 }
 
 // startRiskCore starts the risk core now that the accounts exist (it

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/client/keys"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/config"
@@ -41,8 +43,11 @@ type riskCore struct {
 	cfgPath string
 	logPath string
 	http    *http.Client
-	done    chan struct{} // closed when it exits
-	stop    func() error
+	// token makes a bearer token of the risk operator's key: every route
+	// of riskd's admin API authenticates (docs/risk.md).
+	token func() (string, error)
+	done  chan struct{} // closed when it exits
+	stop  func() error
 }
 
 func (d *Demo) riskCore() *riskCore {
@@ -66,7 +71,7 @@ func (d *Demo) riskConfig(adminAddr string) string {
 		c := clientByID(id)
 		group = append(group, fmt.Sprintf("%q, %q, %q", c.ID, c.SSE, c.SZSE))
 	}
-	return fmt.Sprintf(`# The demo's risk core (docs/demo.md): written by custodyd demo.
+	return fmt.Sprintf(`# The demo's risk core (docs/demo.md): written by custodynet demo.
 [engine]
 data_dir = %q
 workers = 1
@@ -120,6 +125,15 @@ func (d *Demo) startRisk(ctx context.Context) error {
 	r := &riskCore{admin: "http://" + adminAddr, cfgPath: filepath.Join(d.riskDir(), "riskd.toml"),
 		logPath: filepath.Join(d.riskDir(), "riskd.log"), http: &http.Client{Timeout: 30 * time.Second},
 		done: make(chan struct{})}
+	kr, err := keys.Open(d.tn.RiskOperatorKeyring(RiskOperator), keys.BackendTest)
+	if err != nil {
+		return fmt.Errorf("demo: risk operator keyring: %w", err)
+	}
+	opKey, err := kr.Key(RiskOperator, nil)
+	if err != nil {
+		return fmt.Errorf("demo: risk operator key: %w", err)
+	}
+	r.token = func() (string, error) { return client.NewToken(opKey, d.tn.ChainID, time.Now(), 0) }
 	text := d.riskConfig(adminAddr)
 	if err := os.WriteFile(r.cfgPath, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -227,6 +241,11 @@ func (r *riskCore) get(ctx context.Context, path string, out any) error {
 	if err != nil {
 		return err
 	}
+	tok, err := r.token()
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
 	res, err := r.http.Do(req)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strings"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/testnet/exchsim"
 
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -21,11 +22,18 @@ const (
 	RiskOperator = "risk-1"
 )
 
-// identitySalt is the broker's salt for identity and card hashes. A
-// person has one account per broker (the chain refuses a second account of
-// the same identity hash), and the risk core groups all of a person's
-// shareholder accounts by that hash when it onboards them.
-const identitySalt = "broker-1 demo salt"
+// Identity and card numbers are hashed with the network's identity secret
+// (testnet.IdentitySecretFile in every institution's home, never on
+// chain): a person has one account per broker (the chain refuses a second
+// account of the same identity hash), and the risk core groups all of a
+// person's shareholder accounts by that hash when it onboards them.
+
+// impostor is the opening the bank refuses: the broker generated a key
+// "for" the client and signed the request with it, but the client gave
+// the bank another key at its counter, so the bank names that one and the
+// account never opens.
+var impostor = Client{ID: "ACC-10", Who: "an opening with a key the broker generated: the bank names the client's own key, the chain refuses, the bank rejects",
+	Identity: "110101198001010100", Card: "6222000000000100", SSE: "A000000010", SZSE: "0000000010"}
 
 // instrument is one security of the day, listed when the day opens.
 type instrument struct {
@@ -76,7 +84,7 @@ type Client struct {
 	ID  string // fund account id on chain
 	Who string // what the client does in the script
 	// Identity and Card are the identity and bank card numbers; only their
-	// salted hashes leave the broker.
+	// keyed hashes (client.IdentityHash, client.CardHash) leave the client.
 	Identity, Card string
 	SSE, SZSE      string // shareholder accounts (SSE: a letter first)
 	Deposit        int64  // bank-to-broker transfer when the account opens, fen
@@ -100,6 +108,23 @@ var Clients = []Client{
 func (c Client) Key() ed25519.PrivateKey {
 	seed := sha256.Sum256([]byte("custody demo client " + c.ID))
 	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// opening is the client's signed opening request at broker-1 / bank-1,
+// signed by key (the client's own, except in the impostor's case).
+func (c Client) opening(chainID string, secret []byte, key ed25519.PrivateKey) (*custodyv1.MsgOpenAccount, error) {
+	idHash, err := client.IdentityHash(secret, c.Identity)
+	if err != nil {
+		return nil, err
+	}
+	cardHash, err := client.CardHash(secret, c.Card)
+	if err != nil {
+		return nil, err
+	}
+	return client.OpenAccountMsg(key, &custodyv1.OpeningRequest{
+		ChainId: chainID, AccountId: c.ID, BrokerId: Broker, BankId: Bank,
+		IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{c.SSE, c.SZSE},
+	})
 }
 
 // family is an associated-account group the broker knows of (a married

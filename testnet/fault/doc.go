@@ -1,5 +1,5 @@
 // Package fault runs crash and disk faults against a four-validator
-// network under load (`custodyd faults`, `make faults`), one scenario after
+// network under load (`custodynet faults`, `make faults`), one scenario after
 // the other, and checks after each that nothing committed was lost and no
 // node forked.
 //

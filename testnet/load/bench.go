@@ -103,7 +103,7 @@ func (t Tuning) Apply(tn *testnet.Testnet, edit func(n *testnet.Node, home strin
 	return nil
 }
 
-// BenchConfig is one run of `custodyd bench`: the custody network, then
+// BenchConfig is one run of `custodynet bench`: the custody network, then
 // the kvstore network, under the same load tool, on this machine.
 type BenchConfig struct {
 	// Dir holds the two networks (Dir/custody, Dir/kvstore), replaced.
@@ -111,9 +111,13 @@ type BenchConfig struct {
 	// Binary is the custodyd that runs each node as a child process ("":
 	// every node runs in this process, and CPU and memory are the
 	// process's totals).
-	Binary  string
-	Load    Config
-	Custody CustodyOptions
+	Binary string
+	// BaselineBinary runs each kvstore node as a child process, as
+	// `BaselineBinary bench node --app kvstore` (custodynet); needed with
+	// Binary.
+	BaselineBinary string
+	Load           Config
+	Custody        CustodyOptions
 	// KeysPerParticipant is how many keys the bank, broker and regulator
 	// each sign with. Default 8.
 	KeysPerParticipant int
@@ -237,7 +241,10 @@ func runApp(ctx context.Context, cfg BenchConfig, app string, kvSize, kvSigners 
 	var provider testnet.Provider
 	switch {
 	case cfg.Binary != "" && app == "kvstore":
-		procs = &testnet.Processes{Binary: cfg.Binary, Command: []string{"bench", "node", "--app", "kvstore"}}
+		if cfg.BaselineBinary == "" {
+			return nil, errors.New("load: BaselineBinary is needed to run the kvstore nodes as processes")
+		}
+		procs = &testnet.Processes{Binary: cfg.BaselineBinary, Command: []string{"bench", "node", "--app", "kvstore"}}
 		provider = procs
 	case cfg.Binary != "":
 		procs = &testnet.Processes{Binary: cfg.Binary}

@@ -95,6 +95,10 @@ type Custody struct {
 	opts    CustodyOptions
 	chainID string
 	seed    int64
+	// identitySecret is the testnet's identity secret (testnet.Generate
+	// writes it into every institution's home): the key of the identity
+	// and card hashes, as a real broker's would be.
+	identitySecret []byte
 
 	banks, brokers []*Signer
 	regulator      *Signer
@@ -139,8 +143,12 @@ func NewCustody(t *testnet.Testnet, opts CustodyOptions, seed int64) (*Custody, 
 	if err != nil {
 		return nil, err
 	}
+	secret, err := t.IdentitySecret()
+	if err != nil {
+		return nil, err
+	}
 	c := &Custody{
-		opts: opts, chainID: t.ChainID, seed: seed,
+		opts: opts, chainID: t.ChainID, seed: seed, identitySecret: secret,
 		model: map[string]*fundsM{}, frozen: map[string]bool{}, toggling: map[string]bool{},
 		withdrawn: map[string]int{}, confirms: map[string]wdConfirm{},
 	}
@@ -189,9 +197,26 @@ func (c *Custody) clientKey(account string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s[:])
 }
 
-func (c *Custody) hash(what, account string) []byte {
-	s := sha256.Sum256(fmt.Appendf(nil, "load %s %d %s", what, c.seed, account))
-	return s[:]
+// openAction is broker opening acct with the client's request signed by
+// key (the client's own: the load plays the client on its device), the
+// identity and card of a made-up person hashed under the testnet's
+// identity secret.
+func (c *Custody) openAction(kind string, broker *Signer, acct string, key ed25519.PrivateKey, shareholders []string, done func(*Action, Outcome)) *Action {
+	return &Action{Kind: kind, Signer: broker, Done: done, Build: func(seq uint64) ([]byte, error) {
+		idHash, err1 := client.IdentityHash(c.identitySecret, fmt.Sprintf("load identity %d %s", c.seed, acct))
+		cardHash, err2 := client.CardHash(c.identitySecret, fmt.Sprintf("load card %d %s", c.seed, acct))
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		m, err := client.OpenAccountMsg(key, &custodyv1.OpeningRequest{
+			ChainId: c.chainID, AccountId: acct, BrokerId: c.opts.Broker, BankId: c.opts.Bank,
+			IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: shareholders,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return client.Sign(broker.Key, c.chainID, seq, "", m)
+	}}
 }
 
 // Name implements Workload.
@@ -216,13 +241,10 @@ func (c *Custody) action(kind string, s *Signer, msg proto.Message, done func(*A
 func (c *Custody) Setup(ctx context.Context, r *Runner) error {
 	var open, confirm, fund []*Action
 	add := func(i int, acct string, key ed25519.PrivateKey, shareholders []string) {
-		open = append(open, c.action("setup open", c.brokers[i%len(c.brokers)], &custodyv1.MsgOpenAccount{
-			AccountId: acct, ClientPubKey: key.Public().(ed25519.PublicKey),
-			IdentityHash: c.hash("identity", acct), BankCardHash: c.hash("card", acct), BankId: c.opts.Bank,
-			ShareholderAccounts: shareholders,
-		}, nil))
+		open = append(open, c.openAction("setup open", c.brokers[i%len(c.brokers)], acct, key, shareholders, nil))
+		// The bank names the key the client gave it at its counter.
 		confirm = append(confirm, c.action("setup approve", c.banks[i%len(c.banks)],
-			&custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}, nil))
+			client.ConfirmAccountMsg(acct, key.Public().(ed25519.PublicKey)), nil))
 		fund = append(fund, c.action("setup fund", c.banks[i%len(c.banks)],
 			&custodyv1.MsgBankToBroker{TransferId: "INIT-" + acct, AccountId: acct, Amount: c.opts.InitialFunds}, nil))
 	}
@@ -376,15 +398,13 @@ func (c *Custody) open(r *Runner, rng *rand.Rand) *Action {
 	c.nOpen++
 	acct := fmt.Sprintf("LN-%d-%06d", c.seed%1000, c.nOpen)
 	c.mu.Unlock()
-	return c.action("open account", broker, &custodyv1.MsgOpenAccount{
-		AccountId: acct, ClientPubKey: c.clientKey(acct).Public().(ed25519.PublicKey),
-		IdentityHash: c.hash("identity", acct), BankCardHash: c.hash("card", acct), BankId: c.opts.Bank,
-	}, func(_ *Action, o Outcome) {
+	key := c.clientKey(acct)
+	return c.openAction("open account", broker, acct, key, nil, func(_ *Action, o Outcome) {
 		if o.Status != StatusCommitted {
 			return
 		}
 		approve := &Action{Kind: "approve account"}
-		msg := &custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}
+		msg := client.ConfirmAccountMsg(acct, key.Public().(ed25519.PublicKey))
 		approve.Build = func(seq uint64) ([]byte, error) { return client.Sign(approve.Signer.Key, c.chainID, seq, "", msg) }
 		c.mu.Lock()
 		c.followUps = append(c.followUps, followUp{approve, c.banks})

@@ -3,7 +3,7 @@
 // refusals and failures by code, txs lost, and each node's CPU and memory.
 // RunBench runs it twice on the same machine, against the custody network
 // and against the same network running CometBFT's example kvstore, and
-// reports our figures as ratios to the kvstore's (`custodyd bench`,
+// reports our figures as ratios to the kvstore's (`custodynet bench`,
 // `make bench`).
 //
 // # Shape of a run

@@ -75,11 +75,12 @@ func TestMempool_AppendsOutOfCheckOrder(t *testing.T) {
 
 	open := func(seq uint64, acct string) []byte {
 		h1, h2 := sha256.Sum256([]byte("id "+acct)), sha256.Sum256([]byte("card "+acct))
-		pub := sha256.Sum256([]byte("client " + acct))
-		tx, err := client.Sign(broker, chainID, seq, "", &custodyv1.MsgOpenAccount{
-			AccountId: acct, ClientPubKey: ed25519.NewKeyFromSeed(pub[:]).Public().(ed25519.PublicKey),
-			IdentityHash: h1[:], BankCardHash: h2[:], BankId: "bank-1",
+		seed := sha256.Sum256([]byte("client " + acct))
+		m, err := client.OpenAccountMsg(ed25519.NewKeyFromSeed(seed[:]), &custodyv1.OpeningRequest{
+			ChainId: chainID, AccountId: acct, BrokerId: "broker-1", BankId: "bank-1", IdentityHash: h1[:], BankCardHash: h2[:],
 		})
+		require.NoError(t, err)
+		tx, err := client.Sign(broker, chainID, seq, "", m)
 		require.NoError(t, err)
 		return tx
 	}

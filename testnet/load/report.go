@@ -33,7 +33,7 @@ func (r *BenchReport) Ratios() Ratios {
 //	vs kvstore: throughput X.XX, p99 latency Y.YY
 func (r *BenchReport) Write(w io.Writer) {
 	c := r.Config
-	mode := "each node a child process (custodyd start; the kvstore through custodyd bench node)"
+	mode := "each node a child process (custodyd start; the kvstore through custodynet bench node)"
 	if c.Binary == "" {
 		mode = "every node in the load tool's process"
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -36,11 +35,11 @@ scenario failed.`,
 			if only != "" {
 				cfg.Scenarios = strings.Split(only, ",")
 			}
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			cfg.Binary = self
+			cfg.Binary = custodyd
 			cfg.Out = cmd.OutOrStdout()
 			t0 := time.Now()
 			results, err := fault.Run(cmd.Context(), cfg)

@@ -37,11 +37,11 @@ started. Logs go to files under --dir, never to the terminal. Live capture
 needs root or CAP_NET_RAW.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			bin := filepath.Dir(self)
+			bin := filepath.Dir(custodyd)
 			if riskd == "" {
 				if p := filepath.Join(bin, "riskd"); isFile(p) {
 					riskd = p
@@ -55,14 +55,14 @@ needs root or CAP_NET_RAW.`,
 				}
 			}
 			disp := demo.NewDisplay(out, width)
-			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: self}, Riskd: riskd, Progress: disp.Update})
+			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: custodyd}, Riskd: riskd, Progress: disp.Update})
 			if err != nil {
 				return &usageError{err}
 			}
 			defer d.Stop()
 			fmt.Fprintf(out, "Custody Ledger: one business day on a local four-node network (files under %s)\n", dir)
 			if riskd == "" {
-				fmt.Fprintf(out, "(no riskd next to %s: the risk core runs inside this process)\n", self)
+				fmt.Fprintf(out, "(no riskd next to %s: the risk core runs inside this process)\n", custodyd)
 			}
 			ctx := cmd.Context()
 			sum, err := d.Play(ctx)
@@ -101,9 +101,4 @@ needs root or CAP_NET_RAW.`,
 	f.StringVar(&riskd, "riskd", "", "riskd executable for the risk core (default: riskd next to custodyd, else in this process)")
 	f.BoolVar(&exit, "exit", false, "stop everything after the summary instead of running until Ctrl-C")
 	return cmd
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

@@ -35,11 +35,18 @@ The tuning flags apply to both networks alike.`,
 				return &usageError{err}
 			}
 			if !inProcess {
+				custodyd, err := custodydBinary()
+				if err != nil {
+					return err
+				}
 				self, err := os.Executable()
 				if err != nil {
 					return err
 				}
-				cfg.Binary = self
+				// Our nodes run the node binary; the kvstore baseline runs
+				// through this one (custodynet bench node), with the same
+				// node wiring.
+				cfg.Binary, cfg.BaselineBinary = custodyd, self
 			}
 			cfg.Out = cmd.OutOrStdout()
 			rep, err := load.RunBench(cmd.Context(), cfg)
@@ -73,12 +80,12 @@ The tuning flags apply to both networks alike.`,
 }
 
 // newBenchNodeCmd runs one node of the benchmark's baseline network:
-// custodyd's node wiring with CometBFT's kvstore as the application.
+// the node wiring of custodyd with CometBFT's kvstore as the application.
 func newBenchNodeCmd() *cobra.Command {
 	var home, app string
 	cmd := &cobra.Command{
 		Use:    "node",
-		Short:  "run one baseline node (CometBFT's kvstore through custodyd's wiring) until interrupted",
+		Short:  "run one baseline node (CometBFT's kvstore through the node's wiring) until interrupted",
 		Hidden: true,
 		Args:   exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {

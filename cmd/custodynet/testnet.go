@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -55,7 +54,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 				val  int
 			}{
 				{"banks", &base.Banks, m.Banks}, {"brokers", &base.Brokers, m.Brokers},
-				{"validators", &base.Validators, m.Validators},
+				{"validators", &base.Validators, m.Validators}, {"risk-operators", &base.RiskOperators, m.RiskOperators},
 			} {
 				if fl.Changed(f.name) {
 					*f.dst = f.val
@@ -74,6 +73,10 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  rest http://127.0.0.1:%d  p2p %d  metrics %d  home %s\n",
 					n.Name, n.Power, n.RPCURL(), n.APIPort, n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
 			}
+			for i := 1; i <= base.RiskOperators; i++ {
+				id := fmt.Sprintf("risk-%d", i)
+				fmt.Fprintf(out, "  %-18s risk operator (no node)  keyring %s  key %s\n", id, t.RiskOperatorKeyring(id), id)
+			}
 			return nil
 		},
 	}
@@ -84,6 +87,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 	f.IntVar(&m.Banks, "banks", m.Banks, "number of custody banks")
 	f.IntVar(&m.Brokers, "brokers", m.Brokers, "number of brokers")
 	f.IntVar(&m.Validators, "validators", m.Validators, "number of validators (0: one per institution; more adds validator-only nodes)")
+	f.IntVar(&m.RiskOperators, "risk-operators", m.RiskOperators, "number of risk operators risk-1, ... (keys in DIR/risk-N/keyring-test, for riskd's [chain] key)")
 	f.StringVar(&m.ChainID, "chain-id", m.ChainID, "chain id")
 	return cmd
 }
@@ -105,11 +109,11 @@ reverse order.`,
 			if err != nil {
 				return err
 			}
-			self, err := os.Executable()
+			custodyd, err := custodydBinary()
 			if err != nil {
 				return err
 			}
-			l := testnet.NewLauncher(t, &testnet.Processes{Binary: self})
+			l := testnet.NewLauncher(t, &testnet.Processes{Binary: custodyd})
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "starting %d nodes of %s\n", len(t.Nodes), t.ChainID)
