@@ -18,9 +18,9 @@ import (
 	cmttime "github.com/cometbft/cometbft/types/time"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/trading"
-	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
