@@ -63,6 +63,7 @@ func newQueryCmd(e *env) *cobra.Command {
 	cmd.AddCommand(newTradingQueryCmds(e)...)
 	cmd.AddCommand(newCorrectionsQueryCmds(e)...)
 	cmd.AddCommand(newOperatorQueryCmds(e)...)
+	cmd.AddCommand(newMoneyQueryCmds(e)...)
 	return cmd
 }
 

@@ -429,7 +429,17 @@ func apply(ctx *contracts.Context, adj *custodyv1.Adjustment) error {
 	if b.Kind == custodyv1.BreakKind_BREAK_KIND_SETTLEMENT {
 		clearing.ResolveBreak(ctx, b.Date, b.BrokerId, ref)
 	} else {
-		reconcile.MarkResolved(ctx, b.Date, b.BankId, b.BrokerId, ref)
+		reconcile.MarkResultResolved(ctx, b.Date, b.BankId, b.BrokerId, ref)
+		// The statement's item breaks (checks 1 and 2, filed from the
+		// same statement) are what the legs corrected: resolve each.
+		for _, check := range []custodyv1.ReconCheckKind{custodyv1.ReconCheckKind_RECON_CHECK_TOTAL, custodyv1.ReconCheckKind_RECON_CHECK_CLIENTS} {
+			for _, rb := range openItemBreaks(ctx.Store, b, check) {
+				id := reconcile.BreakID{Date: rb.Date, Counterparty: rb.CounterpartyId, Broker: rb.BrokerId, Check: rb.Check, Item: rb.ItemKey}
+				if err := reconcile.MarkResolved(ctx, id, ref); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	adj.Status = custodyv1.AdjustmentStatus_ADJUSTMENT_STATUS_APPLIED
 	adj.ClosedHeight, adj.ClosedTime = ctx.Block.Height, ctx.Block.UnixNano()
@@ -464,6 +474,23 @@ func Reject(ctx *contracts.Context, m *custodyv1.MsgRejectAdjustment) ([]byte, e
 	ctx.Store.Delete(BreakKey(adj.Break))
 	ctx.Emit("adjustment_closed", "adjustment_id", adj.Id, "status", adj.Status.String(), "by", s.Owner, "reason", m.Reason)
 	return set(ctx.Store, adj), nil
+}
+
+// openItemBreaks lists the unresolved item breaks of one check of the
+// break's (date, bank, broker), in key order.
+func openItemBreaks(store contracts.Store, b *custodyv1.BreakRef, check custodyv1.ReconCheckKind) []*custodyv1.ReconBreak {
+	prefix := reconcile.ItemBreaksPrefix(b.Date, b.BankId, b.BrokerId, check)
+	it := store.Iterator(prefix, contracts.PrefixEnd(prefix))
+	defer it.Close()
+	var out []*custodyv1.ReconBreak
+	for ; it.Valid(); it.Next() {
+		var rb custodyv1.ReconBreak
+		contracts.Unmarshal(it.Key(), it.Value(), &rb)
+		if !rb.Resolved {
+			out = append(out, &rb)
+		}
+	}
+	return out
 }
 
 func abs(x int64) int64 {

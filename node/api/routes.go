@@ -48,6 +48,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/accounts/:id/funds", read, s.getFunds)
 	v1.GET("/accounts/:id/ledger", read, s.getLedger)
 	v1.GET("/accounts/:id/transfers", read, s.getAccountTransfers)
+	v1.GET("/accounts/:id/statement", read, s.getStatement)
 	v1.GET("/transfers/:bank_id/:transfer_id", read, s.getTransfer)
 	v1.GET("/custody/:bank_id/:broker_id", read, s.getCustodyTotal)
 	v1.GET("/supply", read, s.getSupply)

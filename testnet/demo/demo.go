@@ -54,7 +54,9 @@ type Config struct {
 type Demo struct {
 	cfg        Config
 	date, next uint32
-	log        *os.File // Dir/demo.log: what each phase did, in words
+	// interestEnd is the settlement day the interest phase paid.
+	interestEnd uint32
+	log         *os.File // Dir/demo.log: what each phase did, in words
 
 	tn   *testnet.Testnet
 	l    *testnet.Launcher

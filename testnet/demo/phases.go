@@ -44,6 +44,7 @@ var phases = []Phase{
 	{"corrections", "a deposit keyed twice reversed (冲正); the break resolved by an adjustment (调账)", (*Demo).corrections},
 	{"settled", "ACC-05 withdraws its proceeds, settled by clearing; the bank pays", (*Demo).settled},
 	{"alerts", "every alert raised, anchored on chain and verified with proofs", (*Demo).alertsAnchored},
+	{"interest", "the quiet days to the bank's settlement day: the quarter's interest (结息), filed by the bank", (*Demo).interest},
 	{"checks", "invariants on every node, the same app hash everywhere, REST reads with proofs", (*Demo).checks},
 }
 
@@ -199,6 +200,9 @@ func (d *Demo) openAccounts(ctx context.Context) (string, error) {
 		total += c.Deposit
 	}
 	if _, err := d.settle(ctx); err != nil {
+		return "", err
+	}
+	if err := d.setInterestRate(ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%d accounts opened by %s, confirmed by %s, %s deposited; %s's broker-generated key refused", len(Clients), Broker, Bank, yuan(total), impostor.ID), nil
@@ -500,6 +504,10 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	}
 	m := &custodyv1.MsgSubmitStatement{Date: d.date, BrokerId: Broker, CustodyTotal: total,
 		ClientCount: uint32(len(ids)), ClientsHash: clearing.ClientsHash(ids, bals)}
+	// The mirror balances themselves, so check 2 names the accounts.
+	for i, id := range ids {
+		m.Balances = append(m.Balances, &custodyv1.AccountAmount{AccountId: id, Amount: bals[i]})
+	}
 	if err := d.send(ctx, d.nodeOf(Bank), d.keys[Bank], m, fmt.Sprintf("statement %d", d.date)); err != nil {
 		return "", err
 	}
@@ -508,6 +516,9 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	}
 	r, _, err := c.ProvenReconciliation(ctx, d.v, d.date, Bank, Broker)
 	if err != nil {
+		return "", err
+	}
+	if err := d.fileChecks(ctx); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("%s/%s %d: %s (bank total %s, chain %s; the chain has 100.00 of %s on %s)", Bank, Broker, d.date,
