@@ -301,3 +301,53 @@ func TestQuery_Corrections(t *testing.T) {
 		}
 	}
 }
+
+// TestAdjustment_ResolvesItemBreaks: a statement with the bank's mirror
+// balances breaks check 2 per account; the applied adjustment resolves
+// each of those item breaks too (and the result), naming itself.
+func TestAdjustment_ResolvesItemBreaks(t *testing.T) {
+	e := world(t)
+	e.active("C3", bankA, sBrokerX, sBankA)
+	e.must(sClearing, eodMsg(0, day1, nil))
+	e.must(sClearing, eodMsg(day1, day2, nil))
+	// The bank's books: 50.00 of C1's balance belongs to C3.
+	ids := []string{"C1", "C3", "F1"}
+	bals := []int64{funds.Get(e.mem, "C1").Balance - 5_000, 5_000, funds.Get(e.mem, "F1").Balance}
+	var lines []*custodyv1.AccountAmount
+	var total int64
+	for i, id := range ids {
+		lines = append(lines, &custodyv1.AccountAmount{AccountId: id, Amount: bals[i]})
+		total += bals[i]
+	}
+	st := statementMsg(day1, brokerX, total, 3, eod.ClientsHash(ids, bals))
+	st.GetSubmitStatement().Balances = lines
+	e.must(sBankA, st)
+	open := func() int {
+		return len(openItemBreaks(e, day1, bankA, brokerX, custodyv1.ReconCheckKind_RECON_CHECK_CLIENTS))
+	}
+	if n := open(); n != 2 {
+		t.Fatalf("%d open item breaks of check 2, want C1 and C3", n)
+	}
+	e.must(sBrokerX, proposeMsg("A1", reconBreak(day1, bankA, brokerX), leg("C1", -5_000), leg("C3", 5_000)))
+	e.must(sBankA, approveAdjMsg("A1"))
+	if n := open(); n != 0 {
+		t.Fatalf("%d item breaks still open after the adjustment", n)
+	}
+	wantResolved(t, e, "adj/A1")
+	e.checkInvariants()
+}
+
+func openItemBreaks(e *env, date uint32, bank, broker string, check custodyv1.ReconCheckKind) []*custodyv1.ReconBreak {
+	prefix := reconcile.ItemBreaksPrefix(date, bank, broker, check)
+	it := e.mem.Iterator(prefix, contracts.PrefixEnd(prefix))
+	defer it.Close()
+	var out []*custodyv1.ReconBreak
+	for ; it.Valid(); it.Next() {
+		var rb custodyv1.ReconBreak
+		contracts.Unmarshal(it.Key(), it.Value(), &rb)
+		if !rb.Resolved {
+			out = append(out, &rb)
+		}
+	}
+	return out
+}
