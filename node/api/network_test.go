@@ -371,6 +371,8 @@ func TestAPI(t *testing.T) {
 	t.Run("transfers", e.testTransfers)
 	t.Run("trading", e.testTrading)
 	t.Run("limits", e.testLimits)
+	t.Run("shared IP", e.testSharedIP)
+	t.Run("probes", e.testProbes)
 	t.Run("access log", e.testAccessLog)
 	t.Run("the node serves the API", e.testNodeAPI)
 }

@@ -650,8 +650,13 @@ func (d *Demo) alertsAnchored(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d alerts (%s), %d batches anchored by %s, every alert verified against the chain",
-		as.Total, as.byRuleText(), as.Batches, RiskOperator), nil
+	msg := fmt.Sprintf("%d alerts (%s), %d batches anchored by %s, every alert verified against the chain",
+		as.Total, as.byRuleText(), as.Batches, RiskOperator)
+	if d.missed > 0 {
+		s, _ := d.risk.status(ctx)
+		msg += fmt.Sprintf("; live capture missed %d events (%s): the alerts are those of what was captured", d.missed, lossText(s.Capture))
+	}
+	return msg, nil
 }
 
 // riskCaughtUp says whether the risk core has seen every event and
@@ -662,6 +667,15 @@ func (d *Demo) riskCaughtUp(ctx context.Context) (bool, string, error) {
 		return false, err.Error(), nil
 	}
 	switch {
+	case s.LastEventSeq < d.events && d.captureSettledShort(s):
+		// Live capture lost packets (the kernel dropped them on a busy
+		// machine, or the mirror did): wait for what was captured, and say
+		// so, rather than for a count the link can no longer deliver.
+		missed := d.events - s.LastEventSeq
+		d.missed += missed
+		d.logf("live capture missed %d of %d events (%s); going on with the %d captured", missed, d.events, lossText(s.Capture), s.LastEventSeq)
+		d.events = s.LastEventSeq
+		return d.riskCaughtUp(ctx)
 	case s.LastEventSeq < d.events:
 		return false, fmt.Sprintf("captured %d of %d events", s.LastEventSeq, d.events), nil
 	case s.LastEventSeq > d.events:
