@@ -8,6 +8,7 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -214,4 +215,19 @@ func TestResend(t *testing.T) {
 	// The deposit's first outcome does not change when it is reversed.
 	check("deposit after its reversal", sBankA, depositMsg("T9", "C1", 700), first)
 	e.checkInvariants()
+}
+
+// TestReverseTransfer_InTheDayJournal: the chain's transfer journal of the
+// day (reconciliation check 3) lists a reversal beside its original.
+func TestReverseTransfer_InTheDayJournal(t *testing.T) {
+	e := world(t)
+	e.must(sClearing, eodMsg(0, day1, nil))
+	e.must(sBankA, depositMsg("T9", "C1", 700))
+	e.must(sBankA, reverseMsg("T9", "keyed twice"))
+	e.must(sClearing, eodMsg(day1, day2, nil))
+	for _, item := range []string{"T9", "T9/reversal"} {
+		if !e.mem.Has(interest.JournalKey(day1, bankA, brokerX, item)) {
+			t.Errorf("the day's journal lacks %s", item)
+		}
+	}
 }
