@@ -59,8 +59,8 @@ func Export(dir string, version int64) ([]*custodyv1.StateEntry, int64, error) {
 // invariant holds over it: a new chain must not start from a ledger that
 // does not add up.
 func importState(st contracts.Store, gen *custodyv1.GenesisState, invs []contracts.Invariant) error {
-	if len(gen.Participants) > 0 || gen.Trading != nil {
-		return fmt.Errorf("%w: an exported state carries its participants and trading state; genesis must not list them again", ErrImport)
+	if len(gen.Participants) > 0 || gen.Trading != nil || gen.Calendar != nil || gen.Adjustments != nil {
+		return fmt.Errorf("%w: an exported state carries its participants, trading, calendar and adjustment state; genesis must not list them again", ErrImport)
 	}
 	var prev []byte
 	for i, e := range gen.State {

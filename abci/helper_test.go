@@ -20,6 +20,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/credential"
 	"github.com/custody-ledger/custody/proof"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -181,7 +182,7 @@ func newTestNet() *testNet {
 }
 
 func (n *testNet) genesis(t testing.TB) []byte {
-	gen := &custodyv1.GenesisState{Participants: []*custodyv1.Participant{
+	gen := &custodyv1.GenesisState{Calendar: &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}, Participants: []*custodyv1.Participant{
 		{Id: "bank-a", Role: custodyv1.Role_ROLE_BANK, Name: "Bank A", PubKeys: [][]byte{n.bank.pub()}, ValidatorPower: 10},
 		{Id: "broker-a", Role: custodyv1.Role_ROLE_BROKER, Name: "Broker A", PubKeys: [][]byte{n.broker.pub()}, ValidatorPower: 10},
 		{Id: "regulator", Role: custodyv1.Role_ROLE_REGULATOR, Name: "Regulator", PubKeys: [][]byte{n.regulator.pub()}, ValidatorPower: 10},

@@ -138,7 +138,12 @@ func TestNetwork(t *testing.T) {
 	}
 
 	// Refusals come back as the registered errors.
-	_, err = c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 1000}, commit)
+	// A resend of DEP-A (交易重发) returns its first outcome; the same id
+	// with another amount is a duplicate.
+	if _, err := c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 1000}, commit); err != nil {
+		t.Fatalf("resend: %v", err)
+	}
+	_, err = c.Submit(ctx, bank, &custodyv1.MsgBankToBroker{TransferId: "DEP-A", AccountId: acct, Amount: 999}, commit)
 	mustErrIs(t, err, transfers.ErrDuplicateTransfer)
 	_, err = c.Submit(ctx, clientKey, &custodyv1.MsgBankToBroker{TransferId: "DEP-Z", AccountId: acct, Amount: 1000}, commit)
 	mustErrIs(t, err, contracts.ErrUnauthorizedRole)
@@ -170,11 +175,11 @@ func TestNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The bank signed the confirmation, five deposits and the withdrawal's
-	// confirmation; its refused txs (the duplicate, the replay) used no
-	// sequence.
-	if info.Owner != "bank-1" || info.Role != custodyv1.Role_ROLE_BANK || info.NextSequence != 7 {
-		t.Fatalf("bank signer %v, want owner bank-1 and next sequence 7", info)
+	// The bank signed the confirmation, five deposits, the resend of DEP-A
+	// (a success: the first outcome) and the withdrawal's confirmation;
+	// its refused txs (the duplicate, the replay) used no sequence.
+	if info.Owner != "bank-1" || info.Role != custodyv1.Role_ROLE_BANK || info.NextSequence != 8 {
+		t.Fatalf("bank signer %v, want owner bank-1 and next sequence 8", info)
 	}
 	if _, err := c.Signer(ctx, client.Address(make(ed25519.PublicKey, 32))); !errors.Is(err, contracts.ErrUnknownSigner) {
 		t.Fatalf("unknown signer: %v", err)

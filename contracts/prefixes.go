@@ -23,7 +23,8 @@ const (
 	PrefixPendingClientKey byte = 0x18 // accounts: account id → PendingClientKey (replacement awaiting the bank)
 	PrefixClientKeyEvent   byte = 0x19 // accounts: account id, seq → ClientKeyEvent (key history)
 
-	PrefixTransfer byte = 0x20 // transfers: transfer id → Transfer
+	PrefixTransfer   byte = 0x20 // transfers: transfer id → Transfer
+	PrefixReceivable byte = 0x21 // funds: account id → Receivable (owed after a deposit reversal)
 
 	PrefixHolding        byte = 0x30 // trading: account id, security → Holding
 	PrefixInstrument     byte = 0x31 // trading: security → Instrument
@@ -40,6 +41,12 @@ const (
 	PrefixCustodySnap    byte = 0x3C // clearing: date, bank, broker → CustodySnapshot
 	PrefixReconcileBreak byte = 0x3D // reconciliation: date, bank, broker → (index of breaks)
 
+	PrefixAdjustment       byte = 0x50 // adjustments: adjustment id → Adjustment
+	PrefixAdjustmentParams byte = 0x51 // adjustments: (no suffix) → AdjustmentParams
+	PrefixAdjustmentBreak  byte = 0x52 // adjustments: kind, date, bank, broker → adjustment id (pending or applied)
+	PrefixCalendarDay      byte = 0x53 // calendar: date → (a trading day)
+	PrefixCalendarState    byte = 0x54 // calendar: 0x01 → CalendarParams, 0x02 → CalendarCoverage
+	PrefixHeldSettlement   byte = 0x55 // trading: date, broker → HeldSettlement (settlement held by a break)
 	// 0x60-0x6F: interest (结息), closing figures and the six reconciliation
 	// checks (docs/state.md).
 	PrefixBalanceChanged  byte = 0x60 // funds: account id → first ledger seq since the last close

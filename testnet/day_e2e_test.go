@@ -14,11 +14,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/adjustments"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/fees"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/trading"
+	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -29,7 +31,10 @@ import (
 // clearing house clears the day against its trade file and the bank
 // reconciles; on day 2 the clients sell what they bought, the trade file is
 // wrong by one fen and the bank's statement by one client, so a settlement
-// break and a reconciliation break are recorded. Every node must agree on
+// break and a reconciliation break are recorded. On day 3 (issue #18) the
+// bank deposits, resends and reverses a transfer, bank and broker resolve
+// the reconciliation break with an adjustment, and the clearing house's
+// corrected file releases the settlement the break held. Every node must agree on
 // the app hash at every height and hold the same settlement reports and
 // reconciliation results, byte for byte; the invariants hold everywhere.
 func TestE2E_TradingDay(t *testing.T) {
@@ -61,11 +66,16 @@ func TestE2E_TradingDay(t *testing.T) {
 	})
 	phase("day 1 reconciliation", func() { d.statement(ctx, day1Date, false) })
 	phase("day 2 trading", func() { d.tradeDay2(ctx) })
+	var rightFile []*custodyv1.TradeTotals
 	phase("day 2 clearing (break)", func() {
+		rightFile = d.tradeFile(0)
 		d.clearing(ctx, day2Date, day3Date, d.tradeFile(1), nil, d.closingPrices())
 		d.checkReport(ctx, day2Date, true)
 	})
 	phase("day 2 reconciliation (break)", func() { d.statement(ctx, day2Date, true) })
+	phase("day 3 reversal and resends", func() { d.reversal(ctx) })
+	phase("adjustment resolves the break", func() { d.adjustment(ctx, day2Date) })
+	phase("held settlement released", func() { d.releaseHeld(ctx, day2Date, rightFile) })
 	phase("outcomes and invariants", func() {
 		h.checkOutcomes(ctx)
 		h.checkInvariants(ctx)
@@ -403,6 +413,8 @@ func (d *day) sameRecordsEverywhere(ctx context.Context) {
 			clearing.SnapshotKey(date, "bank-1", "broker-1"), reconcile.ResultKey(date, "bank-1", "broker-1"),
 			reconcile.BreakKey(date, "bank-1", "broker-1"))
 	}
+	keys = append(keys, transfers.TransferKey("bank-1", "REV-1"), transfers.TransferKey("bank-1", "REV-1#R"),
+		adjustments.Key("ADJ-1"), trading.HeldKey(day2Date, "broker-1"))
 	present := 0
 	for _, k := range keys {
 		var first []byte
@@ -420,8 +432,9 @@ func (d *day) sameRecordsEverywhere(ctx context.Context) {
 		}
 	}
 	// Day 1 matched (no settlement or reconciliation break), day 2 broke
-	// twice: 1 + 2 × 3 + 2 keys present.
-	require.Equal(h.t, 9, present, "records present at height %d", height)
+	// twice: 1 + 2 × 3 + 2 keys present; then the day-3 reversal and its
+	// original, and the adjustment (the held settlement is gone).
+	require.Equal(h.t, 12, present, "records present at height %d", height)
 	raw, err := h.cls["regulator-1"].QueryJSON(ctx, "reconciliation-breaks")
 	require.NoError(h.t, err)
 	require.Contains(h.t, string(raw), `"date":20250103`)

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/calendar"
+	"github.com/custody-ledger/custody/contracts/trading"
 	"github.com/custody-ledger/custody/node"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -189,6 +191,14 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 		ConsensusParams: types.DefaultConsensusParams(),
 	}
 	appState := &custodyv1.GenesisState{}
+	if !m.BusinessHours {
+		// Always open: no transfer hours, no trading calendar, no
+		// trading sessions, so a local network works at any hour.
+		tp := trading.DefaultParams()
+		tp.TradingHours.Enabled = false
+		appState.Calendar = &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}
+		appState.Trading = &custodyv1.TradingGenesis{Params: tp}
+	}
 	var keyrings []struct {
 		home string
 		keys []ParticipantKey

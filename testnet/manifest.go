@@ -43,6 +43,14 @@ type Manifest struct {
 	// KeysPerParticipant is how many signing keys each institution gets in
 	// genesis (several keys let a load generator sign in parallel). Default 1.
 	KeysPerParticipant int `toml:"keys_per_participant"`
+	// BusinessHours gives the chain the production calendar and hours:
+	// bank-securities transfers only 09:00-16:00 UTC+8 on the clearing
+	// house's trading days (which it must then set with
+	// set_trading_calendar) and orders only in the exchanges' sessions.
+	// Default false: the testnet's genesis is "always open"
+	// (calendar.params.always_open, trading_hours.enabled false), so a local
+	// network and its tests work at any wall-clock time.
+	BusinessHours bool `toml:"business_hours"`
 
 	// TimeoutCommit is consensus.timeout_commit. Default "500ms".
 	TimeoutCommit Duration `toml:"timeout_commit"`

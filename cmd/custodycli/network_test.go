@@ -76,8 +76,11 @@ func TestAgainstNetwork(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Height == 0 || len(res.Hash) != 64 {
 		t.Fatalf("deposit output %q: %v", out, err)
 	}
-	// The duplicate is refused with exit 3 and the registered error.
-	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
+	// A resend (the same id, account and amount) answers the first outcome;
+	// the same id with another amount is refused with exit 3 and the
+	// registered error.
+	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "50.00")...)
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D1", "--account-id", "ACC-9", "--amount", "49.99")...); code != exitTxRefused || !strings.Contains(stderr, "transfer id already used") {
 		t.Fatalf("duplicate deposit: exit %d, stderr %s", code, stderr)
 	}
 	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1", "--transfer-id", "ACC-9/W1", "--account-id", "ACC-9", "--amount", "12.00")...)
@@ -145,6 +148,27 @@ func TestAgainstNetwork(t *testing.T) {
 		t.Fatalf("the replaced key withdrew: exit %d: %s", code, stderr)
 	}
 	cli(0, with(clientKR, "tx", "withdraw", "--from", "client1-new", "--transfer-id", "ACC-9/W3", "--account-id", "ACC-9", "--amount", "1")...)
+	// A deposit keyed twice, reversed (冲正) and the reversal read back with
+	// a proof; reversing again answers the first reversal; nothing is owed.
+	cli(0, with(keyring("bank-1"), "tx", "deposit", "--from", "bank-1", "--transfer-id", "D2", "--account-id", "ACC-9", "--amount", "7.00")...)
+	for range 2 {
+		cli(0, with(keyring("bank-1"), "tx", "reverse-transfer", "--from", "bank-1", "--transfer-id", "D2", "--reason", "keyed twice")...)
+	}
+	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "reverse-transfer", "--from", "bank-1", "--transfer-id", "D2")...); code != exitTxRefused || !strings.Contains(stderr, "reason") {
+		t.Fatalf("reversal without a reason: exit %d, stderr %s", code, stderr)
+	}
+	out = cli(0, with([]string{"--node", node, "query", "transfer", "bank-1/D2#R"}, prove...)...)
+	if !strings.Contains(out, `"reverses": "D2"`) || !strings.Contains(out, `"taken_back": "700"`) {
+		t.Fatalf("proven reversal:\n%s", out)
+	}
+	out = cli(0, "--node", node, "query", "receivable", "ACC-9")
+	if !strings.Contains(out, `"owed": "0"`) {
+		t.Fatalf("receivable: %s", out)
+	}
+	out = cli(0, "--node", node, "query", "calendar")
+	if !strings.Contains(out, `"always_open": true`) {
+		t.Fatalf("calendar: %s", out)
+	}
 
 	out = cli(0, with(asRegulator, "-o", "json", "query", "invariants")...)
 	if !strings.Contains(out, `"broken":false`) {

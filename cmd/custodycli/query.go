@@ -61,6 +61,7 @@ func newQueryCmd(e *env) *cobra.Command {
 		newJSONQuery(e, "invariants", "the ledger's invariants, checked by the node on its latest state", "invariants"),
 	)
 	cmd.AddCommand(newTradingQueryCmds(e)...)
+	cmd.AddCommand(newCorrectionsQueryCmds(e)...)
 	cmd.AddCommand(newOperatorQueryCmds(e)...)
 	cmd.AddCommand(newMoneyQueryCmds(e)...)
 	return cmd

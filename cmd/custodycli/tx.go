@@ -38,6 +38,7 @@ func newTxCmd(e *env) *cobra.Command {
 		newFreezeCmd(e, true), newFreezeCmd(e, false),
 	)
 	cmd.AddCommand(newTradingTxCmds(e)...)
+	cmd.AddCommand(newCorrectionsTxCmds(e)...)
 	cmd.AddCommand(newOperatorTxCmds(e)...)
 	return cmd
 }

@@ -40,6 +40,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/participants"
@@ -51,6 +52,7 @@ import (
 func Routes() []contracts.Route {
 	return []contracts.Route{
 		contracts.Handle("end_of_day", []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}, ValidateEndOfDay, EndOfDay),
+		contracts.Handle("correct_trade_totals", []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}, ValidateCorrectTradeTotals, CorrectTradeTotals),
 	}
 }
 
@@ -131,6 +133,9 @@ func EndOfDay(ctx *contracts.Context, m *custodyv1.MsgEndOfDay) ([]byte, error) 
 	if m.Date != day.Date {
 		return nil, ErrWrongDate.Wrapf("closing %d, the business date is %d", m.Date, day.Date)
 	}
+	if err := calendar.CheckNextDate(ctx.Store, day.Date, m.NextDate); err != nil {
+		return nil, err
+	}
 	p := trading.GetParams(ctx.Store)
 	if n := uint32(max(len(m.ClosingPrices), len(m.TradeTotals), len(m.Instruments))); n > p.MaxEodItems {
 		return nil, ErrTooManyItems.Wrapf("%d items, at most %d", n, p.MaxEodItems)
@@ -168,6 +173,7 @@ func EndOfDay(ctx *contracts.Context, m *custodyv1.MsgEndOfDay) ([]byte, error) 
 			return nil, err
 		}
 		nExpired = trading.ExpireOpenOrders(ctx)
+		collectReceivables(ctx, day.Date)
 		snapshot(ctx, day.Date)
 		// Closing figures and interest (package interest): after the
 		// snapshot, so the snapshot is the close before any interest.
@@ -242,7 +248,14 @@ func settle(ctx *contracts.Context, date uint32, chTotals map[string]*custodyv1.
 		if err := payOut(ctx, r, fills); err != nil {
 			return 0, 0, err
 		}
-		settleClients(ctx, date, fills)
+		// The broker's own clients settle only when its day agrees with
+		// the clearing house's file; otherwise their proceeds and
+		// purchases are held until the break is resolved (held.go).
+		if r.SettlementBreak {
+			hold(ctx, date, b, fills)
+		} else {
+			settleClients(ctx, date, fills)
+		}
 		ctx.Store.Set(ReportKey(date, b), contracts.Marshal(r))
 		if r.SettlementBreak {
 			nBreaks++
@@ -399,26 +412,87 @@ func handlingByMarket(fills []*custodyv1.Fill) (sse, szse int64) {
 }
 
 // settleClients makes the day's T+1 purchases sellable and its sale
-// proceeds withdrawable, each holding and account once, in the order the
-// fills first name them.
+// proceeds withdrawable: exactly the day's, each holding and account once,
+// in the order the fills first name them (an older day held by a
+// settlement break stays held).
 func settleClients(ctx *contracts.Context, date uint32, fills []*custodyv1.Fill) {
+	h := dayToSettle(ctx.Store, date, "", fills)
+	release(ctx, h, fmt.Sprintf("settle/%d", date))
+}
+
+// dayToSettle sums what a broker's fills of a day leave unsettled: each
+// account's positive sale proceeds, each T+1 purchase's quantity, in the
+// order the fills first name them.
+func dayToSettle(store contracts.Store, date uint32, brokerID string, fills []*custodyv1.Fill) *custodyv1.HeldSettlement {
 	type acctSec struct{ account, security string }
-	doneHolding := map[acctSec]bool{}
-	doneFunds := map[string]bool{}
-	ref := fmt.Sprintf("settle/%d", date)
+	h := &custodyv1.HeldSettlement{Date: date, BrokerId: brokerID}
+	holding := map[acctSec]*custodyv1.HeldHolding{}
+	proceeds := map[string]*custodyv1.HeldProceeds{}
+	t1 := map[string]bool{}
 	for _, f := range fills {
 		if f.Side == custodyv1.Side_SIDE_BUY {
-			k := acctSec{f.AccountId, f.Security}
-			if !doneHolding[k] {
-				doneHolding[k] = true
-				trading.SettleHolding(ctx.Store, f.AccountId, f.Security)
+			cycle, seen := t1[f.Security]
+			if !seen {
+				inst, err := trading.GetInstrument(store, f.Security)
+				cycle = err == nil && inst.Cycle == custodyv1.SettlementCycle_SETTLEMENT_CYCLE_T1
+				t1[f.Security] = cycle
 			}
+			if !cycle {
+				continue
+			}
+			k := acctSec{f.AccountId, f.Security}
+			if holding[k] == nil {
+				holding[k] = &custodyv1.HeldHolding{AccountId: f.AccountId, Security: f.Security}
+				h.Holdings = append(h.Holdings, holding[k])
+			}
+			holding[k].Quantity += f.Quantity
 			continue
 		}
-		if !doneFunds[f.AccountId] {
-			doneFunds[f.AccountId] = true
-			funds.SettleSales(ctx, f.AccountId, ref)
+		if f.Cash <= 0 {
+			continue
 		}
+		if proceeds[f.AccountId] == nil {
+			proceeds[f.AccountId] = &custodyv1.HeldProceeds{AccountId: f.AccountId}
+			h.Proceeds = append(h.Proceeds, proceeds[f.AccountId])
+		}
+		proceeds[f.AccountId].Amount += f.Cash
+	}
+	return h
+}
+
+// release settles what h lists: the purchases become sellable, the
+// proceeds withdrawable (ledger entry SALE_SETTLED with ref).
+func release(ctx *contracts.Context, h *custodyv1.HeldSettlement, ref string) {
+	for _, q := range h.Holdings {
+		trading.SettleHoldingQuantity(ctx.Store, q.AccountId, q.Security, q.Quantity)
+	}
+	for _, p := range h.Proceeds {
+		funds.SettleSalesAmount(ctx, p.AccountId, p.Amount, ref)
+	}
+}
+
+// hold records a broker's day as held instead of settling it.
+func hold(ctx *contracts.Context, date uint32, brokerID string, fills []*custodyv1.Fill) {
+	h := dayToSettle(ctx.Store, date, brokerID, fills)
+	h.HeldHeight = ctx.Block.Height
+	if len(h.Holdings) == 0 && len(h.Proceeds) == 0 {
+		return
+	}
+	trading.SetHeld(ctx.Store, h)
+	ctx.Emit("settlement_held", "date", fmt.Sprint(date), "broker_id", brokerID,
+		"accounts_with_proceeds", fmt.Sprint(len(h.Proceeds)), "holdings", fmt.Sprint(len(h.Holdings)))
+}
+
+// collectReceivables sweeps every open receivable (what deposit reversals
+// left owed) from its account's available funds once the day is settled
+// and its orders expired, before the custody snapshot: the bank is paid
+// back from the day's settled proceeds and released freezes.
+func collectReceivables(ctx *contracts.Context, date uint32) {
+	var owing []*custodyv1.Receivable
+	funds.ForEachReceivable(ctx.Store, func(r *custodyv1.Receivable) { owing = append(owing, r) })
+	ref := fmt.Sprintf("settle/%d", date)
+	for _, r := range owing {
+		funds.CollectReceivable(ctx, funds.Holder{AccountID: r.AccountId, BankID: r.BankId, BrokerID: r.BrokerId}, ref)
 	}
 }
 

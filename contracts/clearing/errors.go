@@ -15,3 +15,10 @@ var (
 	ErrTooManyItems    = contracts.Register(Codespace, 5, "a list is longer than the parameters allow")
 	ErrRepeatedUpdate  = contracts.Register(Codespace, 6, "an instrument is updated twice")
 )
+
+// Refusals of correct_trade_totals (issue #18). Never renumber.
+var (
+	ErrNoSettlementBreak = contracts.Register(Codespace, 50, "no settlement break for that date and broker")
+	ErrBreakResolved     = contracts.Register(Codespace, 51, "the settlement break is already resolved")
+	ErrStillDiffers      = contracts.Register(Codespace, 52, "the corrected totals still differ from the chain's: agree an adjustment")
+)

@@ -62,9 +62,9 @@ func Open(store contracts.Store, accountID string) {
 }
 
 // IsEmpty reports whether nothing is left in f: no balance, nothing frozen,
-// no open withdrawal. A nil f (no funds record) is empty.
+// no open withdrawal, nothing owed to the bank. A nil f (no funds record) is empty.
 func IsEmpty(f *custodyv1.Funds) bool {
-	return f == nil || (f.Balance == 0 && f.Frozen == 0 && f.Unsettled == 0 && f.OpenWithdrawals == 0)
+	return f == nil || (f.Balance == 0 && f.Frozen == 0 && f.Unsettled == 0 && f.OpenWithdrawals == 0 && f.Owed == 0)
 }
 
 // GetCustodyTotal returns the custody total of (bank, broker), 0 if none.

@@ -14,6 +14,7 @@ func Invariants() []contracts.Invariant {
 		{Name: "funds/ledger-tail", Check: checkLedgerTail},
 		{Name: "funds/money-conserved", Check: checkConserved},
 		{Name: "funds/system-accounts", Check: checkSystem},
+		{Name: "funds/receivables", Check: checkReceivables},
 	}
 }
 

@@ -15,6 +15,13 @@ import (
 func Reads() []contracts.RecordKind {
 	clearingHouse := []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}
 	return []contracts.RecordKind{{
+		// What an account owes its bank after a deposit reversal goes
+		// with the account, like its funds.
+		Name: "receivable", ByKey: true, Prefix: []byte{contracts.PrefixReceivable},
+		Audience: func(key, _ []byte) contracts.Audience {
+			return contracts.Audience{Account: string(key[1:])}
+		},
+	}, {
 		Name: "funds", ByKey: true, Prefix: []byte{contracts.PrefixFunds},
 		Audience: func(key, _ []byte) contracts.Audience {
 			return contracts.Audience{Account: string(key[1:])}

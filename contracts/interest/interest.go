@@ -10,6 +10,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/trading"
+	"github.com/custody-ledger/custody/contracts/transfers"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -283,7 +284,10 @@ func journalLine(bankID, accountID string, e *custodyv1.LedgerEntry) (*custodyv1
 	if e.Amount == 0 {
 		return nil, false
 	}
-	reversal := strings.Contains(e.Reason.String(), "REVERSAL")
+	// A reversal (冲正) is the transfer "<serial>#R" (contracts/transfers);
+	// its entry's reason is DEPOSIT_REVERSED or WITHDRAWAL_REVERSED.
+	reversal := e.Reason == custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT_REVERSED ||
+		e.Reason == custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_REVERSED
 	switch {
 	case e.Reason == custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT, e.Reason == custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_PAID, reversal:
 	default:
@@ -292,6 +296,9 @@ func journalLine(bankID, accountID string, e *custodyv1.LedgerEntry) (*custodyv1
 	serial, ok := strings.CutPrefix(e.RefId, bankID+"/")
 	if !ok {
 		serial = e.RefId
+	}
+	if reversal {
+		serial = strings.TrimSuffix(serial, transfers.ReversalSuffix)
 	}
 	return &custodyv1.JournalLine{Serial: serial, AccountId: accountID, Amount: e.Amount, Reversal: reversal}, true
 }

@@ -17,7 +17,7 @@ import (
 // The contract itself is tested in contracts/anchors.
 func TestAnchors_RoutedQueriedAndChecked(t *testing.T) {
 	e := newEnv(t)
-	gen := &custodyv1.GenesisState{Participants: []*custodyv1.Participant{
+	gen := &custodyv1.GenesisState{Calendar: alwaysOpen(), Participants: []*custodyv1.Participant{
 		{Id: "risk-1", Role: custodyv1.Role_ROLE_RISK_OPERATOR, Name: "risk", PubKeys: [][]byte{pubKey("risk-1")}},
 	}}
 	if err := ledger.InitGenesis(e.mem, gen); err != nil {

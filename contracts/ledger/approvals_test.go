@@ -111,8 +111,13 @@ func TestApprovals_DepositAboveLimit(t *testing.T) {
 	_, err = e.exec(e.signerOf("depositor"), approveMsg(1))
 	wantCode(t, err, approvals.ErrAlreadyDecided)
 	wantFunds(t, e, "C1", 16_000, 1_000)
-	// Now the same transfer id is simply a duplicate transfer.
-	_, err = e.exec(maker, depositMsg("T11", "C1", 5_000))
+	// Now the same transfer is a resend, answered with the first outcome
+	// and not held again; the same id with another amount is a duplicate.
+	if _, err = e.exec(maker, depositMsg("T11", "C1", 5_000)); err != nil {
+		t.Fatalf("resend: %v", err)
+	}
+	wantFunds(t, e, "C1", 16_000, 1_000)
+	_, err = e.exec(maker, depositMsg("T11", "C1", 4_999))
 	wantCode(t, err, transfers.ErrDuplicateTransfer)
 	e.checkInvariants()
 }
@@ -149,8 +154,13 @@ func TestApprovals_WithdrawalConfirmation(t *testing.T) {
 	if tr.Status != custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED {
 		t.Fatalf("transfer %v", tr)
 	}
-	// An unknown or settled withdrawal is refused, not held.
-	_, err = e.exec(maker, confirmWithdrawalMsg("C1/big", true, ""))
+	// A settled withdrawal answered again is a resend (the first outcome,
+	// not held); the other answer and an unknown one are refused, not held.
+	if _, err = e.exec(maker, confirmWithdrawalMsg("C1/big", true, "")); err != nil {
+		t.Fatalf("resend: %v", err)
+	}
+	wantFunds(t, e, "C1", 7_000, 0)
+	_, err = e.exec(maker, confirmWithdrawalMsg("C1/big", false, "late"))
 	wantCode(t, err, transfers.ErrNotPending)
 	_, err = e.exec(maker, confirmWithdrawalMsg("C1/none", true, ""))
 	wantCode(t, err, transfers.ErrUnknownTransfer)

@@ -215,7 +215,7 @@ func TestEndOfDay(t *testing.T) {
 		want   error
 		check  func(t *testing.T, e *env)
 	}{
-		{name: "open orders expire and release their freeze", msg: eodMsg(day1, day2, nil), signer: sClearing,
+		{name: "open orders expire and release their freeze", msg: eodMsg(day1, day2, withTotalsX), signer: sClearing,
 			check: func(t *testing.T, e *env) {
 				for _, id := range []string{"C1/o1", "C1/s1", "F1/o1"} {
 					if o := e.order(id); o.Status != custodyv1.OrderStatus_ORDER_STATUS_EXPIRED || o.FrozenCash != 0 || o.FrozenQuantity != 0 {
@@ -277,7 +277,7 @@ func TestEndOfDay(t *testing.T) {
 				tk.BusinessDate = day2
 				e.must(sBrokerX, placeMsg(tk))
 			}},
-		{name: "a T+1 purchase is sellable the next day", msg: eodMsg(day1, day2, nil), signer: sClearing,
+		{name: "a T+1 purchase is sellable the next day", msg: eodMsg(day1, day2, withTotalsX), signer: sClearing,
 			check: func(t *testing.T, e *env) {
 				tk := ticket("C1/d2", secMain, custodyv1.Side_SIDE_SELL, cny(10, 0), 1300)
 				tk.BusinessDate = day2

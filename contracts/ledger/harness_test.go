@@ -12,7 +12,9 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/ledger"
+	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -48,11 +50,26 @@ func hash32(s string) []byte {
 	return h[:]
 }
 
+// alwaysOpen is the calendar of the contract tests: no transfer hours, no
+// trading calendar, so the suite runs whatever the block times.
+func alwaysOpen() *custodyv1.CalendarGenesis {
+	return &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}
+}
+
+// sessionsOff are the default trading parameters without the trading
+// sessions (the production default enforces them): the contract tests'
+// block times are not market hours.
+func sessionsOff() *custodyv1.TradingGenesis {
+	p := trading.DefaultParams()
+	p.TradingHours.Enabled = false
+	return &custodyv1.TradingGenesis{Params: p}
+}
+
 func genesis() *custodyv1.GenesisState {
 	p := func(id string, role custodyv1.Role) *custodyv1.Participant {
 		return &custodyv1.Participant{Id: id, Role: role, Name: id, PubKeys: [][]byte{pubKey(id)}, ValidatorPower: 10}
 	}
-	return &custodyv1.GenesisState{Participants: []*custodyv1.Participant{
+	return &custodyv1.GenesisState{Calendar: alwaysOpen(), Trading: sessionsOff(), Participants: []*custodyv1.Participant{
 		p(bankA, custodyv1.Role_ROLE_BANK),
 		p(bankB, custodyv1.Role_ROLE_BANK),
 		p(brokerX, custodyv1.Role_ROLE_BROKER),

@@ -83,7 +83,10 @@ func TestInterestQuarter(t *testing.T) {
 	e.must(sBrokerX, fillMsg("X1", "C1/b", cny(10, 0), 1000))
 	e.must(client("C1"), withdrawMsg("C1/w", "C1", 500_000))
 	e.must(sBankA, confirmWithdrawalMsg("C1/w", true, ""))
-	e.must(sClearing, eodMsg(20250106, 20250210, nil))
+	// The trade file agrees: a settlement break would hold the purchase.
+	e.must(sClearing, eodMsg(20250106, 20250210, func(m *custodyv1.MsgEndOfDay) {
+		m.TradeTotals = []*custodyv1.TradeTotals{totals(brokerX, 1, 1_000_000, 0)}
+	}))
 	// C3 did nothing since day1: the closes since have not visited it (its
 	// accrual still holds from day1, integrated only when paid).
 	if a, ok := interest.GetAccrual(e.mem, bankA, "C3"); !ok || a.LastDate != day1 || len(a.Segments) != 0 {

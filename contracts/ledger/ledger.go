@@ -9,8 +9,10 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/adjustments"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/approvals"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/interest"
@@ -26,9 +28,9 @@ import (
 // are wrapped by approvals.Guard: an operator key above its amount limit
 // holds them for a second operator's approval.
 func Routes() []contracts.Route {
-	routes := slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
+	routes := slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
 		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(),
-		participants.Routes(), interest.Routes())
+		participants.Routes(), interest.Routes(), calendar.Routes(), adjustments.Routes())
 	return approvals.Guard(routes, transfers.MoneyMovements())
 }
 
@@ -38,17 +40,23 @@ func NewRouter() *contracts.Router {
 }
 
 // InitGenesis writes the genesis state: the participants, then the trading
-// parameters, business date and instrument master.
+// parameters, business date and instrument master, then the calendar.
 func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 	if err := participants.InitGenesis(store, gen.Participants); err != nil {
 		return err
 	}
-	return trading.InitGenesis(store, gen.Trading)
+	if err := trading.InitGenesis(store, gen.Trading); err != nil {
+		return err
+	}
+	if err := calendar.InitGenesis(store, gen.Calendar); err != nil {
+		return err
+	}
+	return adjustments.InitGenesis(store, gen.Adjustments)
 }
 
 // Invariants returns every contract's invariants, in a fixed order.
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
 		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(),
-		participants.Invariants(), approvals.Invariants(), interest.Invariants())
+		participants.Invariants(), approvals.Invariants(), interest.Invariants(), adjustments.Invariants())
 }

@@ -243,7 +243,7 @@ func TestProposeClientKey(t *testing.T) {
 	same := func(*custodyv1.MsgProposeClientKey) {}
 	runCases(t, []msgCase{
 		{name: "ok", signer: sBrokerX, msg: propose(same), check: func(t *testing.T, e *env) {
-			if out, err := ledger.Query(e.mem, contracts.Reader{Address: "regulator", Role: custodyv1.Role_ROLE_REGULATOR, Owner: "regulator"}, "client-keys/C1", nil); err != nil || !strings.Contains(string(out), `"reason":"lost phone"`) {
+			if out, err := ledger.Query(e.mem, auditor, "client-keys/C1", nil); err != nil || !strings.Contains(string(out), `"reason":"lost phone"`) {
 				t.Fatalf("client-keys query %s %v", out, err)
 			}
 			p := accounts.GetPendingKey(e.mem, "C1")
@@ -328,7 +328,7 @@ func TestConfirmClientKey(t *testing.T) {
 			if e.events[0].Type != "client_key_replaced" {
 				t.Fatalf("events %v", e.events)
 			}
-			out, err := ledger.Query(e.mem, contracts.Reader{Address: "regulator", Role: custodyv1.Role_ROLE_REGULATOR, Owner: "regulator"}, "client-keys/C1", nil)
+			out, err := ledger.Query(e.mem, auditor, "client-keys/C1", nil)
 			if err != nil || !strings.Contains(string(out), `"CLIENT_KEY_EVENT_KIND_REPLACED"`) || !strings.Contains(string(out), `"pending":null`) {
 				t.Fatalf("client-keys query %s %v", out, err)
 			}
@@ -437,7 +437,7 @@ func TestBankToBroker(t *testing.T) {
 			check: func(t *testing.T, e *env) { wantFunds(t, e, "F1", 600, 0) }},
 		{name: "another bank may reuse a serial", signer: sBankB, msg: depositMsg("T1", "C2", 100)},
 		{name: "largest amount", signer: sBankA, msg: depositMsg("T9", "C1", transfers.MaxAmount)},
-		{name: "duplicate transfer id", signer: sBankA, msg: depositMsg("T1", "C1", 10_000), want: transfers.ErrDuplicateTransfer},
+		{name: "same id, other amount", signer: sBankA, msg: depositMsg("T1", "C1", 9_999), want: transfers.ErrDuplicateTransfer},
 		{name: "duplicate id to another account", signer: sBankA, msg: depositMsg("T1", "F1", 1), want: transfers.ErrDuplicateTransfer},
 		{name: "wrong role", signer: sBrokerX, msg: depositMsg("T9", "C1", 1), want: contracts.ErrUnauthorizedRole},
 		{name: "another bank's account", signer: sBankB, msg: depositMsg("T9", "C1", 1), want: accounts.ErrWrongBank},
@@ -512,7 +512,7 @@ func TestConfirmWithdrawal(t *testing.T) {
 			setup: func(e *env) { e.must(sRegulator, freezeMsg("C1", "inquiry")) }},
 		{name: "frozen after the request: no payout", signer: sBankA, msg: confirmWithdrawalMsg("C1/p", true, ""), want: transfers.ErrSenderFrozen,
 			setup: func(e *env) { e.must(sRegulator, freezeMsg("C1", "inquiry")) }},
-		{name: "already paid", signer: sBankA, msg: confirmWithdrawalMsg("C1/p", true, ""), want: transfers.ErrNotPending,
+		{name: "already paid, now refused", signer: sBankA, msg: confirmWithdrawalMsg("C1/p", false, "late"), want: transfers.ErrNotPending,
 			setup: func(e *env) { e.must(sBankA, confirmWithdrawalMsg("C1/p", true, "")) }},
 		{name: "already refused", signer: sBankA, msg: confirmWithdrawalMsg("C1/p", true, ""), want: transfers.ErrNotPending,
 			setup: func(e *env) { e.must(sBankA, confirmWithdrawalMsg("C1/p", false, "no")) }},

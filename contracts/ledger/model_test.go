@@ -32,12 +32,27 @@ type mAccount struct {
 	frozen         bool
 	balance, fzAmt int64
 	open           int
+	// owed is what a deposit reversal left owed to the bank.
+	owed int64
 }
 
 type mTransfer struct {
-	account string
-	amount  int64
-	pending bool
+	account  string
+	id       string // the transfer id at its bank
+	amount   int64
+	deposit  bool
+	pending  bool
+	paid     bool // a withdrawal the bank paid
+	reversed bool
+}
+
+// collect pays what a's receivable owes from its available money, as every
+// incoming payment does.
+func (m *model) collect(a *mAccount) {
+	pay := min(a.owed, a.balance-a.fzAmt)
+	a.owed -= pay
+	a.balance -= pay
+	m.supply -= pay
 }
 
 type model struct {
@@ -48,6 +63,7 @@ type model struct {
 	supply    int64
 	ids       []string    // accounts in the order they were opened
 	pending   [][2]string // pending withdrawals: account, transfer id
+	done      []string    // completed transfers' keys, "<bank>/<id>", in order
 }
 
 // latest returns the most recently opened account with status s, or "".
@@ -117,8 +133,8 @@ func step(t testing.TB, e *env, m *model, src source) string {
 	valid := func(a *mAccount) bool { return a != nil && a.status == custodyv1.AccountStatus_ACCOUNT_STATUS_ACTIVE }
 	// Weights: open 2, confirm 2, deposit 3, withdraw 3, confirm withdrawal
 	// 3, freeze/unfreeze 1, close 1, propose a client key 1, answer a
-	// key proposal 1.
-	ops := []int{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 10}
+	// key proposal 1, reversal 1.
+	ops := []int{0, 0, 1, 1, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, 9, 10, 11}
 	switch op := pick(src, ops); op {
 	case 0: // open
 		id := fmt.Sprintf("A%d", len(m.ids))
@@ -193,11 +209,13 @@ func step(t testing.TB, e *env, m *model, src source) string {
 		serial := fmt.Sprintf("S%d", src.Intn(serialMax))
 		a, key := m.accounts[id], bank.Owner+"/"+serial
 		signer, msg = bank, depositMsg(serial, id, amount)
+		prev := m.transfers[key]
 		switch {
 		case amount <= 0 || amount > transfers.MaxAmount:
 			want = transfers.ErrBadAmount
-		case m.transfers[key] != nil:
+		case prev != nil && (!prev.deposit || prev.account != id || prev.amount != amount):
 			want = transfers.ErrDuplicateTransfer
+		case prev != nil: // a resend: the first outcome, nothing changes
 		case a == nil:
 			want = accounts.ErrUnknownAccount
 		case !valid(a):
@@ -206,9 +224,14 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrWrongBank
 		}
 		apply = func() {
+			if prev != nil {
+				return
+			}
 			a.balance += amount
 			m.supply += amount
-			m.transfers[key] = &mTransfer{account: id, amount: amount}
+			m.collect(a)
+			m.transfers[key] = &mTransfer{account: id, id: serial, amount: amount, deposit: true}
+			m.done = append(m.done, key)
 		}
 	case 4, 5: // request withdrawal
 		id, owner, amount := acctID(src, m), acctID(src, m), pick(src, amounts)
@@ -231,17 +254,23 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrUnknownAccount
 		case !valid(a):
 			want = accounts.ErrNotActive
+		case m.transfers[key] != nil && m.transfers[key].amount != amount:
+			want = transfers.ErrDuplicateTransfer
+		case m.transfers[key] != nil: // a resend
 		case a.frozen:
 			want = transfers.ErrSenderFrozen
-		case m.transfers[key] != nil:
-			want = transfers.ErrDuplicateTransfer
+		case a.owed > 0:
+			want = transfers.ErrReceivableOpen
 		case amount > a.balance-a.fzAmt:
 			want = funds.ErrOverdraft
 		}
 		apply = func() {
+			if m.transfers[key] != nil {
+				return
+			}
 			a.fzAmt += amount
 			a.open++
-			m.transfers[key] = &mTransfer{account: id, amount: amount, pending: true}
+			m.transfers[key] = &mTransfer{account: id, id: tid, amount: amount, pending: true}
 			m.pending = append(m.pending, [2]string{id, tid})
 		}
 	case 6: // confirm withdrawal
@@ -261,13 +290,17 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrWrongBank
 		case tr == nil:
 			want = transfers.ErrUnknownTransfer
-		case !tr.pending:
+		case !tr.pending && tr.paid != success:
 			want = transfers.ErrNotPending
+		case !tr.pending: // the same answer again: the first outcome
 		case success && a.frozen:
 			want = transfers.ErrSenderFrozen
 		}
 		apply = func() {
-			tr.pending = false
+			if !tr.pending {
+				return
+			}
+			tr.pending, tr.paid = false, success
 			for i, p := range m.pending {
 				if p == [2]string{id, tid} {
 					m.pending = append(m.pending[:i:i], m.pending[i+1:]...)
@@ -279,7 +312,53 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			if success {
 				a.balance -= tr.amount
 				m.supply -= tr.amount
+				m.done = append(m.done, a.bank+"/"+tid)
 			}
+		}
+	case 11: // reversal (冲正) of a completed transfer, or of anything else
+		var tr *mTransfer
+		bank, tid := pick(src, banks), fmt.Sprintf("S%d", src.Intn(serialMax))
+		if len(m.done) > 0 && src.Intn(5) != 0 {
+			key := m.done[src.Intn(len(m.done))]
+			tr = m.transfers[key]
+			tid = tr.id
+			bank = bankOf(src, m, tr.account)
+		}
+		tr = m.transfers[bank.Owner+"/"+tid]
+		reason := "booked twice"
+		if src.Intn(10) == 0 {
+			reason = ""
+		}
+		signer, msg = bank, &custodyv1.Msg{Sum: &custodyv1.Msg_ReverseTransfer{ReverseTransfer: &custodyv1.MsgReverseTransfer{TransferId: tid, Reason: reason}}}
+		var a *mAccount
+		switch {
+		case reason == "":
+			want = transfers.ErrBadReason
+		case tr != nil && tr.reversed: // a resend: the first reversal
+		case tr == nil:
+			want = transfers.ErrUnknownTransfer
+		case tr.pending || (!tr.deposit && !tr.paid):
+			want = transfers.ErrNotReversible
+		case !valid(m.accounts[tr.account]):
+			want = accounts.ErrNotActive
+		default:
+			a = m.accounts[tr.account]
+		}
+		apply = func() {
+			if a == nil {
+				return
+			}
+			tr.reversed = true
+			if tr.deposit {
+				taken := min(tr.amount, a.balance-a.fzAmt)
+				a.balance -= taken
+				a.owed += tr.amount - taken
+				m.supply -= taken
+				return
+			}
+			a.balance += tr.amount
+			m.supply += tr.amount
+			m.collect(a)
 		}
 	case 7: // freeze or unfreeze
 		id, freeze := acctID(src, m), src.Intn(2) == 0
@@ -324,7 +403,7 @@ func step(t testing.TB, e *env, m *model, src source) string {
 			want = accounts.ErrNotActive
 		case a.frozen:
 			want = accounts.ErrFrozen
-		case a.balance != 0 || a.fzAmt != 0 || a.open != 0:
+		case a.balance != 0 || a.fzAmt != 0 || a.open != 0 || a.owed != 0:
 			want = accounts.ErrNotEmpty
 		case a.pendingKey != "":
 			want = accounts.ErrKeyChangePending
@@ -433,7 +512,7 @@ func compare(t testing.TB, e *env, m *model, desc string) {
 			}
 			continue
 		}
-		if f.Balance != want.balance || f.Frozen != want.fzAmt || int(f.OpenWithdrawals) != want.open {
+		if f.Balance != want.balance || f.Frozen != want.fzAmt || int(f.OpenWithdrawals) != want.open || f.Owed != want.owed {
 			t.Fatalf("after %s: funds of %s = %v, model %+v", desc, id, f, want)
 		}
 		if want.status == custodyv1.AccountStatus_ACCOUNT_STATUS_CLOSED {

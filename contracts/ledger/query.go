@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,7 +42,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}, append(tradingQueryPaths, keyQueryPaths...)...)
+}, slices.Concat(tradingQueryPaths, keyQueryPaths, correctionsQueryPaths)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -218,6 +219,9 @@ func Query(store contracts.Store, reader contracts.Reader, path string, data []b
 		}{broken, res})
 	}
 	if out, ok, err := q.trading(head, rest, rawQuery); ok {
+		return out, err
+	}
+	if out, ok, err := q.queryCorrections(head, rest, rawQuery); ok {
 		return out, err
 	}
 	if out, ok, err := q.queryKeys(head, rest, rawQuery, data); ok {

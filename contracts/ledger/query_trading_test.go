@@ -38,7 +38,8 @@ func TestQuery_Trading(t *testing.T) {
 		{"fills/C1/o1", []string{`"exec_id":"X1"`, `"cash":"-300519"`}},
 		{"fill/X1", []string{`"order_id":"C1/o1"`, `"value":"300000"`}},
 		{"day-fills/20250102/broker-x", []string{`"exec_id":"X1"`}},
-		{"holdings/C1", []string{`"security":"600000.SH"`, `"sellable":"1300"`}},
+		// The day's settlement break holds C1's T+1 purchase unsettled.
+		{"holdings/C1", []string{`"security":"600000.SH"`, `"sellable":"1000"`, `"unsettled":"300"`}},
 		{"holding/C1/600000.SH", []string{`"balance":"1300"`}},
 		{"reports/20250102", []string{`"broker_id":"broker-x"`, `"broker_id":"broker-y"`}},
 		{"report/20250102/broker-x", []string{`"fill_count":1`, `"settlement_break":true`, `"net_cash":"300519"`}},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/adjustments"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/clearing"
@@ -20,7 +21,8 @@ import (
 // beside its Routes.
 func Reads() []contracts.RecordKind {
 	return slices.Concat(participants.Reads(), auth.Reads(), accounts.Reads(), funds.Reads(),
-		transfers.Reads(), trading.Reads(), clearing.Reads(), reconcile.Reads(), anchors.Reads())
+		transfers.Reads(), trading.Reads(), clearing.Reads(), reconcile.Reads(), anchors.Reads(),
+		adjustments.Reads())
 }
 
 // policy is built once: the kinds are fixed at compile time.

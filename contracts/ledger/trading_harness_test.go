@@ -55,6 +55,7 @@ func tradingInstruments() []*custodyv1.Instrument {
 func tradingGenesis(edit func(*custodyv1.TradingParams)) *custodyv1.GenesisState {
 	g := genesis()
 	p := trading.DefaultParams()
+	p.TradingHours.Enabled = false // the tests that need the sessions switch them on (hoursOn)
 	p.BrokerCommissions = []*custodyv1.BrokerCommission{{BrokerId: brokerY, Rate: 30_000}}
 	if edit != nil {
 		edit(p)

@@ -8,9 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
+	"github.com/custody-ledger/custody/contracts/adjustments"
 	eod "github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/fees"
 	"github.com/custody-ledger/custody/contracts/funds"
@@ -34,6 +37,14 @@ import (
 // of them kept here (which makes the T+1 rule a checked prediction, not
 // only an invariant). With a fixed seed the run is reproducible: the same
 // seed gives the same app hash.
+//
+// Corrections (issue #18) are played too: banks reverse some of the day's
+// deposits and paid withdrawals (and probe yesterday's, which must be
+// refused), deposit reversals that leave money owed block withdrawals, a
+// broker day with a wrong trade file is held unsettled until the clearing
+// house corrects its file or broker and clearing house agree an
+// adjustment, and every reconciliation break is resolved by an adjustment
+// the other party approves (sometimes after a veto or a rejection).
 
 // simSeeds are the seeds run; -short runs the first on a smaller world.
 var simSeeds = []int64{20250102, 7, 1234567}
@@ -104,10 +115,15 @@ type sim struct {
 
 	open     []*simOrder
 	holdings map[acctSec]*simHolding
-	held     []acctSec                         // holdings in the order they first appeared
+	keys     []acctSec                         // holdings in the order they first appeared
 	lastFill map[string]int64                  // security → today's last fill price
 	chFile   map[string]*custodyv1.TradeTotals // broker → today's accepted fills
 	execs    []string                          // every accepted exec id
+	bought   map[acctSec]int64                 // today's T+1 purchases
+	held     []*simHeld                        // broker days held by a settlement break
+	deposits []simXfer                         // today's deposits and paid withdrawals, reversible
+	older    []simXfer                         // earlier days' (reversal refused)
+	breaks   []simBreak                        // reconciliation breaks to resolve
 	nOrder   int
 	nExec    int
 	nXfer    int
@@ -123,11 +139,38 @@ type sim struct {
 
 type acctSec = struct{ account, security string }
 
+// simHeld is a broker's day whose settlement a wrong trade file holds.
+type simHeld struct {
+	date    uint32
+	broker  string
+	right   *custodyv1.TradeTotals // the file the clearing house should have sent
+	bought  map[acctSec]int64      // its clients' T+1 purchases, still unsettled
+	keys    []acctSec
+	adjusts int
+}
+
+// simXfer is a completed transfer a bank may reverse.
+type simXfer struct {
+	c       *simClient
+	id      string
+	amount  int64
+	deposit bool
+}
+
+// simBreak is a reconciliation break and the leg that resolves it.
+type simBreak struct {
+	date         uint32
+	bank, broker contracts.Signer
+	account      string
+	amount       int64
+}
+
 func runSim(t *testing.T, seed int64, size simSize) *sim {
 	t.Helper()
 	s := &sim{t: t, rng: rand.New(rand.NewSource(seed)), size: size, byID: map[string]*simClient{},
 		holdings: map[acctSec]*simHolding{}, stats: map[string]int{}}
 	s.params = trading.DefaultParams()
+	s.params.TradingHours.Enabled = false // block times are not market hours
 	s.params.BrokerCommissions = []*custodyv1.BrokerCommission{{BrokerId: brokerY, Rate: 30_000}}
 	s.fp, s.rules = trading.FeeParams(s.params), trading.Rules(s.params)
 	g := genesis()
@@ -158,6 +201,9 @@ func runSim(t *testing.T, seed int64, size simSize) *sim {
 		s.endOfDay()
 		s.endBlock()
 		s.statements()
+		s.endBlock()
+		s.resolveBreaks()
+		s.resolveHeld()
 		s.endBlock()
 	}
 	return s
@@ -219,6 +265,9 @@ func (s *sim) openClients(n int) {
 func (s *sim) newDay() {
 	s.lastFill = map[string]int64{}
 	s.chFile = map[string]*custodyv1.TradeTotals{}
+	s.bought = map[acctSec]int64{}
+	s.older = append(s.older, s.deposits...)
+	s.deposits = nil
 }
 
 // exec runs one message and checks the outcome: want nil must succeed,
@@ -247,7 +296,47 @@ func (s *sim) must(signer contracts.Signer, msg *custodyv1.Msg) []byte {
 
 func (s *sim) deposit(c *simClient, amount int64) {
 	s.nXfer++
-	s.expect(c.bank, depositMsg(fmt.Sprintf("D%d", s.nXfer), c.id, amount), nil, "deposit")
+	id := fmt.Sprintf("D%d", s.nXfer)
+	s.expect(c.bank, depositMsg(id, c.id, amount), nil, "deposit")
+	s.deposits = append(s.deposits, simXfer{c: c, id: id, amount: amount, deposit: true})
+	if s.rng.Intn(6) == 0 { // the bank lost the answer: a resend
+		s.expect(c.bank, depositMsg(id, c.id, amount), nil, "resent deposit")
+	}
+}
+
+// reverse reverses one of today's transfers (once in a while one already
+// reversed: the first outcome again), or probes an older one.
+func (s *sim) reverse() {
+	if len(s.older) > 0 && s.rng.Intn(6) == 0 {
+		x := s.older[s.rng.Intn(len(s.older))]
+		s.expect(x.c.bank, reverseMsg(x.id, "found late"), transfers.ErrReversalWindowOver, "reversal after the day")
+		return
+	}
+	if len(s.deposits) == 0 {
+		return
+	}
+	i := s.rng.Intn(len(s.deposits))
+	x := s.deposits[i]
+	before := funds.Get(s.e.mem, x.c.id)
+	data := s.expect(x.c.bank, reverseMsg(x.id, "booked in error"), nil, "reversal")
+	var rev custodyv1.Transfer
+	contracts.Unmarshal(nil, data, &rev)
+	after := funds.Get(s.e.mem, x.c.id)
+	if x.deposit {
+		taken := min(x.amount, before.Available)
+		if rev.TakenBack != taken || rev.Owed != x.amount-taken || after.Balance != before.Balance-taken || after.Owed != before.Owed+x.amount-taken {
+			s.t.Fatalf("day %d: reversal of deposit %s (%d) with %v available: %v, funds %v", s.day, x.id, x.amount, before, &rev, after)
+		}
+		if rev.Owed > 0 {
+			s.stats["reversal leaving money owed"]++
+		}
+	} else if after.Balance < before.Balance || after.Owed > before.Owed {
+		s.t.Fatalf("day %d: reversal of withdrawal %s: %v then %v", s.day, x.id, before, after)
+	}
+	if s.rng.Intn(3) == 0 {
+		s.expect(x.c.bank, reverseMsg(x.id, "booked in error"), nil, "resent reversal")
+	}
+	s.deposits = append(s.deposits[:i:i], s.deposits[i+1:]...)
 }
 
 func (s *sim) client() *simClient { return s.clients[s.rng.Intn(len(s.clients))] }
@@ -258,7 +347,7 @@ func (s *sim) hold(acct, sec string) *simHolding {
 	if h == nil {
 		h = &simHolding{}
 		s.holdings[k] = h
-		s.held = append(s.held, k)
+		s.keys = append(s.keys, k)
 	}
 	return h
 }
@@ -281,7 +370,11 @@ func (s *sim) step() {
 	case r < 97:
 		s.confirmWithdrawal()
 	case r < 98:
-		s.toggleFreeze()
+		if s.rng.Intn(2) == 0 {
+			s.toggleFreeze()
+		} else {
+			s.reverse()
+		}
 	default:
 		s.badFill()
 	}
@@ -391,8 +484,8 @@ func (s *sim) placeSell() {
 	c := s.client()
 	sec := s.secs[s.rng.Intn(len(s.secs))]
 	// Mostly a holding the client has.
-	for try := 0; try < 6 && len(s.held) > 0 && s.rng.Intn(5) > 0; try++ {
-		k := s.held[s.rng.Intn(len(s.held))]
+	for try := 0; try < 6 && len(s.keys) > 0 && s.rng.Intn(5) > 0; try++ {
+		k := s.keys[s.rng.Intn(len(s.keys))]
 		if s.holdings[k].balance > 0 {
 			c, sec = s.byID[k.account], k.security
 			break
@@ -507,6 +600,7 @@ func (s *sim) fill() {
 		h.balance += qty
 		if inst.Cycle == custodyv1.SettlementCycle_SETTLEMENT_CYCLE_T1 {
 			h.unsettled += qty
+			s.bought[acctSec{o.acct, o.sec}] += qty
 		}
 	} else {
 		tt.SellValue += f.Value
@@ -571,8 +665,11 @@ func (s *sim) withdraw() {
 	if f.Withdrawable > 0 && s.rng.Intn(5) > 0 {
 		amount, want = 1+s.rng.Int63n(f.Withdrawable), nil
 	}
-	if c.frozen {
+	switch {
+	case c.frozen:
 		want = transfers.ErrSenderFrozen
+	case f.Owed > 0:
+		want = transfers.ErrReceivableOpen
 	}
 	if amount > transfers.MaxAmount {
 		return
@@ -601,6 +698,9 @@ func (s *sim) confirmWithdrawal() {
 	}
 	if s.expect(c.bank, confirmWithdrawalMsg(id, ok, "card closed"), want, "confirm withdrawal") != nil {
 		c.pendingWithdrs = c.pendingWithdrs[1:]
+		if ok {
+			s.deposits = append(s.deposits, simXfer{c: c, id: id})
+		}
 	}
 }
 
@@ -637,15 +737,17 @@ func (s *sim) endOfDay() {
 		s.closes[c.id] = append(s.closes[c.id], closing{s.day, funds.Get(s.e.mem, c.id).Balance})
 	}
 	m := &custodyv1.MsgEndOfDay{Date: s.day, NextDate: next}
-	wrong := map[string]bool{}
+	wrong := map[string]*custodyv1.TradeTotals{}
 	for _, b := range []string{brokerX, brokerY} {
 		tt := s.chFile[b]
 		if tt == nil {
 			tt = &custodyv1.TradeTotals{BrokerId: b}
 		}
 		if s.rng.Intn(8) == 0 {
+			right := proto.Clone(tt).(*custodyv1.TradeTotals)
+			tt = proto.Clone(tt).(*custodyv1.TradeTotals)
 			tt.BuyValue++
-			wrong[b] = true
+			wrong[b] = right
 		}
 		m.TradeTotals = append(m.TradeTotals, tt)
 	}
@@ -675,7 +777,7 @@ func (s *sim) endOfDay() {
 		if tt := s.chFile[b]; tt != nil {
 			n = tt.FillCount
 		}
-		if r.FillCount != n || r.SettlementBreak != wrong[b] {
+		if r.FillCount != n || r.SettlementBreak != (wrong[b] != nil) {
 			s.t.Fatalf("day %d: report of %s: %d fills, break %v; the simulation saw %d, wrong file %v", s.day, b, r.FillCount, r.SettlementBreak, n, wrong[b])
 		}
 		if got := funds.GetSystem(s.e.mem, funds.BrokerSettlement(b)).Balance; got != 0 {
@@ -688,8 +790,29 @@ func (s *sim) endOfDay() {
 		}
 	}
 	s.open = nil
-	for _, h := range s.holdings {
-		h.unsettled = 0
+	// Today's T+1 purchases settle, except a held broker's (in the order
+	// the holdings first appeared, so the held record's order is the
+	// model's own).
+	var held []*simHeld
+	for _, b := range []string{brokerX, brokerY} {
+		if wrong[b] != nil {
+			h := &simHeld{date: s.day, broker: b, right: wrong[b], bought: map[acctSec]int64{}}
+			held = append(held, h)
+			s.held = append(s.held, h)
+		}
+	}
+	for _, k := range s.keys {
+		q := s.bought[k]
+		if q == 0 {
+			continue
+		}
+		b := s.byID[k.account].broker.Owner
+		if h := heldOf(held, b); h != nil {
+			h.bought[k] = q
+			h.keys = append(h.keys, k)
+			continue
+		}
+		s.holdings[k].unsettled -= q
 	}
 	if end, ok := interest.SettlementIn(0, s.day, next); ok {
 		s.checkInterest(end)
@@ -736,6 +859,87 @@ func (s *sim) checkInterest(end uint32) {
 // statements: each bank reconciles the day just cleared with every broker,
 // from the balances as they stand right after clearing; one in eight
 // statements is wrong and must break.
+func heldOf(hs []*simHeld, broker string) *simHeld {
+	for _, h := range hs {
+		if h.broker == broker {
+			return h
+		}
+	}
+	return nil
+}
+
+// resolveHeld resolves some held broker days: the clearing house sends a
+// corrected file (now and then one that is still wrong, refused), or the
+// broker proposes an adjustment of the settlement break with no legs (the
+// chain's fills stand) and the clearing house approves it. Either way the
+// held purchases settle.
+func (s *sim) resolveHeld() {
+	var still []*simHeld
+	for _, h := range s.held {
+		if s.rng.Intn(3) == 0 {
+			still = append(still, h)
+			continue
+		}
+		if s.rng.Intn(2) == 0 {
+			bad := proto.Clone(h.right).(*custodyv1.TradeTotals)
+			bad.SellValue++
+			s.expect(sClearing, correctTotalsMsg(h.date, bad), eod.ErrStillDiffers, "corrected file still wrong")
+			s.expect(sClearing, correctTotalsMsg(h.date, h.right), nil, "corrected file")
+		} else {
+			broker := sBrokerX
+			if h.broker == brokerY {
+				broker = sBrokerY
+			}
+			h.adjusts++
+			id := fmt.Sprintf("SB-%d-%s-%d", h.date, h.broker, h.adjusts)
+			s.expect(broker, &custodyv1.Msg{Sum: &custodyv1.Msg_ProposeAdjustment{ProposeAdjustment: &custodyv1.MsgProposeAdjustment{
+				AdjustmentId: id, Break: &custodyv1.BreakRef{Kind: custodyv1.BreakKind_BREAK_KIND_SETTLEMENT, Date: h.date, BrokerId: h.broker},
+				Reason: "clearing house file was wrong; chain fills stand"}}}, nil, "settlement adjustment")
+			s.expect(broker, approveAdjMsg(id), adjustments.ErrOwnProposal, "approve own adjustment")
+			s.expect(sClearing, approveAdjMsg(id), nil, "settlement adjustment approved")
+		}
+		if b, _ := eod.GetBreak(s.e.mem, h.date, h.broker); b.ResolvedBy == "" {
+			s.t.Fatalf("day %d: settlement break %d %s not resolved", s.day, h.date, h.broker)
+		}
+		for _, k := range h.keys {
+			s.holdings[k].unsettled -= h.bought[k]
+		}
+	}
+	s.held = still
+}
+
+// resolveBreaks resolves every reconciliation break with an adjustment of
+// the one client the bank's books had differently: the bank proposes, the
+// broker approves; once in four the regulator vetoes first, or the broker
+// rejects, and the bank proposes again.
+func (s *sim) resolveBreaks() {
+	for i, b := range s.breaks {
+		ref := reconBreak(b.date, b.bank.Owner, b.broker.Owner)
+		id := fmt.Sprintf("RB-%d-%d", b.date, i)
+		propose := func(id string) {
+			s.expect(b.bank, proposeMsg(id, ref, leg(b.account, b.amount)), nil, "adjustment")
+		}
+		propose(id)
+		switch s.rng.Intn(8) {
+		case 0:
+			s.expect(sRegulator, rejectAdjMsg(id, "not convinced"), nil, "veto")
+			id += "b"
+			propose(id)
+		case 1:
+			s.expect(b.broker, rejectAdjMsg(id, "wrong account"), nil, "rejected adjustment")
+			id += "b"
+			propose(id)
+		}
+		before := funds.Get(s.e.mem, b.account).Balance
+		s.expect(b.broker, approveAdjMsg(id), nil, "adjustment approved")
+		r, _ := reconcile.GetResult(s.e.mem, b.date, b.bank.Owner, b.broker.Owner)
+		if r.ResolvedBy != "adj/"+id || funds.Get(s.e.mem, b.account).Balance != before+b.amount {
+			s.t.Fatalf("day %d: adjustment %s: break %v, balance %d then %d", s.day, id, r, before, funds.Get(s.e.mem, b.account).Balance)
+		}
+	}
+	s.breaks = nil
+}
+
 func (s *sim) statements() {
 	date := trading.GetBusinessDay(s.e.mem).PreviousDate
 	for _, bank := range []contracts.Signer{sBankA, sBankB} {
@@ -761,8 +965,15 @@ func (s *sim) statements() {
 			}
 			status := custodyv1.ReconStatus_RECON_STATUS_MATCH
 			if s.rng.Intn(8) == 0 && len(bal) > 0 {
-				bal[s.rng.Intn(len(bal))]++
+				j := s.rng.Intn(len(bal))
+				bal[j]++
+				total++ // the bank's books: one more fen for one client
 				status = custodyv1.ReconStatus_RECON_STATUS_BREAK
+				bs := sBrokerX
+				if broker == brokerY {
+					bs = sBrokerY
+				}
+				s.breaks = append(s.breaks, simBreak{date: date, bank: bank, broker: bs, account: ids[j], amount: 1})
 			}
 			s.expect(bank, statementMsg(date, broker, total, uint32(len(ids)), eod.ClientsHash(ids, bal)), nil, "statement")
 			if r, _ := reconcile.GetResult(s.e.mem, date, bank.Owner, broker); r.Status != status {

@@ -145,6 +145,17 @@ func checkHoldings(store contracts.Store) (string, bool) {
 			bought[k] += f.Quantity
 		}
 	})
+	// T+1 purchases of a day whose settlement a break holds stay
+	// unsettled too (held.go).
+	ForEachHeld(store, func(h *custodyv1.HeldSettlement) {
+		for _, q := range h.Holdings {
+			k := acctSec{q.AccountId, q.Security}
+			if bought[k] == 0 {
+				nBuys++
+			}
+			bought[k] += q.Quantity
+		}
+	})
 	n, nFrozen, nBought := 0, 0, 0
 	ForEachHolding(store, func(h *custodyv1.Holding) {
 		n++
@@ -164,7 +175,7 @@ func checkHoldings(store contracts.Store) (string, bool) {
 		case h.Frozen != frozen[k]:
 			bad = fmt.Sprintf("holding %s/%s freezes %d, open sell orders %d", h.AccountId, h.Security, h.Frozen, frozen[k])
 		case h.Unsettled != bought[k]:
-			bad = fmt.Sprintf("T+1: holding %s/%s has %d unsettled, bought today %d", h.AccountId, h.Security, h.Unsettled, bought[k])
+			bad = fmt.Sprintf("T+1: holding %s/%s has %d unsettled, bought today or held by a settlement break %d", h.AccountId, h.Security, h.Unsettled, bought[k])
 		}
 	})
 	if bad == "" && (nFrozen != nOpenSells || nBought != nBuys) {
@@ -258,6 +269,12 @@ func checkDayCash(store contracts.Store) (string, bool) {
 		}
 		brokerNet[f.BrokerId] -= f.Cash
 	})
+	// Proceeds of a day whose settlement a break holds stay unsettled too.
+	ForEachHeld(store, func(h *custodyv1.HeldSettlement) {
+		for _, p := range h.Proceeds {
+			proceeds[p.AccountId] += p.Amount
+		}
+	})
 	var bad string
 	seen := 0
 	funds.ForEach(store, func(id string, f *custodyv1.Funds) {
@@ -265,7 +282,7 @@ func checkDayCash(store contracts.Store) (string, bool) {
 			seen++
 		}
 		if bad == "" && f.Unsettled != proceeds[id] {
-			bad = fmt.Sprintf("account %s has %d unsettled, sold %d today", id, f.Unsettled, proceeds[id])
+			bad = fmt.Sprintf("account %s has %d unsettled, sold %d today or held by a settlement break", id, f.Unsettled, proceeds[id])
 		}
 	})
 	if bad == "" && seen != len(proceeds) {

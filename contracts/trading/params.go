@@ -43,8 +43,10 @@ func DefaultSessions() []*custodyv1.Session {
 }
 
 // DefaultParams are DOMAIN.md's figures: fees.DefaultParams,
-// market.DefaultRules, the exchanges' sessions (trading hours off, as in
-// the testnet), 0.025% commission for every broker.
+// market.DefaultRules, the exchanges' sessions enforced (the production
+// default: test networks and tests switch trading_hours.enabled off in
+// their genesis, see testnet.Manifest.BusinessHours), 0.025% commission for
+// every broker.
 func DefaultParams() *custodyv1.TradingParams {
 	fp := fees.DefaultParams()
 	rules := market.DefaultRules()
@@ -55,7 +57,7 @@ func DefaultParams() *custodyv1.TradingParams {
 		MinimumRule:           custodyv1.FeeMinimumRule(fp.Minimum),
 		RoundingRule:          custodyv1.FeeRoundingRule(fp.Rounding),
 		DefaultCommissionRate: DefaultCommissionRate,
-		TradingHours:          &custodyv1.TradingHours{UtcOffsetSeconds: ChinaUTCOffset, Sessions: DefaultSessions()},
+		TradingHours:          &custodyv1.TradingHours{Enabled: true, UtcOffsetSeconds: ChinaUTCOffset, Sessions: DefaultSessions()},
 		NewListingNoLimitDays: DefaultNoLimitDays,
 		MaxEodItems:           DefaultMaxEODItems,
 	}

@@ -17,6 +17,14 @@ func Reads() []contracts.RecordKind {
 	public := func(_, _ []byte) contracts.Audience { return contracts.Audience{Public: true} }
 	clearingHouse := []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}
 	return []contracts.RecordKind{
+		// A held settlement is its broker's and the clearing house's, like
+		// the day's settlement report: 0x55 | date (4 bytes) | broker id.
+		{Name: "held settlement", ByKey: true, Prefix: []byte{contracts.PrefixHeldSettlement}, Audience: func(key, _ []byte) contracts.Audience {
+			if len(key) <= 5 {
+				return contracts.Audience{}
+			}
+			return contracts.Audience{Participants: []string{string(key[5:])}, Roles: clearingHouse}
+		}},
 		{Name: "instrument", ByKey: true, Prefix: []byte{contracts.PrefixInstrument}, Audience: public},
 		{Name: "trading state", ByKey: true, Prefix: []byte{contracts.PrefixTradingState}, Audience: public},
 		{Name: "holding", ByKey: true, Prefix: []byte{contracts.PrefixHolding}, Audience: func(key, _ []byte) contracts.Audience {

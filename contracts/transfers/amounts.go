@@ -20,15 +20,18 @@ func MoneyMovements() map[string]contracts.AmountFunc {
 	return map[string]contracts.AmountFunc{
 		"bank_to_broker":     contracts.Amount(bankToBrokerAmount),
 		"confirm_withdrawal": contracts.Amount(confirmWithdrawalAmount),
+		"reverse_transfer":   contracts.Amount(reverseTransferAmount),
 	}
 }
 
-// bankToBrokerAmount is the deposit's amount; a used transfer id, an
-// account that is not active or not held at the signing bank is refused.
+// bankToBrokerAmount is the deposit's amount; an account that is not
+// active or not held at the signing bank is refused. A used transfer id
+// moves nothing: the handler answers a resend with the first outcome (or
+// refuses other details), so it is never held for approval.
 func bankToBrokerAmount(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) (int64, error) {
 	bank := ctx.Signer.Owner
 	if ctx.Store.Has(TransferKey(bank, m.TransferId)) {
-		return 0, ErrDuplicateTransfer.Wrapf("%s", RefID(bank, m.TransferId))
+		return 0, nil
 	}
 	a, err := accounts.GetActive(ctx.Store, m.AccountId)
 	if err != nil {
@@ -54,10 +57,29 @@ func confirmWithdrawalAmount(ctx *contracts.Context, m *custodyv1.MsgConfirmWith
 		return 0, err
 	}
 	if t.Status != custodyv1.TransferStatus_TRANSFER_STATUS_PENDING {
-		return 0, ErrNotPending.Wrapf("%s is %s", RefID(bank, t.Id), t.Status)
+		// An answered withdrawal moves nothing more: the handler answers
+		// a resend with the first outcome, the other answer with
+		// ErrNotPending.
+		return 0, nil
 	}
 	if a, err := accounts.Get(ctx.Store, t.AccountId); err == nil && a.BankId != bank {
 		return 0, accounts.ErrWrongBank.Wrapf("account %s is held at %s, not %s", a.Id, a.BankId, bank)
+	}
+	return t.Amount, nil
+}
+
+// reverseTransferAmount is what a reversal moves: the original's amount
+// (a deposit reversal takes at most that back, a withdrawal reversal pays
+// it in), 0 for a reversal already made (the handler answers the first
+// one). An unknown original is refused as ReverseTransfer would refuse it.
+func reverseTransferAmount(ctx *contracts.Context, m *custodyv1.MsgReverseTransfer) (int64, error) {
+	bank := ctx.Signer.Owner
+	if ctx.Store.Has(TransferKey(bank, ReversalID(m.TransferId))) {
+		return 0, nil
+	}
+	t, err := Get(ctx.Store, bank, m.TransferId)
+	if err != nil {
+		return 0, err
 	}
 	return t.Amount, nil
 }

@@ -61,3 +61,14 @@ func FuzzValidateConfirmWithdrawal(f *testing.F) {
 		}
 	})
 }
+
+func FuzzValidateReverseTransfer(f *testing.F) {
+	f.Add(contracts.Marshal(&custodyv1.MsgReverseTransfer{TransferId: "20240601-0001", Reason: "booked twice"}))
+	f.Add(contracts.Marshal(&custodyv1.MsgReverseTransfer{TransferId: "C1/w1", Reason: "card closed"}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, ok := fuzzValidate(t, data, &custodyv1.MsgReverseTransfer{}, transfers.ValidateReverseTransfer)
+		if ok && (m.Reason == "" || len(m.Reason) > transfers.MaxReversalReasonLen || strings.Contains(m.TransferId, "#") || m.TransferId == "") {
+			t.Fatalf("accepted %v", m)
+		}
+	})
+}

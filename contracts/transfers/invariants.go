@@ -12,6 +12,7 @@ import (
 func Invariants() []contracts.Invariant {
 	return []contracts.Invariant{
 		{Name: "transfers/pending-frozen", Check: checkPendingFrozen},
+		{Name: "transfers/reversals-linked", Check: checkReversals},
 	}
 }
 
@@ -69,4 +70,54 @@ func checkPendingFrozen(store contracts.Store) (string, bool) {
 		return bad, true
 	}
 	return fmt.Sprintf("%d pending withdrawals, each frozen on its account", n), false
+}
+
+// checkReversals: every reversal names a completed original at its bank
+// that names it back, moves the same amount the other way on the same
+// business day, and (for a deposit) took back plus left owed exactly the
+// deposit; and every open receivable owes no more than its account's
+// deposit reversals left owed.
+func checkReversals(store contracts.Store) (string, bool) {
+	n := 0
+	owed := map[string]int64{}
+	var bad string
+	ForEach(store, func(t *custodyv1.Transfer) {
+		if bad != "" {
+			return
+		}
+		if t.ReversedBy != "" && t.ReversedBy != ReversalID(t.Id) {
+			bad = fmt.Sprintf("%s is reversed by %q", RefID(t.BankId, t.Id), t.ReversedBy)
+			return
+		}
+		if t.Reverses == "" {
+			return
+		}
+		n++
+		orig, err := Get(store, t.BankId, t.Reverses)
+		switch {
+		case err != nil:
+			bad = fmt.Sprintf("reversal %s has no original", RefID(t.BankId, t.Id))
+		case t.Id != ReversalID(orig.Id) || orig.ReversedBy != t.Id:
+			bad = fmt.Sprintf("reversal %s and %s do not name each other", RefID(t.BankId, t.Id), RefID(orig.BankId, orig.Id))
+		case orig.Status != custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED || orig.Amount != t.Amount ||
+			orig.Direction == t.Direction || orig.AccountId != t.AccountId || orig.BusinessDate != t.BusinessDate:
+			bad = fmt.Sprintf("reversal %s does not mirror its original %v", RefID(t.BankId, t.Id), orig)
+		case orig.Direction == custodyv1.TransferDirection_TRANSFER_DIRECTION_BANK_TO_BROKER &&
+			(t.TakenBack < 0 || t.Owed < 0 || t.TakenBack+t.Owed != t.Amount):
+			bad = fmt.Sprintf("deposit reversal %s took %d and left %d of %d", RefID(t.BankId, t.Id), t.TakenBack, t.Owed, t.Amount)
+		default:
+			owed[t.AccountId] += t.Owed
+		}
+	})
+	if bad == "" {
+		funds.ForEachReceivable(store, func(r *custodyv1.Receivable) {
+			if bad == "" && r.Total > owed[r.AccountId] {
+				bad = fmt.Sprintf("receivable of %s totals %d, its deposit reversals left %d owed", r.AccountId, r.Total, owed[r.AccountId])
+			}
+		})
+	}
+	if bad != "" {
+		return bad, true
+	}
+	return fmt.Sprintf("%d reversals, each linked to its original", n), false
 }

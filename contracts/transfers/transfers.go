@@ -4,8 +4,9 @@
 //
 //   - bank_to_broker (银转证): the custody bank reports money received and
 //     the client's balance is credited at once. Idempotent on the bank's
-//     transfer id: a repeated id is refused and changes nothing, so a bank
-//     may resend safely.
+//     transfer id (交易重发): the same transfer sent again returns the first
+//     outcome and changes nothing, so a bank that lost the response may
+//     resend safely; the same id with other details is refused.
 //   - request_withdrawal (证转银): the client's own key asks for money back;
 //     the amount (≤ withdrawable) is frozen at once and the request waits.
 //   - confirm_withdrawal: the custody bank executes the request (the frozen
@@ -19,20 +20,39 @@ package transfers
 import (
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
+// Days tells the transfers contract about the business calendar, which it
+// cannot read itself (the trading contract, which keeps the business date,
+// depends on this one). contracts/ledger wires it.
+type Days interface {
+	// BusinessDate is the chain's current business date (0 before the
+	// first day opens).
+	BusinessDate(store contracts.Store) uint32
+	// CheckTransferWindow refuses a transfer outside the transfer hours
+	// of a trading day, judged by block time.
+	CheckTransferWindow(ctx *contracts.Context) error
+}
+
 // Routes of the transfers contract.
-func Routes() []contracts.Route {
+func Routes(days Days) []contracts.Route {
+	c := contract{days: days}
 	return []contracts.Route{
-		contracts.Handle("bank_to_broker", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateBankToBroker, BankToBroker),
-		contracts.Handle("request_withdrawal", []custodyv1.Role{custodyv1.Role_ROLE_CLIENT}, ValidateRequestWithdrawal, RequestWithdrawal),
-		contracts.Handle("confirm_withdrawal", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateConfirmWithdrawal, ConfirmWithdrawal),
+		contracts.Handle("bank_to_broker", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateBankToBroker, c.BankToBroker),
+		contracts.Handle("request_withdrawal", []custodyv1.Role{custodyv1.Role_ROLE_CLIENT}, ValidateRequestWithdrawal, c.RequestWithdrawal),
+		contracts.Handle("confirm_withdrawal", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateConfirmWithdrawal, c.ConfirmWithdrawal),
+		contracts.Handle("reverse_transfer", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateReverseTransfer, c.ReverseTransfer),
 	}
 }
+
+// contract is the transfers contract with its view of the calendar.
+type contract struct{ days Days }
 
 // Get returns the transfer (bankID, transferID), or ErrUnknownTransfer.
 func Get(store contracts.Store, bankID, transferID string) (*custodyv1.Transfer, error) {
@@ -54,10 +74,20 @@ func set(store contracts.Store, t *custodyv1.Transfer) []byte {
 
 // BankToBroker credits an active account at the signing bank. Writes: the
 // transfer, the funds, one ledger entry, the custody total, the supply.
-func BankToBroker(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) ([]byte, error) {
+//
+// A resend (the same id, account and amount) returns the first outcome and
+// writes nothing; the same id with other details is ErrDuplicateTransfer.
+func (c contract) BankToBroker(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) ([]byte, error) {
 	bank := ctx.Signer.Owner
-	if ctx.Store.Has(TransferKey(bank, m.TransferId)) {
-		return nil, ErrDuplicateTransfer.Wrapf("%s", RefID(bank, m.TransferId))
+	if prev, err := Get(ctx.Store, bank, m.TransferId); err == nil {
+		if prev.Direction != custodyv1.TransferDirection_TRANSFER_DIRECTION_BANK_TO_BROKER ||
+			prev.AccountId != m.AccountId || prev.Amount != m.Amount {
+			return nil, ErrDuplicateTransfer.Wrapf("%s was %d fen to %s", RefID(bank, m.TransferId), prev.Amount, prev.AccountId)
+		}
+		return resent(ctx, prev, FirstOutcome(prev)), nil
+	}
+	if err := c.days.CheckTransferWindow(ctx); err != nil {
+		return nil, err
 	}
 	a, err := accounts.GetActive(ctx.Store, m.AccountId)
 	if err != nil {
@@ -70,6 +100,8 @@ func BankToBroker(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) ([]byte,
 	if _, err := funds.Deposit(ctx, accounts.Holder(a), m.Amount, ref); err != nil {
 		return nil, err
 	}
+	// New money pays what a reversed deposit left owed first.
+	funds.CollectReceivable(ctx, accounts.Holder(a), ref)
 	t := &custodyv1.Transfer{
 		Id:              m.TransferId,
 		BankId:          bank,
@@ -82,6 +114,7 @@ func BankToBroker(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) ([]byte,
 		RequestedTime:   ctx.Block.UnixNano(),
 		CompletedHeight: ctx.Block.Height,
 		CompletedTime:   ctx.Block.UnixNano(),
+		BusinessDate:    c.days.BusinessDate(ctx.Store),
 	}
 	ctx.Emit("bank_to_broker", "ref_id", ref, "account_id", a.Id, "amount", fmt.Sprint(m.Amount))
 	return set(ctx.Store, t), nil
@@ -89,7 +122,10 @@ func BankToBroker(ctx *contracts.Context, m *custodyv1.MsgBankToBroker) ([]byte,
 
 // RequestWithdrawal freezes amount of the client's withdrawable funds and
 // records a pending transfer. Writes: the transfer, the funds, one entry.
-func RequestWithdrawal(ctx *contracts.Context, m *custodyv1.MsgRequestWithdrawal) ([]byte, error) {
+// A resend (same id and amount) returns the first outcome; an account that
+// owes its bank after a deposit reversal withdraws nothing until it is
+// paid (ErrReceivableOpen).
+func (c contract) RequestWithdrawal(ctx *contracts.Context, m *custodyv1.MsgRequestWithdrawal) ([]byte, error) {
 	if ctx.Signer.Owner != m.AccountId {
 		return nil, accounts.ErrNotOwner.Wrapf("key of %s may not withdraw from %s", ctx.Signer.Owner, m.AccountId)
 	}
@@ -97,11 +133,24 @@ func RequestWithdrawal(ctx *contracts.Context, m *custodyv1.MsgRequestWithdrawal
 	if err != nil {
 		return nil, err
 	}
+	if prev, err := Get(ctx.Store, a.BankId, m.TransferId); err == nil {
+		if prev.Amount != m.Amount || prev.AccountId != a.Id {
+			return nil, ErrDuplicateTransfer.Wrapf("%s was %d fen", RefID(a.BankId, m.TransferId), prev.Amount)
+		}
+		// The request's answer was the pending record, whatever the
+		// bank has answered since.
+		first := FirstOutcome(prev)
+		first.Status, first.Reason, first.CompletedHeight, first.CompletedTime = custodyv1.TransferStatus_TRANSFER_STATUS_PENDING, "", 0, 0
+		return resent(ctx, prev, first), nil
+	}
 	if a.Frozen {
 		return nil, ErrSenderFrozen.Wrapf("account %s", a.Id)
 	}
-	if ctx.Store.Has(TransferKey(a.BankId, m.TransferId)) {
-		return nil, ErrDuplicateTransfer.Wrapf("%s", RefID(a.BankId, m.TransferId))
+	if r := funds.GetReceivable(ctx.Store, a.Id); r != nil {
+		return nil, ErrReceivableOpen.Wrapf("account %s owes %d fen after a deposit reversal", a.Id, r.Owed)
+	}
+	if err := c.days.CheckTransferWindow(ctx); err != nil {
+		return nil, err
 	}
 	ref := RefID(a.BankId, m.TransferId)
 	if _, err := funds.Freeze(ctx, a.Id, m.Amount, ref); err != nil {
@@ -117,6 +166,7 @@ func RequestWithdrawal(ctx *contracts.Context, m *custodyv1.MsgRequestWithdrawal
 		Status:          custodyv1.TransferStatus_TRANSFER_STATUS_PENDING,
 		RequestedHeight: ctx.Block.Height,
 		RequestedTime:   ctx.Block.UnixNano(),
+		BusinessDate:    c.days.BusinessDate(ctx.Store),
 	}
 	ctx.Emit("withdrawal_requested", "ref_id", ref, "account_id", a.Id, "amount", fmt.Sprint(m.Amount))
 	return set(ctx.Store, t), nil
@@ -125,8 +175,9 @@ func RequestWithdrawal(ctx *contracts.Context, m *custodyv1.MsgRequestWithdrawal
 // ConfirmWithdrawal is the custody bank's execution of a pending
 // withdrawal: success pays the frozen amount out (writes: transfer, funds,
 // entry, custody total, supply); failure unfreezes it (transfer, funds,
-// entry).
-func ConfirmWithdrawal(ctx *contracts.Context, m *custodyv1.MsgConfirmWithdrawal) ([]byte, error) {
+// entry). The same answer to an answered request returns the first
+// outcome; the other answer is ErrNotPending.
+func (c contract) ConfirmWithdrawal(ctx *contracts.Context, m *custodyv1.MsgConfirmWithdrawal) ([]byte, error) {
 	bank := ctx.Signer.Owner
 	acctID, _ := SplitWithdrawalID(m.TransferId) // validated
 	a, err := accounts.Get(ctx.Store, acctID)
@@ -141,6 +192,10 @@ func ConfirmWithdrawal(ctx *contracts.Context, m *custodyv1.MsgConfirmWithdrawal
 		return nil, err
 	}
 	if t.Status != custodyv1.TransferStatus_TRANSFER_STATUS_PENDING {
+		paid := t.Status == custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED
+		if paid == m.Success && (paid || t.Status == custodyv1.TransferStatus_TRANSFER_STATUS_REFUSED) {
+			return resent(ctx, t, FirstOutcome(t)), nil
+		}
 		return nil, ErrNotPending.Wrapf("%s is %s", RefID(bank, t.Id), t.Status)
 	}
 	ref := RefID(bank, t.Id)
@@ -150,6 +205,8 @@ func ConfirmWithdrawal(ctx *contracts.Context, m *custodyv1.MsgConfirmWithdrawal
 		}
 		funds.PayOut(ctx, accounts.Holder(a), t.Amount, ref)
 		t.Status = custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED
+		// The money moved today: a reversal is possible until today closes.
+		t.BusinessDate = c.days.BusinessDate(ctx.Store)
 		ctx.Emit("withdrawal_completed", "ref_id", ref, "account_id", a.Id, "amount", fmt.Sprint(t.Amount))
 	} else {
 		funds.Release(ctx, a.Id, t.Amount, ref)
@@ -182,8 +239,15 @@ func ByAccount(store contracts.Store, accountID string, fromSeq uint64, limit in
 				break
 			}
 			next = e.Seq + 1
-			if e.Reason != custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT &&
-				e.Reason != custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_FREEZE {
+			// Each transfer begins with one of these entries; a
+			// reversal's own entry lists the reversal beside its
+			// original, so the journal shows the pair.
+			switch e.Reason {
+			case custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT,
+				custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_FREEZE,
+				custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT_REVERSED,
+				custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_REVERSED:
+			default:
 				continue
 			}
 			bank, id, ok := cutRef(e.RefId)
@@ -196,6 +260,22 @@ func ByAccount(store contracts.Store, accountID string, fromSeq uint64, limit in
 		}
 	}
 	return out, next
+}
+
+// FirstOutcome is the answer the transfer's first message returned: the
+// record as it was then, before any later confirmation or reversal. A
+// resend returns it, byte for byte.
+func FirstOutcome(t *custodyv1.Transfer) *custodyv1.Transfer {
+	first := proto.Clone(t).(*custodyv1.Transfer)
+	first.ReversedBy = ""
+	return first
+}
+
+// resent answers a resend with the first outcome: it writes nothing and
+// emits transfer_resent, so the bank's retry is visible in the events.
+func resent(ctx *contracts.Context, t, first *custodyv1.Transfer) []byte {
+	ctx.Emit("transfer_resent", "ref_id", RefID(t.BankId, t.Id), "account_id", t.AccountId, "status", first.Status.String())
+	return contracts.Marshal(first)
 }
 
 func cutRef(ref string) (bank, id string, ok bool) {

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"google.golang.org/protobuf/proto"
@@ -49,8 +50,10 @@ func (s *Server) getTransfer(c *gin.Context) {
 		fail(c, ErrBadRequest.Wrapf("bank id: %v", err))
 		return
 	}
-	if transfers.ValidateBankSerial(id) != nil {
-		if _, err := transfers.SplitWithdrawalID(id); err != nil {
+	// A reversal is the transfer "<original id>#R".
+	orig := strings.TrimSuffix(id, transfers.ReversalSuffix)
+	if transfers.ValidateBankSerial(orig) != nil {
+		if _, err := transfers.SplitWithdrawalID(orig); err != nil {
 			fail(c, ErrBadRequest.Wrapf("transfer id: %v", err))
 			return
 		}

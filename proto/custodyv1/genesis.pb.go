@@ -120,6 +120,11 @@ type GenesisState struct {
 	// default parameters, no business day and no instrument (the clearing
 	// house's first end_of_day opens the first day and may list instruments).
 	Trading *TradingGenesis `protobuf:"bytes,2,opt,name=trading,proto3" json:"trading,omitempty"`
+	// adjustments: the regulator co-signature threshold (absent: default).
+	Adjustments *AdjustmentGenesis `protobuf:"bytes,30,opt,name=adjustments,proto3" json:"adjustments,omitempty"`
+	// calendar: transfer hours and trading days (absent: production
+	// defaults, 09:00-16:00 UTC+8 on the clearing house's trading days).
+	Calendar *CalendarGenesis `protobuf:"bytes,31,opt,name=calendar,proto3" json:"calendar,omitempty"`
 	// state is a whole exported state (custodyd export): every key and value
 	// of the ledger at one height of another chain, written verbatim by
 	// InitChain, which then checks every invariant. With state set,
@@ -169,6 +174,20 @@ func (x *GenesisState) GetParticipants() []*Participant {
 func (x *GenesisState) GetTrading() *TradingGenesis {
 	if x != nil {
 		return x.Trading
+	}
+	return nil
+}
+
+func (x *GenesisState) GetAdjustments() *AdjustmentGenesis {
+	if x != nil {
+		return x.Adjustments
+	}
+	return nil
+}
+
+func (x *GenesisState) GetCalendar() *CalendarGenesis {
+	if x != nil {
+		return x.Calendar
 	}
 	return nil
 }
@@ -373,17 +392,19 @@ var File_custody_v1_genesis_proto protoreflect.FileDescriptor
 const file_custody_v1_genesis_proto_rawDesc = "" +
 	"\n" +
 	"\x18custody/v1/genesis.proto\x12\n" +
-	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
 	"\vParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x19\n" +
 	"\bpub_keys\x18\x04 \x03(\fR\apubKeys\x12'\n" +
 	"\x0fvalidator_power\x18\x05 \x01(\x03R\x0evalidatorPower\x12*\n" +
-	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xaf\x01\n" +
+	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xa9\x02\n" +
 	"\fGenesisState\x12;\n" +
 	"\fparticipants\x18\x01 \x03(\v2\x17.custody.v1.ParticipantR\fparticipants\x124\n" +
-	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12,\n" +
+	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12?\n" +
+	"\vadjustments\x18\x1e \x01(\v2\x1d.custody.v1.AdjustmentGenesisR\vadjustments\x127\n" +
+	"\bcalendar\x18\x1f \x01(\v2\x1b.custody.v1.CalendarGenesisR\bcalendar\x12,\n" +
 	"\x05state\x18\x14 \x03(\v2\x16.custody.v1.StateEntryR\x05state\"4\n" +
 	"\n" +
 	"StateEntry\x12\x10\n" +
@@ -418,28 +439,32 @@ func file_custody_v1_genesis_proto_rawDescGZIP() []byte {
 
 var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_custody_v1_genesis_proto_goTypes = []any{
-	(*Participant)(nil),    // 0: custody.v1.Participant
-	(*GenesisState)(nil),   // 1: custody.v1.GenesisState
-	(*StateEntry)(nil),     // 2: custody.v1.StateEntry
-	(*KeyRecord)(nil),      // 3: custody.v1.KeyRecord
-	(Role)(0),              // 4: custody.v1.Role
-	(*TradingGenesis)(nil), // 5: custody.v1.TradingGenesis
-	(*OperatorGrant)(nil),  // 6: custody.v1.OperatorGrant
-	(KeyDisableReason)(0),  // 7: custody.v1.KeyDisableReason
+	(*Participant)(nil),       // 0: custody.v1.Participant
+	(*GenesisState)(nil),      // 1: custody.v1.GenesisState
+	(*StateEntry)(nil),        // 2: custody.v1.StateEntry
+	(*KeyRecord)(nil),         // 3: custody.v1.KeyRecord
+	(Role)(0),                 // 4: custody.v1.Role
+	(*TradingGenesis)(nil),    // 5: custody.v1.TradingGenesis
+	(*AdjustmentGenesis)(nil), // 6: custody.v1.AdjustmentGenesis
+	(*CalendarGenesis)(nil),   // 7: custody.v1.CalendarGenesis
+	(*OperatorGrant)(nil),     // 8: custody.v1.OperatorGrant
+	(KeyDisableReason)(0),     // 9: custody.v1.KeyDisableReason
 }
 var file_custody_v1_genesis_proto_depIdxs = []int32{
 	4, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
 	0, // 1: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
 	5, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
-	2, // 3: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
-	4, // 4: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
-	6, // 5: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
-	7, // 6: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6, // 3: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
+	7, // 4: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
+	2, // 5: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
+	4, // 6: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
+	8, // 7: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
+	9, // 8: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_genesis_proto_init() }
@@ -447,6 +472,7 @@ func file_custody_v1_genesis_proto_init() {
 	if File_custody_v1_genesis_proto != nil {
 		return
 	}
+	file_custody_v1_corrections_proto_init()
 	file_custody_v1_keys_proto_init()
 	file_custody_v1_msgs_proto_init()
 	file_custody_v1_trading_proto_init()

@@ -105,18 +105,24 @@ type Msg struct {
 	//	*Msg_BankToBroker
 	//	*Msg_RequestWithdrawal
 	//	*Msg_ConfirmWithdrawal
+	//	*Msg_ReverseTransfer
 	//	*Msg_FreezeAccount
 	//	*Msg_UnfreezeAccount
 	//	*Msg_PlaceOrder
 	//	*Msg_CancelOrder
 	//	*Msg_ReportFill
 	//	*Msg_EndOfDay
+	//	*Msg_SetTradingCalendar
+	//	*Msg_CorrectTradeTotals
 	//	*Msg_SubmitStatement
 	//	*Msg_SetInterestRate
 	//	*Msg_SubmitTransferJournal
 	//	*Msg_SubmitClearingFile
 	//	*Msg_SubmitHoldingsFile
 	//	*Msg_SubmitInterestFile
+	//	*Msg_ProposeAdjustment
+	//	*Msg_ApproveAdjustment
+	//	*Msg_RejectAdjustment
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
 	//	*Msg_RotateKey
@@ -238,6 +244,15 @@ func (x *Msg) GetConfirmWithdrawal() *MsgConfirmWithdrawal {
 	return nil
 }
 
+func (x *Msg) GetReverseTransfer() *MsgReverseTransfer {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ReverseTransfer); ok {
+			return x.ReverseTransfer
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetFreezeAccount() *MsgFreezeAccount {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_FreezeAccount); ok {
@@ -292,6 +307,24 @@ func (x *Msg) GetEndOfDay() *MsgEndOfDay {
 	return nil
 }
 
+func (x *Msg) GetSetTradingCalendar() *MsgSetTradingCalendar {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetTradingCalendar); ok {
+			return x.SetTradingCalendar
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetCorrectTradeTotals() *MsgCorrectTradeTotals {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_CorrectTradeTotals); ok {
+			return x.CorrectTradeTotals
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_SubmitStatement); ok {
@@ -341,6 +374,33 @@ func (x *Msg) GetSubmitInterestFile() *MsgSubmitInterestFile {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_SubmitInterestFile); ok {
 			return x.SubmitInterestFile
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetProposeAdjustment() *MsgProposeAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ProposeAdjustment); ok {
+			return x.ProposeAdjustment
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetApproveAdjustment() *MsgApproveAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_ApproveAdjustment); ok {
+			return x.ApproveAdjustment
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetRejectAdjustment() *MsgRejectAdjustment {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_RejectAdjustment); ok {
+			return x.RejectAdjustment
 		}
 	}
 	return nil
@@ -445,6 +505,10 @@ type Msg_ConfirmWithdrawal struct {
 	ConfirmWithdrawal *MsgConfirmWithdrawal `protobuf:"bytes,32,opt,name=confirm_withdrawal,json=confirmWithdrawal,proto3,oneof"`
 }
 
+type Msg_ReverseTransfer struct {
+	ReverseTransfer *MsgReverseTransfer `protobuf:"bytes,33,opt,name=reverse_transfer,json=reverseTransfer,proto3,oneof"`
+}
+
 type Msg_FreezeAccount struct {
 	FreezeAccount *MsgFreezeAccount `protobuf:"bytes,50,opt,name=freeze_account,json=freezeAccount,proto3,oneof"`
 }
@@ -469,6 +533,14 @@ type Msg_EndOfDay struct {
 	EndOfDay *MsgEndOfDay `protobuf:"bytes,70,opt,name=end_of_day,json=endOfDay,proto3,oneof"`
 }
 
+type Msg_SetTradingCalendar struct {
+	SetTradingCalendar *MsgSetTradingCalendar `protobuf:"bytes,71,opt,name=set_trading_calendar,json=setTradingCalendar,proto3,oneof"`
+}
+
+type Msg_CorrectTradeTotals struct {
+	CorrectTradeTotals *MsgCorrectTradeTotals `protobuf:"bytes,72,opt,name=correct_trade_totals,json=correctTradeTotals,proto3,oneof"`
+}
+
 type Msg_SubmitStatement struct {
 	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
 }
@@ -491,6 +563,18 @@ type Msg_SubmitHoldingsFile struct {
 
 type Msg_SubmitInterestFile struct {
 	SubmitInterestFile *MsgSubmitInterestFile `protobuf:"bytes,85,opt,name=submit_interest_file,json=submitInterestFile,proto3,oneof"`
+}
+
+type Msg_ProposeAdjustment struct {
+	ProposeAdjustment *MsgProposeAdjustment `protobuf:"bytes,130,opt,name=propose_adjustment,json=proposeAdjustment,proto3,oneof"`
+}
+
+type Msg_ApproveAdjustment struct {
+	ApproveAdjustment *MsgApproveAdjustment `protobuf:"bytes,131,opt,name=approve_adjustment,json=approveAdjustment,proto3,oneof"`
+}
+
+type Msg_RejectAdjustment struct {
+	RejectAdjustment *MsgRejectAdjustment `protobuf:"bytes,132,opt,name=reject_adjustment,json=rejectAdjustment,proto3,oneof"`
 }
 
 type Msg_AnchorAlertBatch struct {
@@ -538,6 +622,8 @@ func (*Msg_RequestWithdrawal) isMsg_Sum() {}
 
 func (*Msg_ConfirmWithdrawal) isMsg_Sum() {}
 
+func (*Msg_ReverseTransfer) isMsg_Sum() {}
+
 func (*Msg_FreezeAccount) isMsg_Sum() {}
 
 func (*Msg_UnfreezeAccount) isMsg_Sum() {}
@@ -550,6 +636,10 @@ func (*Msg_ReportFill) isMsg_Sum() {}
 
 func (*Msg_EndOfDay) isMsg_Sum() {}
 
+func (*Msg_SetTradingCalendar) isMsg_Sum() {}
+
+func (*Msg_CorrectTradeTotals) isMsg_Sum() {}
+
 func (*Msg_SubmitStatement) isMsg_Sum() {}
 
 func (*Msg_SetInterestRate) isMsg_Sum() {}
@@ -561,6 +651,12 @@ func (*Msg_SubmitClearingFile) isMsg_Sum() {}
 func (*Msg_SubmitHoldingsFile) isMsg_Sum() {}
 
 func (*Msg_SubmitInterestFile) isMsg_Sum() {}
+
+func (*Msg_ProposeAdjustment) isMsg_Sum() {}
+
+func (*Msg_ApproveAdjustment) isMsg_Sum() {}
+
+func (*Msg_RejectAdjustment) isMsg_Sum() {}
 
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
@@ -1097,8 +1193,9 @@ func (x *MsgCloseAccount) GetAccountId() string {
 
 // MsgBankToBroker (银转证) credits a client's custody fund account with
 // money received at the bank. Signer: ROLE_BANK (the account's custody
-// bank). Idempotent on transfer_id: a second tx with the same id is refused
-// and changes nothing.
+// bank). Idempotent on transfer_id (交易重发): the same transfer sent again
+// returns the first outcome and changes nothing; the same id with another
+// account or amount is refused.
 type MsgBankToBroker struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// transfer_id is the bank's serial: 1-64 characters [0-9A-Za-z._-]. It is
@@ -1944,7 +2041,7 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xdc\x0f\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xd0\x13\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1954,7 +2051,8 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\x12confirm_client_key\x18\x0e \x01(\v2\x1f.custody.v1.MsgConfirmClientKeyH\x00R\x10confirmClientKey\x12C\n" +
 	"\x0ebank_to_broker\x18\x1e \x01(\v2\x1b.custody.v1.MsgBankToBrokerH\x00R\fbankToBroker\x12Q\n" +
 	"\x12request_withdrawal\x18\x1f \x01(\v2 .custody.v1.MsgRequestWithdrawalH\x00R\x11requestWithdrawal\x12Q\n" +
-	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12E\n" +
+	"\x12confirm_withdrawal\x18  \x01(\v2 .custody.v1.MsgConfirmWithdrawalH\x00R\x11confirmWithdrawal\x12K\n" +
+	"\x10reverse_transfer\x18! \x01(\v2\x1e.custody.v1.MsgReverseTransferH\x00R\x0freverseTransfer\x12E\n" +
 	"\x0efreeze_account\x182 \x01(\v2\x1c.custody.v1.MsgFreezeAccountH\x00R\rfreezeAccount\x12K\n" +
 	"\x10unfreeze_account\x183 \x01(\v2\x1e.custody.v1.MsgUnfreezeAccountH\x00R\x0funfreezeAccount\x12<\n" +
 	"\vplace_order\x18< \x01(\v2\x19.custody.v1.MsgPlaceOrderH\x00R\n" +
@@ -1963,13 +2061,18 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\vreport_fill\x18> \x01(\v2\x19.custody.v1.MsgReportFillH\x00R\n" +
 	"reportFill\x127\n" +
 	"\n" +
-	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
+	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12U\n" +
+	"\x14set_trading_calendar\x18G \x01(\v2!.custody.v1.MsgSetTradingCalendarH\x00R\x12setTradingCalendar\x12U\n" +
+	"\x14correct_trade_totals\x18H \x01(\v2!.custody.v1.MsgCorrectTradeTotalsH\x00R\x12correctTradeTotals\x12K\n" +
 	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12L\n" +
 	"\x11set_interest_rate\x18Q \x01(\v2\x1e.custody.v1.MsgSetInterestRateH\x00R\x0fsetInterestRate\x12^\n" +
 	"\x17submit_transfer_journal\x18R \x01(\v2$.custody.v1.MsgSubmitTransferJournalH\x00R\x15submitTransferJournal\x12U\n" +
 	"\x14submit_clearing_file\x18S \x01(\v2!.custody.v1.MsgSubmitClearingFileH\x00R\x12submitClearingFile\x12U\n" +
 	"\x14submit_holdings_file\x18T \x01(\v2!.custody.v1.MsgSubmitHoldingsFileH\x00R\x12submitHoldingsFile\x12U\n" +
-	"\x14submit_interest_file\x18U \x01(\v2!.custody.v1.MsgSubmitInterestFileH\x00R\x12submitInterestFile\x12O\n" +
+	"\x14submit_interest_file\x18U \x01(\v2!.custody.v1.MsgSubmitInterestFileH\x00R\x12submitInterestFile\x12R\n" +
+	"\x12propose_adjustment\x18\x82\x01 \x01(\v2 .custody.v1.MsgProposeAdjustmentH\x00R\x11proposeAdjustment\x12R\n" +
+	"\x12approve_adjustment\x18\x83\x01 \x01(\v2 .custody.v1.MsgApproveAdjustmentH\x00R\x11approveAdjustment\x12O\n" +
+	"\x11reject_adjustment\x18\x84\x01 \x01(\v2\x1f.custody.v1.MsgRejectAdjustmentH\x00R\x10rejectAdjustment\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
 	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParams\x129\n" +
 	"\n" +
@@ -2131,22 +2234,28 @@ var file_custody_v1_msgs_proto_goTypes = []any{
 	(*MsgReportFill)(nil),            // 18: custody.v1.MsgReportFill
 	(*MsgEndOfDay)(nil),              // 19: custody.v1.MsgEndOfDay
 	(*MsgSubmitStatement)(nil),       // 20: custody.v1.MsgSubmitStatement
-	(*MsgSetInterestRate)(nil),       // 21: custody.v1.MsgSetInterestRate
-	(*MsgSubmitTransferJournal)(nil), // 22: custody.v1.MsgSubmitTransferJournal
-	(*MsgSubmitClearingFile)(nil),    // 23: custody.v1.MsgSubmitClearingFile
-	(*MsgSubmitHoldingsFile)(nil),    // 24: custody.v1.MsgSubmitHoldingsFile
-	(*MsgSubmitInterestFile)(nil),    // 25: custody.v1.MsgSubmitInterestFile
-	(*MsgRotateKey)(nil),             // 26: custody.v1.MsgRotateKey
-	(*MsgRevokeKey)(nil),             // 27: custody.v1.MsgRevokeKey
-	(*MsgAddOperator)(nil),           // 28: custody.v1.MsgAddOperator
-	(*MsgApprovePending)(nil),        // 29: custody.v1.MsgApprovePending
-	(*MsgRejectPending)(nil),         // 30: custody.v1.MsgRejectPending
-	(*OrderTicket)(nil),              // 31: custody.v1.OrderTicket
-	(*CancelTicket)(nil),             // 32: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),             // 33: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),              // 34: custody.v1.TradeTotals
-	(*Instrument)(nil),               // 35: custody.v1.Instrument
-	(*AccountAmount)(nil),            // 36: custody.v1.AccountAmount
+	(*MsgReverseTransfer)(nil),       // 21: custody.v1.MsgReverseTransfer
+	(*MsgSetTradingCalendar)(nil),    // 22: custody.v1.MsgSetTradingCalendar
+	(*MsgCorrectTradeTotals)(nil),    // 23: custody.v1.MsgCorrectTradeTotals
+	(*MsgSetInterestRate)(nil),       // 24: custody.v1.MsgSetInterestRate
+	(*MsgSubmitTransferJournal)(nil), // 25: custody.v1.MsgSubmitTransferJournal
+	(*MsgSubmitClearingFile)(nil),    // 26: custody.v1.MsgSubmitClearingFile
+	(*MsgSubmitHoldingsFile)(nil),    // 27: custody.v1.MsgSubmitHoldingsFile
+	(*MsgSubmitInterestFile)(nil),    // 28: custody.v1.MsgSubmitInterestFile
+	(*MsgProposeAdjustment)(nil),     // 29: custody.v1.MsgProposeAdjustment
+	(*MsgApproveAdjustment)(nil),     // 30: custody.v1.MsgApproveAdjustment
+	(*MsgRejectAdjustment)(nil),      // 31: custody.v1.MsgRejectAdjustment
+	(*MsgRotateKey)(nil),             // 32: custody.v1.MsgRotateKey
+	(*MsgRevokeKey)(nil),             // 33: custody.v1.MsgRevokeKey
+	(*MsgAddOperator)(nil),           // 34: custody.v1.MsgAddOperator
+	(*MsgApprovePending)(nil),        // 35: custody.v1.MsgApprovePending
+	(*MsgRejectPending)(nil),         // 36: custody.v1.MsgRejectPending
+	(*OrderTicket)(nil),              // 37: custody.v1.OrderTicket
+	(*CancelTicket)(nil),             // 38: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),             // 39: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),              // 40: custody.v1.TradeTotals
+	(*Instrument)(nil),               // 41: custody.v1.Instrument
+	(*AccountAmount)(nil),            // 42: custody.v1.AccountAmount
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	3,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -2157,38 +2266,44 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	9,  // 5: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
 	10, // 6: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
 	11, // 7: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
-	12, // 8: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
-	13, // 9: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	16, // 10: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
-	17, // 11: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
-	18, // 12: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
-	19, // 13: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
-	20, // 14: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	21, // 15: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
-	22, // 16: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
-	23, // 17: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
-	24, // 18: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
-	25, // 19: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
-	14, // 20: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	15, // 21: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	26, // 22: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
-	27, // 23: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
-	28, // 24: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
-	29, // 25: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
-	30, // 26: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
-	2,  // 27: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
-	5,  // 28: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
-	31, // 29: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	32, // 30: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	33, // 31: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	34, // 32: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	35, // 33: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	36, // 34: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	21, // 8: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
+	12, // 9: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
+	13, // 10: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
+	16, // 11: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
+	17, // 12: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
+	18, // 13: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
+	19, // 14: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
+	22, // 15: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
+	23, // 16: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
+	20, // 17: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	24, // 18: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
+	25, // 19: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
+	26, // 20: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
+	27, // 21: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
+	28, // 22: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
+	29, // 23: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
+	30, // 24: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
+	31, // 25: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
+	14, // 26: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	15, // 27: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	32, // 28: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
+	33, // 29: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
+	34, // 30: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
+	35, // 31: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
+	36, // 32: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
+	2,  // 33: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
+	5,  // 34: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
+	37, // 35: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	38, // 36: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	39, // 37: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	40, // 38: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	41, // 39: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	42, // 40: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -2196,6 +2311,7 @@ func file_custody_v1_msgs_proto_init() {
 	if File_custody_v1_msgs_proto != nil {
 		return
 	}
+	file_custody_v1_corrections_proto_init()
 	file_custody_v1_keys_proto_init()
 	file_custody_v1_money_proto_init()
 	file_custody_v1_trading_proto_init()
@@ -2208,18 +2324,24 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_BankToBroker)(nil),
 		(*Msg_RequestWithdrawal)(nil),
 		(*Msg_ConfirmWithdrawal)(nil),
+		(*Msg_ReverseTransfer)(nil),
 		(*Msg_FreezeAccount)(nil),
 		(*Msg_UnfreezeAccount)(nil),
 		(*Msg_PlaceOrder)(nil),
 		(*Msg_CancelOrder)(nil),
 		(*Msg_ReportFill)(nil),
 		(*Msg_EndOfDay)(nil),
+		(*Msg_SetTradingCalendar)(nil),
+		(*Msg_CorrectTradeTotals)(nil),
 		(*Msg_SubmitStatement)(nil),
 		(*Msg_SetInterestRate)(nil),
 		(*Msg_SubmitTransferJournal)(nil),
 		(*Msg_SubmitClearingFile)(nil),
 		(*Msg_SubmitHoldingsFile)(nil),
 		(*Msg_SubmitInterestFile)(nil),
+		(*Msg_ProposeAdjustment)(nil),
+		(*Msg_ApproveAdjustment)(nil),
+		(*Msg_RejectAdjustment)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
 		(*Msg_RotateKey)(nil),

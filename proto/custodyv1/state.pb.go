@@ -184,6 +184,17 @@ const (
 	// INTEREST: the custodian bank's quarterly interest (结息) credited the
 	// balance. ref_id is "interest/<bank id>/<period end>".
 	LedgerReason_LEDGER_REASON_INTEREST LedgerReason = 20
+	// DEPOSIT_REVERSED: a deposit's reversal (冲正) took back what was still
+	// available. ref_id is "<bank_id>/<transfer_id>#R".
+	LedgerReason_LEDGER_REASON_DEPOSIT_REVERSED LedgerReason = 30
+	// WITHDRAWAL_REVERSED: a completed withdrawal's reversal returned the
+	// money. ref_id is "<bank_id>/<transfer_id>#R".
+	LedgerReason_LEDGER_REASON_WITHDRAWAL_REVERSED LedgerReason = 31
+	// RECEIVABLE_PAID: incoming money paid what a deposit reversal left owed
+	// back to the bank. ref_id is what brought the money in.
+	LedgerReason_LEDGER_REASON_RECEIVABLE_PAID LedgerReason = 32
+	// ADJUSTMENT: an applied adjustment (调账). ref_id is "adj/<id>".
+	LedgerReason_LEDGER_REASON_ADJUSTMENT LedgerReason = 33
 )
 
 // Enum value maps for LedgerReason.
@@ -200,6 +211,10 @@ var (
 		8:  "LEDGER_REASON_SELL_FILL",
 		9:  "LEDGER_REASON_SALE_SETTLED",
 		20: "LEDGER_REASON_INTEREST",
+		30: "LEDGER_REASON_DEPOSIT_REVERSED",
+		31: "LEDGER_REASON_WITHDRAWAL_REVERSED",
+		32: "LEDGER_REASON_RECEIVABLE_PAID",
+		33: "LEDGER_REASON_ADJUSTMENT",
 	}
 	LedgerReason_value = map[string]int32{
 		"LEDGER_REASON_UNSPECIFIED":         0,
@@ -213,6 +228,10 @@ var (
 		"LEDGER_REASON_SELL_FILL":           8,
 		"LEDGER_REASON_SALE_SETTLED":        9,
 		"LEDGER_REASON_INTEREST":            20,
+		"LEDGER_REASON_DEPOSIT_REVERSED":    30,
+		"LEDGER_REASON_WITHDRAWAL_REVERSED": 31,
+		"LEDGER_REASON_RECEIVABLE_PAID":     32,
+		"LEDGER_REASON_ADJUSTMENT":          33,
 	}
 )
 
@@ -834,8 +853,13 @@ type Funds struct {
 	NextSeq uint64 `protobuf:"varint,6,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`
 	// open_withdrawals counts pending withdrawal requests.
 	OpenWithdrawals uint32 `protobuf:"varint,7,opt,name=open_withdrawals,json=openWithdrawals,proto3" json:"open_withdrawals,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// owed is what the client owes its bank after a deposit reversal could
+	// not take the whole deposit back (its Receivable): the next incoming
+	// money pays it first, and the account neither withdraws nor closes
+	// while it is above 0.
+	Owed          int64 `protobuf:"varint,30,opt,name=owed,proto3" json:"owed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Funds) Reset() {
@@ -913,6 +937,13 @@ func (x *Funds) GetNextSeq() uint64 {
 func (x *Funds) GetOpenWithdrawals() uint32 {
 	if x != nil {
 		return x.OpenWithdrawals
+	}
+	return 0
+}
+
+func (x *Funds) GetOwed() int64 {
+	if x != nil {
+		return x.Owed
 	}
 	return 0
 }
@@ -1073,8 +1104,21 @@ type Transfer struct {
 	RequestedTime   int64  `protobuf:"varint,10,opt,name=requested_time,json=requestedTime,proto3" json:"requested_time,omitempty"`
 	CompletedHeight int64  `protobuf:"varint,11,opt,name=completed_height,json=completedHeight,proto3" json:"completed_height,omitempty"`
 	CompletedTime   int64  `protobuf:"varint,12,opt,name=completed_time,json=completedTime,proto3" json:"completed_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// business_date is the chain's business date when the money moved (a
+	// pending withdrawal: when it was requested): a reversal is allowed only
+	// on that date.
+	BusinessDate uint32 `protobuf:"varint,30,opt,name=business_date,json=businessDate,proto3" json:"business_date,omitempty"`
+	// reverses (on a reversal) is the original's transfer id; a reversal's
+	// own id is "<original id>#R" and its direction the opposite one.
+	Reverses string `protobuf:"bytes,31,opt,name=reverses,proto3" json:"reverses,omitempty"`
+	// reversed_by (on an original) is its reversal's id.
+	ReversedBy string `protobuf:"bytes,32,opt,name=reversed_by,json=reversedBy,proto3" json:"reversed_by,omitempty"`
+	// taken_back and owed (on a deposit reversal): what was taken from the
+	// account at once, and what was left as a Receivable.
+	TakenBack     int64 `protobuf:"varint,33,opt,name=taken_back,json=takenBack,proto3" json:"taken_back,omitempty"`
+	Owed          int64 `protobuf:"varint,34,opt,name=owed,proto3" json:"owed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Transfer) Reset() {
@@ -1187,6 +1231,41 @@ func (x *Transfer) GetCompletedHeight() int64 {
 func (x *Transfer) GetCompletedTime() int64 {
 	if x != nil {
 		return x.CompletedTime
+	}
+	return 0
+}
+
+func (x *Transfer) GetBusinessDate() uint32 {
+	if x != nil {
+		return x.BusinessDate
+	}
+	return 0
+}
+
+func (x *Transfer) GetReverses() string {
+	if x != nil {
+		return x.Reverses
+	}
+	return ""
+}
+
+func (x *Transfer) GetReversedBy() string {
+	if x != nil {
+		return x.ReversedBy
+	}
+	return ""
+}
+
+func (x *Transfer) GetTakenBack() int64 {
+	if x != nil {
+		return x.TakenBack
+	}
+	return 0
+}
+
+func (x *Transfer) GetOwed() int64 {
+	if x != nil {
+		return x.Owed
 	}
 	return 0
 }
@@ -1473,7 +1552,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12'\n" +
 	"\x0fproposed_height\x18\x05 \x01(\x03R\x0eproposedHeight\x12#\n" +
-	"\rproposed_time\x18\x06 \x01(\x03R\fproposedTime\"\xdf\x01\n" +
+	"\rproposed_time\x18\x06 \x01(\x03R\fproposedTime\"\xf3\x01\n" +
 	"\x05Funds\x12\x18\n" +
 	"\abalance\x18\x01 \x01(\x03R\abalance\x12\x16\n" +
 	"\x06frozen\x18\x02 \x01(\x03R\x06frozen\x12\x1c\n" +
@@ -1481,7 +1560,8 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tunsettled\x18\x04 \x01(\x03R\tunsettled\x12\"\n" +
 	"\fwithdrawable\x18\x05 \x01(\x03R\fwithdrawable\x12\x19\n" +
 	"\bnext_seq\x18\x06 \x01(\x04R\anextSeq\x12)\n" +
-	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\"\xea\x02\n" +
+	"\x10open_withdrawals\x18\a \x01(\rR\x0fopenWithdrawals\x12\x12\n" +
+	"\x04owed\x18\x1e \x01(\x03R\x04owed\"\xea\x02\n" +
 	"\vLedgerEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x03R\x06height\x12\x12\n" +
@@ -1495,7 +1575,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\tavailable\x18\n" +
 	" \x01(\x03R\tavailable\x12)\n" +
 	"\x10unsettled_change\x18\v \x01(\x03R\x0funsettledChange\x12\x1c\n" +
-	"\tunsettled\x18\f \x01(\x03R\tunsettled\"\xb4\x03\n" +
+	"\tunsettled\x18\f \x01(\x03R\tunsettled\"\xc9\x04\n" +
 	"\bTransfer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1d\n" +
@@ -1510,7 +1590,14 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x0erequested_time\x18\n" +
 	" \x01(\x03R\rrequestedTime\x12)\n" +
 	"\x10completed_height\x18\v \x01(\x03R\x0fcompletedHeight\x12%\n" +
-	"\x0ecompleted_time\x18\f \x01(\x03R\rcompletedTime\"Z\n" +
+	"\x0ecompleted_time\x18\f \x01(\x03R\rcompletedTime\x12#\n" +
+	"\rbusiness_date\x18\x1e \x01(\rR\fbusinessDate\x12\x1a\n" +
+	"\breverses\x18\x1f \x01(\tR\breverses\x12\x1f\n" +
+	"\vreversed_by\x18  \x01(\tR\n" +
+	"reversedBy\x12\x1d\n" +
+	"\n" +
+	"taken_back\x18! \x01(\x03R\ttakenBack\x12\x12\n" +
+	"\x04owed\x18\" \x01(\x03R\x04owed\"Z\n" +
 	"\fCustodyTotal\x12\x17\n" +
 	"\abank_id\x18\x01 \x01(\tR\x06bankId\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x14\n" +
@@ -1541,7 +1628,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1eCLIENT_KEY_EVENT_KIND_PROPOSED\x10\x02\x12\"\n" +
 	"\x1eCLIENT_KEY_EVENT_KIND_REPLACED\x10\x03\x12\"\n" +
 	"\x1eCLIENT_KEY_EVENT_KIND_REJECTED\x10\x04\x12\"\n" +
-	"\x1eCLIENT_KEY_EVENT_KIND_DISABLED\x10\x05*\xed\x02\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_DISABLED\x10\x05*\xf9\x03\n" +
 	"\fLedgerReason\x12\x1d\n" +
 	"\x19LEDGER_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LEDGER_REASON_DEPOSIT\x10\x01\x12#\n" +
@@ -1553,7 +1640,11 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x16LEDGER_REASON_BUY_FILL\x10\a\x12\x1b\n" +
 	"\x17LEDGER_REASON_SELL_FILL\x10\b\x12\x1e\n" +
 	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t\x12\x1a\n" +
-	"\x16LEDGER_REASON_INTEREST\x10\x14*\x85\x01\n" +
+	"\x16LEDGER_REASON_INTEREST\x10\x14\x12\"\n" +
+	"\x1eLEDGER_REASON_DEPOSIT_REVERSED\x10\x1e\x12%\n" +
+	"!LEDGER_REASON_WITHDRAWAL_REVERSED\x10\x1f\x12!\n" +
+	"\x1dLEDGER_REASON_RECEIVABLE_PAID\x10 \x12\x1c\n" +
+	"\x18LEDGER_REASON_ADJUSTMENT\x10!*\x85\x01\n" +
 	"\x11TransferDirection\x12\"\n" +
 	"\x1eTRANSFER_DIRECTION_UNSPECIFIED\x10\x00\x12%\n" +
 	"!TRANSFER_DIRECTION_BANK_TO_BROKER\x10\x01\x12%\n" +

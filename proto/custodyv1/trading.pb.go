@@ -2650,8 +2650,13 @@ type SettlementBreak struct {
 	BrokerId      string                 `protobuf:"bytes,2,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
 	Chain         *TradeTotals           `protobuf:"bytes,3,opt,name=chain,proto3" json:"chain,omitempty"`
 	ClearingHouse *TradeTotals           `protobuf:"bytes,4,opt,name=clearing_house,json=clearingHouse,proto3" json:"clearing_house,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// resolved_by: "file/<height>" (a corrected trade file matched) or
+	// "adj/<id>" (an applied adjustment); resolved_height is when. Until
+	// then the broker's settlement of that date is held (HeldSettlement).
+	ResolvedBy     string `protobuf:"bytes,30,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	ResolvedHeight int64  `protobuf:"varint,31,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SettlementBreak) Reset() {
@@ -2710,6 +2715,20 @@ func (x *SettlementBreak) GetClearingHouse() *TradeTotals {
 		return x.ClearingHouse
 	}
 	return nil
+}
+
+func (x *SettlementBreak) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
+func (x *SettlementBreak) GetResolvedHeight() int64 {
+	if x != nil {
+		return x.ResolvedHeight
+	}
+	return 0
 }
 
 // CustodySnapshot is the chain's custody figures of one (bank, broker) at
@@ -2819,8 +2838,12 @@ type ReconResult struct {
 	ChainClientsHash []byte                 `protobuf:"bytes,10,opt,name=chain_clients_hash,json=chainClientsHash,proto3" json:"chain_clients_hash,omitempty"`
 	Height           int64                  `protobuf:"varint,11,opt,name=height,proto3" json:"height,omitempty"`
 	Time             int64                  `protobuf:"varint,12,opt,name=time,proto3" json:"time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// resolved_by names the applied adjustment that resolved a break
+	// ("adj/<id>"); resolved_height is when.
+	ResolvedBy     string `protobuf:"bytes,30,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	ResolvedHeight int64  `protobuf:"varint,31,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReconResult) Reset() {
@@ -2933,6 +2956,20 @@ func (x *ReconResult) GetHeight() int64 {
 func (x *ReconResult) GetTime() int64 {
 	if x != nil {
 		return x.Time
+	}
+	return 0
+}
+
+func (x *ReconResult) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
+func (x *ReconResult) GetResolvedHeight() int64 {
+	if x != nil {
+		return x.ResolvedHeight
 	}
 	return 0
 }
@@ -3145,19 +3182,22 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\x15clearing_house_totals\x18\x0f \x01(\v2\x17.custody.v1.TradeTotalsR\x13clearingHouseTotals\x12)\n" +
 	"\x10settlement_break\x18\x10 \x01(\bR\x0fsettlementBreak\x12\x16\n" +
 	"\x06height\x18\x11 \x01(\x03R\x06height\x12\x12\n" +
-	"\x04time\x18\x12 \x01(\x03R\x04time\"\xb1\x01\n" +
+	"\x04time\x18\x12 \x01(\x03R\x04time\"\xfb\x01\n" +
 	"\x0fSettlementBreak\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12-\n" +
 	"\x05chain\x18\x03 \x01(\v2\x17.custody.v1.TradeTotalsR\x05chain\x12>\n" +
-	"\x0eclearing_house\x18\x04 \x01(\v2\x17.custody.v1.TradeTotalsR\rclearingHouse\"\xb7\x01\n" +
+	"\x0eclearing_house\x18\x04 \x01(\v2\x17.custody.v1.TradeTotalsR\rclearingHouse\x12\x1f\n" +
+	"\vresolved_by\x18\x1e \x01(\tR\n" +
+	"resolvedBy\x12'\n" +
+	"\x0fresolved_height\x18\x1f \x01(\x03R\x0eresolvedHeight\"\xb7\x01\n" +
 	"\x0fCustodySnapshot\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1b\n" +
 	"\tbroker_id\x18\x03 \x01(\tR\bbrokerId\x12\x14\n" +
 	"\x05total\x18\x04 \x01(\x03R\x05total\x12!\n" +
 	"\fclient_count\x18\x05 \x01(\rR\vclientCount\x12!\n" +
-	"\fclients_hash\x18\x06 \x01(\fR\vclientsHash\"\xa8\x03\n" +
+	"\fclients_hash\x18\x06 \x01(\fR\vclientsHash\"\xf2\x03\n" +
 	"\vReconResult\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x17\n" +
 	"\abank_id\x18\x02 \x01(\tR\x06bankId\x12\x1b\n" +
@@ -3173,7 +3213,10 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\x12chain_clients_hash\x18\n" +
 	" \x01(\fR\x10chainClientsHash\x12\x16\n" +
 	"\x06height\x18\v \x01(\x03R\x06height\x12\x12\n" +
-	"\x04time\x18\f \x01(\x03R\x04time*A\n" +
+	"\x04time\x18\f \x01(\x03R\x04time\x12\x1f\n" +
+	"\vresolved_by\x18\x1e \x01(\tR\n" +
+	"resolvedBy\x12'\n" +
+	"\x0fresolved_height\x18\x1f \x01(\x03R\x0eresolvedHeight*A\n" +
 	"\x06Market\x12\x16\n" +
 	"\x12MARKET_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +

@@ -169,9 +169,13 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	require.False(t, b.SettlementBreak, "the clearing house's trade file is the exchange's: no settlement break")
 
 	// The deliberate break: 100.00 booked on the wrong client. Totals and
-	// counts agree; the per-client hash does not.
+	// counts agree; the per-client hash does not. The adjustment ADJ-1
+	// (broker proposes, bank approves) resolved it.
 	require.Equal(t, []ReconSummary{{Bank: Bank, Broker: Broker, Date: d.Date(), Status: "BREAK", BankTotal: wantCustody,
-		ChainTotal: wantCustody, BankClients: 9, ChainClients: 9, HashesAgree: false}}, s.Reconciliations)
+		ChainTotal: wantCustody, BankClients: 9, ChainClients: 9, HashesAgree: false, ResolvedBy: "adj/ADJ-1"}}, s.Reconciliations)
+	// The deposit keyed twice and resent: credited once, reversed once.
+	require.Equal(t, 1, b.Reversed, "reversed transfers")
+	require.EqualValues(t, dupAmount, b.ValueReversed, "value reversed")
 
 	// The six checks as results on chain, each from the party that owns
 	// the file: only check 2 breaks, naming both accounts of the posting

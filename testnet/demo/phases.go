@@ -41,6 +41,7 @@ var phases = []Phase{
 	{"burst", "400 orders in well under a second: past the 300-per-second threshold", (*Demo).burst},
 	{"clearing", "end of day: net settlement, fees paid out, T+1 rolled, orders expired", (*Demo).clearing},
 	{"reconciliation", "the bank's statement against the chain's snapshot, with a deliberate break", (*Demo).reconciliation},
+	{"corrections", "a deposit keyed twice reversed (冲正); the break resolved by an adjustment (调账)", (*Demo).corrections},
 	{"settled", "ACC-05 withdraws its proceeds, settled by clearing; the bank pays", (*Demo).settled},
 	{"alerts", "every alert raised, anchored on chain and verified with proofs", (*Demo).alertsAnchored},
 	{"interest", "the quiet days to the bank's settlement day: the quarter's interest (结息), filed by the bank", (*Demo).interest},
@@ -468,8 +469,10 @@ func (d *Demo) clearing(ctx context.Context) (string, error) {
 		Broker, r.FillCount, yuan(r.NetObligation), yuan(r.FeeTotal), brk, d.next), nil
 }
 
-// breakFrom and breakTo are the deliberate break: the bank's books carry
-// 100.00 of ACC-03's balance on ACC-04's mirror account.
+// breakFrom and breakTo are the deliberate break: the broker's counter
+// posted 100.00 of a deposit for ACC-04 to ACC-03 on chain, so the bank's
+// mirror accounts (which are right) carry 100.00 less for ACC-03 and more
+// for ACC-04 than the chain. The corrections phase resolves it.
 const (
 	breakFrom   = "ACC-03"
 	breakTo     = "ACC-04"
@@ -479,7 +482,7 @@ const (
 // reconciliation: the bank submits its statement for the cleared date from
 // its own books — each client's balance, read from the chain with proofs
 // after clearing, as its mirror accounts were posted — except that one
-// posting went to the wrong client. The totals agree (总分核对 holds); the
+// posting went to the wrong client on the chain's side. The totals agree (总分核对 holds); the
 // per-client hash does not (明细核对 breaks).
 func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	ids := make([]string, 0, len(Clients))
@@ -525,8 +528,78 @@ func (d *Demo) reconciliation(ctx context.Context) (string, error) {
 	if err := d.fileChecks(ctx); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s/%s %d: %s (bank total %s, chain %s; %s booked 100.00 of %s on %s)", Bank, Broker, d.date,
-		statusName(r.Status), yuan(r.BankTotal), yuan(r.ChainTotal), Bank, breakFrom, breakTo), nil
+	return fmt.Sprintf("%s/%s %d: %s (bank total %s, chain %s; the chain has 100.00 of %s on %s)", Bank, Broker, d.date,
+		statusName(r.Status), yuan(r.BankTotal), yuan(r.ChainTotal), breakTo, breakFrom), nil
+}
+
+// Corrections of the demo (issue #18).
+const (
+	dupDeposit   = "DEP-DUP"
+	dupAmount    = 5_000 // 50.00
+	adjustmentID = "ADJ-1"
+)
+
+// corrections: a teller keyed a 50.00 deposit for ACC-06 twice; the bank's
+// system lost the first answer and resends it (the chain answers the first
+// outcome, nothing is credited twice), then reverses the deposit (冲正) the
+// same business day. Then the broker, having found its counter's misposting
+// behind the reconciliation break, proposes an adjustment (调账) moving the
+// 100.00 from ACC-03 to ACC-04 — nothing crosses the bank boundary — and
+// the bank approves it (dual control): the break is resolved.
+func (d *Demo) corrections(ctx context.Context) (string, error) {
+	c6 := clientByID("ACC-06")
+	before, _, err := d.cls[d.nodeOf(Bank)].ProvenFunds(ctx, d.v, c6.ID)
+	if err != nil {
+		return "", err
+	}
+	dep := &custodyv1.MsgBankToBroker{TransferId: dupDeposit, AccountId: c6.ID, Amount: dupAmount}
+	for _, what := range []string{"deposit keyed twice", "the same deposit resent"} {
+		if err := d.send(ctx, d.nodeOf(Bank), d.keys[Bank], dep, what); err != nil {
+			return "", err
+		}
+		if _, err := d.settle(ctx); err != nil {
+			return "", err
+		}
+	}
+	if err := d.send(ctx, d.nodeOf(Bank), d.keys[Bank], &custodyv1.MsgReverseTransfer{TransferId: dupDeposit,
+		Reason: "keyed twice at the counter"}, "reversal of the deposit"); err != nil {
+		return "", err
+	}
+	if _, err := d.settle(ctx); err != nil {
+		return "", err
+	}
+	after, _, err := d.cls[d.nodeOf(Broker)].ProvenFunds(ctx, d.v, c6.ID)
+	if err != nil {
+		return "", err
+	}
+	if after.Balance != before.Balance {
+		return "", fmt.Errorf("ACC-06 had %s before the deposit and its reversal, %s after", yuan(before.Balance), yuan(after.Balance))
+	}
+
+	ref := &custodyv1.BreakRef{Kind: custodyv1.BreakKind_BREAK_KIND_RECONCILIATION, Date: d.date, BankId: Bank, BrokerId: Broker}
+	if err := d.send(ctx, d.nodeOf(Broker), d.keys[Broker], &custodyv1.MsgProposeAdjustment{AdjustmentId: adjustmentID, Break: ref,
+		Legs:   []*custodyv1.AdjustmentLeg{{AccountId: breakFrom, Amount: -breakAmount}, {AccountId: breakTo, Amount: breakAmount}},
+		Reason: "counter posted 100.00 of ACC-04's deposit to ACC-03"}, "adjustment proposed"); err != nil {
+		return "", err
+	}
+	if _, err := d.settle(ctx); err != nil {
+		return "", err
+	}
+	if err := d.send(ctx, d.nodeOf(Bank), d.keys[Bank], &custodyv1.MsgApproveAdjustment{AdjustmentId: adjustmentID}, "adjustment approved"); err != nil {
+		return "", err
+	}
+	if _, err := d.settle(ctx); err != nil {
+		return "", err
+	}
+	r, _, err := d.cls[d.nodeOf(Broker)].ProvenReconciliation(ctx, d.v, d.date, Bank, Broker)
+	if err != nil {
+		return "", err
+	}
+	if r.ResolvedBy != "adj/"+adjustmentID {
+		return "", fmt.Errorf("the break is resolved by %q, want adj/%s", r.ResolvedBy, adjustmentID)
+	}
+	return fmt.Sprintf("%s reversed (50.00, resent once: credited once); %s moved 100.00 from %s to %s: the break is resolved by %s",
+		dupDeposit, adjustmentID, breakFrom, breakTo, r.ResolvedBy), nil
 }
 
 // settled: the day is cleared, ACC-05's proceeds are settled and its whole

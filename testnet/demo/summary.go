@@ -62,6 +62,10 @@ type BrokerSummary struct {
 	ValueIn      int64 `json:"value_in"`
 	TransfersOut int   `json:"transfers_out"`
 	ValueOut     int64 `json:"value_out"`
+	// Reversed transfers (冲正), each counted once with its reversal and
+	// left out of the figures above, and their value.
+	Reversed      int   `json:"reversed"`
+	ValueReversed int64 `json:"value_reversed"`
 	// Orders by final status ("filled", "cancelled", "expired", ...).
 	Orders map[string]int `json:"orders"`
 	// From the settlement report.
@@ -111,6 +115,8 @@ type ReconSummary struct {
 	ChainClients uint32
 	// HashesAgree says whether the bank's per-client hash is the chain's.
 	HashesAgree bool
+	// ResolvedBy names the adjustment that resolved a break ("adj/<id>").
+	ResolvedBy string
 }
 
 // InterestSummary is one settlement's interest postings (结息).
@@ -375,7 +381,7 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 			}
 			s.Reconciliations = append(s.Reconciliations, ReconSummary{Bank: bank, Broker: b, Date: rr.Date, Status: statusName(rr.Status),
 				BankTotal: rr.BankTotal, ChainTotal: rr.ChainTotal, BankClients: rr.BankClientCount, ChainClients: rr.ChainClientCount,
-				HashesAgree: string(rr.BankClientsHash) == string(rr.ChainClientsHash)})
+				HashesAgree: string(rr.BankClientsHash) == string(rr.ChainClientsHash), ResolvedBy: rr.ResolvedBy})
 		}
 		byBroker[b] = bs
 		s.Brokers = append(s.Brokers, BrokerSummary{})
@@ -402,6 +408,15 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 				return nil, fmt.Errorf("transfer of %s: %w", cl.ID, err)
 			}
 			if t.Status != custodyv1.TransferStatus_TRANSFER_STATUS_COMPLETED {
+				continue
+			}
+			if t.ReversedBy != "" || t.Reverses != "" {
+				// A reversed transfer and its reversal cancel out: count
+				// the pair once.
+				if t.Reverses != "" {
+					bs.Reversed++
+					bs.ValueReversed += t.Amount
+				}
 				continue
 			}
 			if t.Direction == custodyv1.TransferDirection_TRANSFER_DIRECTION_BANK_TO_BROKER {
@@ -510,6 +525,7 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 		row("clients", "%d (custody total at clearing %s)", br.Clients, yuan(br.CustodyTotal))
 		row("transfers in, bank to broker (银转证)", "%d · %s", br.TransfersIn, yuan(br.ValueIn))
 		row("transfers out, broker to bank (证转银)", "%d · %s", br.TransfersOut, yuan(br.ValueOut))
+		row("reversed (冲正), each with its reversal", "%d · %s", br.Reversed, yuan(br.ValueReversed))
 		var os []string
 		for _, k := range sortedRules(br.Orders) {
 			os = append(os, fmt.Sprintf("%d %s", br.Orders[k], k))
@@ -550,6 +566,9 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 				diffs = append(diffs, "per-client balances differ")
 			}
 			detail = strings.Join(diffs, "; ")
+			if r.ResolvedBy != "" {
+				detail += "; resolved by the adjustment " + strings.TrimPrefix(r.ResolvedBy, "adj/") + " (调账)"
+			}
 		}
 		row(fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), "%s: %s", r.Status, detail)
 	}

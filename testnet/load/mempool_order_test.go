@@ -18,6 +18,7 @@ import (
 
 	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
@@ -56,7 +57,7 @@ func TestMempool_AppendsOutOfCheckOrder(t *testing.T) {
 	broker := ed25519.NewKeyFromSeed(seed[:])
 	seed = sha256.Sum256([]byte("mempool order bank"))
 	bank := ed25519.NewKeyFromSeed(seed[:])
-	gen, err := protojson.Marshal(&custodyv1.GenesisState{Participants: []*custodyv1.Participant{
+	gen, err := protojson.Marshal(&custodyv1.GenesisState{Calendar: &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}, Participants: []*custodyv1.Participant{
 		{Id: "bank-1", Role: custodyv1.Role_ROLE_BANK, Name: "Bank", PubKeys: [][]byte{bank.Public().(ed25519.PublicKey)}},
 		{Id: "broker-1", Role: custodyv1.Role_ROLE_BROKER, Name: "Broker", PubKeys: [][]byte{broker.Public().(ed25519.PublicKey)}},
 	}})
