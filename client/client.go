@@ -403,6 +403,15 @@ func (c *Client) QueryJSON(ctx context.Context, path string) (json.RawMessage, e
 	return json.RawMessage(res.Value), nil
 }
 
+// The node's refusals of a query credential (abci.ErrQueryUnknownKey and
+// abci.ErrQueryKeyDisabled): the SDK does not link the node, so it knows
+// them by their registered codes.
+const (
+	codespaceABCI             = "abci"
+	codeCredentialUnknownKey  = 4
+	codeCredentialKeyDisabled = 5
+)
+
 // Signer reads a signing key's record (role, owner, next sequence) from the
 // node's state, without a proof: Submit uses it for sequences, where a wrong
 // answer only gets the tx refused. ProvenSigner is the checked read. A key
@@ -415,6 +424,18 @@ func (c *Client) Signer(ctx context.Context, address string) (*custodyv1.KeyReco
 	res, err := c.Query(ctx, QueryPathKey, key, 0, false)
 	if errors.Is(err, ledger.ErrNotFound) {
 		return nil, contracts.ErrUnknownSigner.Wrapf("no key at %s that this caller may read", address)
+	}
+	// Reading as the signing key itself, the node refuses the read's
+	// credential before the record: an unregistered or disabled key is
+	// then that, for the tx the caller meant to sign.
+	var q *QueryError
+	if errors.As(err, &q) && q.Codespace == codespaceABCI {
+		switch q.Code {
+		case codeCredentialUnknownKey:
+			return nil, contracts.ErrUnknownSigner.Wrapf("no key at %s", address)
+		case codeCredentialKeyDisabled:
+			return nil, contracts.ErrSignerDisabled.Wrapf("key %s", address)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -157,11 +157,11 @@ func TestAgainstNetwork(t *testing.T) {
 	if _, stderr, code := run(t, "", env, with(keyring("bank-1"), "tx", "reverse-transfer", "--from", "bank-1", "--transfer-id", "D2")...); code != exitTxRefused || !strings.Contains(stderr, "reason") {
 		t.Fatalf("reversal without a reason: exit %d, stderr %s", code, stderr)
 	}
-	out = cli(0, with([]string{"--node", node, "query", "transfer", "bank-1/D2#R"}, prove...)...)
+	out = cli(0, with(with(asRegulator, "query", "transfer", "bank-1/D2#R"), prove...)...)
 	if !strings.Contains(out, `"reverses": "D2"`) || !strings.Contains(out, `"taken_back": "700"`) {
 		t.Fatalf("proven reversal:\n%s", out)
 	}
-	out = cli(0, "--node", node, "query", "receivable", "ACC-9")
+	out = cli(0, with(asRegulator, "query", "receivable", "ACC-9")...)
 	if !strings.Contains(out, `"owed": "0"`) {
 		t.Fatalf("receivable: %s", out)
 	}

@@ -66,18 +66,18 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &held); err != nil || held.Approval != 1 {
 		t.Fatalf("held deposit output %q: %v", out, err)
 	}
-	out = cli(0, "--node", node, "-o", "json", "query", "approvals", "bank-1", "--pending")
+	out = cli(0, with(bank, "--as", "bank-1", "-o", "json", "query", "approvals", "bank-1", "--pending")...)
 	if !strings.Contains(out, `"msg_type":"bank_to_broker"`) || !strings.Contains(out, `"amount":"5000"`) {
 		t.Fatalf("pending approvals: %s", out)
 	}
-	if out := cli(0, "--node", node, "-o", "json", "query", "funds", "OPS-CLI"); !strings.Contains(out, `"balance":"0"`) {
+	if out := cli(0, with(reg, "--as", "regulator-1", "-o", "json", "query", "funds", "OPS-CLI")...); !strings.Contains(out, `"balance":"0"`) {
 		t.Fatalf("held deposit moved money: %s", out)
 	}
 	if _, stderr, code := run3(with(bank, "tx", "approve", "--from", "desk1", "--id", "1")...); code != exitTxRefused || !strings.Contains(stderr, "maker may not approve") {
 		t.Fatalf("maker approving: exit %d, stderr %s", code, stderr)
 	}
 	cli(0, with(bank, "tx", "approve", "--from", "desk2", "--id", "1")...)
-	if out := cli(0, "--node", node, "-o", "json", "query", "funds", "OPS-CLI"); !strings.Contains(out, `"balance":"5000"`) {
+	if out := cli(0, with(reg, "--as", "regulator-1", "-o", "json", "query", "funds", "OPS-CLI")...); !strings.Contains(out, `"balance":"5000"`) {
 		t.Fatalf("approved deposit: %s", out)
 	}
 	// A second held deposit, rejected.
@@ -93,13 +93,13 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 	cli(0, with(bank, "tx", "deposit", "--from", "bank-1-next", "--transfer-id", "CLI-D3", "--account-id", "OPS-CLI", "--amount", "1fen")...)
 	desk1 := strings.TrimSpace(cli(0, with(bank, "keys", "show", "desk1", "--address")...))
 	cli(0, with(reg, "tx", "revoke-key", "--from", "regulator-1", "--address", desk1, "--reason", "token lost")...)
-	out = cli(0, "--node", node, "-o", "json", "query", "key-history", "bank-1")
+	out = cli(0, with(reg, "--as", "regulator-1", "-o", "json", "query", "key-history", "bank-1")...)
 	for _, kind := range []string{"KEY_EVENT_KIND_OPERATOR_ADDED", "KEY_EVENT_KIND_ROTATED", "KEY_EVENT_KIND_REVOKED"} {
 		if !strings.Contains(out, kind) {
 			t.Fatalf("key history lacks %s: %s", kind, out)
 		}
 	}
-	out = cli(0, "--node", node, "-o", "json", "query", "keys", "bank-1")
+	out = cli(0, with(reg, "--as", "regulator-1", "-o", "json", "query", "keys", "bank-1")...)
 	if strings.Count(out, `"pub_key"`) != 4 || !strings.Contains(out, "KEY_DISABLE_REASON_REVOKED") {
 		t.Fatalf("keys of bank-1: %s", out)
 	}

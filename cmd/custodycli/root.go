@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/client/keys"
 )
 
@@ -46,7 +47,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
-	case errors.As(err, &tx):
+	case errors.As(err, &tx), errors.Is(err, contracts.ErrUnknownSigner), errors.Is(err, contracts.ErrSignerDisabled):
+		// A signer the chain does not know or has disabled is refused
+		// before the tx is sent: the chain's refusal all the same.
 		return exitTxRefused
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/ledger"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk/admin"
 )
@@ -84,9 +85,13 @@ func (r *KeyRegistry) Key(ctx context.Context, address string) (*custodyv1.KeyRe
 }
 
 func (r *KeyRegistry) read(ctx context.Context, address string) (*custodyv1.KeyRecord, error) {
+	// "Not found or not yours" (ledger.ErrNotFound): the node does not
+	// tell this core's key whether a record it may not read exists, and a
+	// proof of absence only goes to the regulator. Either way the key is
+	// not one riskd can check: unknown.
 	if r.ch.v == nil {
 		rec, err := r.ch.c.Signer(ctx, address)
-		if errors.Is(err, contracts.ErrUnknownSigner) {
+		if errors.Is(err, contracts.ErrUnknownSigner) || errors.Is(err, ledger.ErrNotFound) {
 			return nil, admin.ErrUnknownKey.Wrapf("%s", address)
 		}
 		return rec, err
@@ -94,8 +99,8 @@ func (r *KeyRegistry) read(ctx context.Context, address string) (*custodyv1.KeyR
 	r.ch.vmu.Lock()
 	rec, _, err := r.ch.c.ProvenSigner(ctx, r.ch.v, address)
 	r.ch.vmu.Unlock()
-	if errors.Is(err, client.ErrNotFound) {
-		return nil, admin.ErrUnknownKey.Wrapf("%s (proven absent)", address)
+	if errors.Is(err, client.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) {
+		return nil, admin.ErrUnknownKey.Wrapf("%s (not on chain, or not readable by this core)", address)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chain: key %s: %w", address, err)
