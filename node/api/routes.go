@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/custody-ledger/custody/node/api/console"
 )
 
 // routes builds the gin engine. Every /v1 route authenticates its caller;
@@ -32,6 +34,7 @@ func (s *Server) routes() *gin.Engine {
 	r.NoMethod(methodNotAllowed)
 
 	r.GET("/openapi.json", s.getOpenAPI)
+	console.Mount(r) // static pages under /ui/; their data calls are /v1 calls below
 
 	read := timeout(s.cfg.RequestTimeout)
 	v1 := r.Group("/v1", wellFormedQuery, s.guardAuth)

@@ -1,0 +1,320 @@
+package console_test
+
+// The console in a real browser: headless Chromium (Debian's chromium,
+// driven over the DevTools protocol by chromedp) against a four-node
+// network with the REST server, signing in as the regulator and as a
+// client with tokens of their own keys and checking what each sees and
+// does not see. With CONSOLE_SCREENSHOTS=DIR (make console-screenshots)
+// it saves each view as a PNG there; otherwise they go to a temp dir.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/node/api"
+	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+	"github.com/custody-ledger/custody/testnet/nettest"
+)
+
+// chromium finds the browser, or skips saying how to install it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium on PATH: `make browser-deps` installs Debian's chromium (the browser tests need it)")
+	return ""
+}
+
+type world struct {
+	t    *testing.T
+	ctx  context.Context
+	c    *client.Client
+	keys map[string]ed25519.PrivateKey
+	base string // the REST server, http://127.0.0.1:port
+}
+
+type step struct {
+	who string
+	msg proto.Message
+}
+
+// round submits every step and waits until all are in blocks.
+func (w *world) round(steps ...step) {
+	w.t.Helper()
+	var hashes [][]byte
+	for _, s := range steps {
+		r, err := w.c.Submit(w.ctx, w.keys[s.who], s.msg, client.SubmitOptions{})
+		if err != nil {
+			w.t.Fatalf("%s %T: %v", s.who, s.msg, err)
+		}
+		hashes = append(hashes, r.Hash)
+	}
+	for _, h := range hashes {
+		if _, err := w.c.WaitTx(w.ctx, h); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+func (w *world) token(who string) string {
+	w.t.Helper()
+	tok, err := client.NewToken(w.keys[who], w.c.ChainID(), time.Now(), 5*time.Minute)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return tok
+}
+
+// setup plays a small day: two clients of broker-1 at bank-1, money in,
+// a business day closed, a bank statement that breaks, and the risk
+// operator's anchored alert batches.
+func (w *world) setup(chainID string) {
+	t := w.t
+	for _, n := range []string{"client-1", "client-2"} {
+		w.keys[n] = ed25519.NewKeyFromSeed(bytes.Repeat([]byte(n[len(n)-1:]), 32))
+	}
+	open := func(broker, bank, acct, who string) proto.Message {
+		secret := bytes.Repeat([]byte{7}, client.MinIdentitySecretLen)
+		idHash, err1 := client.IdentityHash(secret, "id-"+acct)
+		cardHash, err2 := client.CardHash(secret, "card-"+acct)
+		m, err3 := client.OpenAccountMsg(w.keys[who], &custodyv1.OpeningRequest{
+			ChainId: chainID, AccountId: acct, BrokerId: broker, BankId: bank,
+			IdentityHash: idHash, BankCardHash: cardHash, ShareholderAccounts: []string{"A123456789"},
+		})
+		if err := errors.Join(err1, err2, err3); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	confirm := func(acct, who string) proto.Message {
+		return client.ConfirmAccountMsg(acct, w.keys[who].Public().(ed25519.PublicKey))
+	}
+	w.round(
+		step{"broker-1", open("broker-1", "bank-1", "ACC-1", "client-1")},
+		step{"broker-1", open("broker-1", "bank-1", "ACC-2", "client-2")},
+	)
+	w.round(step{"bank-1", confirm("ACC-1", "client-1")}, step{"bank-1", confirm("ACC-2", "client-2")})
+	w.round(
+		step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: "DEP-1", AccountId: "ACC-1", Amount: 1_234_500}},
+		step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: "DEP-2", AccountId: "ACC-1", Amount: 50_000}},
+		step{"bank-1", &custodyv1.MsgBankToBroker{TransferId: "DEP-3", AccountId: "ACC-2", Amount: 700_000}},
+		step{"clearing-house-1", &custodyv1.MsgEndOfDay{Date: 0, NextDate: 20250102}},
+	)
+	w.round(step{"clearing-house-1", &custodyv1.MsgEndOfDay{Date: 20250102, NextDate: 20250103}})
+	// The bank's statement is one fen short of the ledger: a break.
+	stmt := sha256.Sum256([]byte("ACC-1,1284500\nACC-2,699999\n"))
+	w.round(step{"bank-1", &custodyv1.MsgSubmitStatement{Date: 20250102, BrokerId: "broker-1", CustodyTotal: 1_984_499, ClientCount: 2, ClientsHash: stmt[:]}})
+	params := sha256.Sum256([]byte("params v1"))
+	w.round(step{nettest.Operator, &custodyv1.MsgAnchorRuleParams{Version: 1, ParamsHash: params[:], ChangedBy: "console test"}})
+	var batches []step
+	for i, r := range [][2]uint64{{1, 3}, {4, 5}} {
+		root := sha256.Sum256([]byte(fmt.Sprint("batch ", i+1)))
+		batches = append(batches, step{nettest.Operator, &custodyv1.MsgAnchorAlertBatch{
+			Seq: uint64(i + 1), FirstSeq: r[0], LastSeq: r[1], Count: r[1] - r[0] + 1, Root: root[:], ParamsHash: params[:],
+			FromUnixMs: int64(i) * 1000, ToUnixMs: int64(i)*1000 + 999,
+		}})
+	}
+	w.round(batches...)
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	browser := chromium(t)
+	net := nettest.Start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	c := net.Client(t, 0)
+	cfg := api.DefaultConfig()
+	cfg.Address = "tcp://127.0.0.1:0"
+	srv, err := api.New(cfg, api.Deps{Chain: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	base, err := srv.URL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, ctx: ctx, c: c, keys: map[string]ed25519.PrivateKey{}, base: base}
+	for id, k := range net.Keys {
+		w.keys[id] = k
+	}
+	w.setup(net.TN.ChainID)
+
+	shots := os.Getenv("CONSOLE_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+
+	// session runs one signed-in browser tab as who.
+	session := func(who string, body func(b *tab)) {
+		t.Helper()
+		bctx, bcancel := chromedp.NewContext(actx)
+		defer bcancel()
+		b := &tab{t: t, ctx: bctx, shots: shots}
+		b.do(chromedp.Navigate(base+"/ui/"),
+			chromedp.WaitVisible(chromedp.ID("token")),
+			chromedp.SetValue(chromedp.ID("token"), w.token(who)),
+			chromedp.Click(chromedp.ID("signin-btn")),
+			chromedp.WaitVisible(chromedp.ID("tabs")))
+		body(b)
+		b.do(chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
+		stored := run(b, chromedp.Evaluate[string](`sessionStorage.getItem("custody-console-token") || ""`))
+		if stored != "" {
+			t.Errorf("%s: the token is still in sessionStorage after sign-out", who)
+		}
+	}
+
+	session("regulator-1", func(b *tab) {
+		b.waitText("#who-role", "regulator")
+		b.waitText("#net-invariants", "Every invariant holds")
+		b.waitText("#net-validators", "bank-1")
+		b.waitText("#net-status", "height")
+		time.Sleep(7 * time.Second) // let the chart gather a few polls
+		b.shot("network.png")
+		b.tab("custody")
+		b.waitText("#custody-totals", "19,845.00") // bank-1 × broker-1
+		b.waitText("#custody-supply", "19,845.00")
+		b.shot("custody.png")
+		b.tab("account")
+		b.do(chromedp.SetValue(chromedp.ID("account-id"), "ACC-2"), chromedp.Click(chromedp.CSS("#account-form button")))
+		b.waitText("#account-view", "7,000.00")
+		b.waitText("#account-view", "proof h")
+		b.tab("settlement")
+		b.waitText("#rec-breaks", "bank-1")
+		b.waitText("#set-reports", "broker-1")
+		b.shot("settlement.png")
+		b.tab("surveillance")
+		b.waitText("#surv-anchors", "4–5")
+		b.shot("surveillance.png")
+	})
+
+	session("client-1", func(b *tab) {
+		b.waitText("#who-role", "client")
+		b.waitText("#who-owner", "ACC-1")
+		b.waitText("#account-view", "12,845.00") // its own funds, opened at sign-in
+		b.waitText("#account-view", "bank-1/DEP-2")
+		b.shot("client-account.png")
+		// Another client's account: refused, and nothing of it is drawn.
+		b.do(chromedp.SetValue(chromedp.ID("account-id"), "ACC-2"), chromedp.Click(chromedp.CSS("#account-form button")))
+		b.waitText("#account-view", "Not")
+		if s := b.text("#account-view"); strings.Contains(s, "7,000.00") || strings.Contains(s, "DEP-3") {
+			t.Errorf("client-1 sees ACC-2: %q", s)
+		}
+		// Network-wide figures are for institutions.
+		b.tab("network")
+		b.waitText("#net-invariants", "Not readable with your role")
+		b.tab("custody")
+		b.waitText("#custody-supply", "Not readable with your role")
+		b.waitText("#custody-totals", "No custody total is readable")
+		b.shot("client-custody.png")
+		b.tab("settlement")
+		b.waitText("#rec-breaks", "Not")
+		if s := b.text("#rec-breaks"); strings.Contains(s, "bank-1") {
+			t.Errorf("client-1 sees the reconciliation breaks: %q", s)
+		}
+	})
+}
+
+// tab is one browser tab.
+type tab struct {
+	t       *testing.T
+	ctx     context.Context
+	shots   string
+	started bool
+}
+
+// do runs actions in the tab, each step bounded (the first call starts
+// the browser, so the tab's own context carries no timeout).
+func (b *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	run(b, chromedp.Steps(actions...))
+}
+
+// run runs one action that answers a value.
+func run[T any](b *tab, a chromedp.Action[T]) T {
+	b.t.Helper()
+	if !b.started {
+		if err := chromedp.Do(b.ctx); err != nil {
+			b.t.Fatal(err)
+		}
+		b.started = true
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	return run(b, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// waitText waits until the element's text holds want (the page loads
+// asynchronously), failing with what it last showed.
+func (b *tab) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s := b.text(sel)
+		if strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s never showed %q; it shows %q", sel, want, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (b *tab) tab(name string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(`#tabs button[data-tab="` + name + `"]`)))
+}
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	png := run(b, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
