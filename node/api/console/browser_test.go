@@ -12,8 +12,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +29,7 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/node/api"
+	"github.com/custody-ledger/custody/node/api/console"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/testnet/nettest"
 )
@@ -135,7 +139,6 @@ func (w *world) setup(chainID string) {
 }
 
 func TestConsoleInBrowser(t *testing.T) {
-	browser := chromium(t)
 	net := nettest.Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -163,6 +166,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		w.keys[id] = k
 	}
 	w.setup(net.TN.ChainID)
+	w.checkVerify() // the proof check needs no browser
+	browser := chromium(t)
 
 	shots := os.Getenv("CONSOLE_SCREENSHOTS")
 	if shots == "" {
@@ -210,11 +215,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.tab("custody")
 		b.waitText("#custody-totals", "19,845.00") // bank-1 × broker-1
 		b.waitText("#custody-supply", "19,845.00")
+		b.waitText("#custody-totals", "✓ verified at h")
 		b.shot("custody.png")
 		b.tab("account")
 		b.do(chromedp.SetValue(chromedp.ID("account-id"), "ACC-2"), chromedp.Click(chromedp.CSS("#account-form button")))
 		b.waitText("#account-view", "7,000.00")
-		b.waitText("#account-view", "proof h")
+		b.waitText("#account-view", "✓ verified at h")
 		b.tab("settlement")
 		b.waitText("#rec-breaks", "bank-1")
 		b.waitText("#set-reports", "broker-1")
@@ -228,6 +234,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.waitText("#who-role", "client")
 		b.waitText("#who-owner", "ACC-1")
 		b.waitText("#account-view", "12,845.00") // its own funds, opened at sign-in
+		b.waitText("#account-view", "✓ verified at h")
 		b.waitText("#account-view", "bank-1/DEP-2")
 		b.shot("client-account.png")
 		// Another client's account: refused, and nothing of it is drawn.
@@ -316,5 +323,66 @@ func (b *tab) shot(name string) {
 	png := run(b, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// checkVerify: POST /ui/verify says verified for the proof the API sent,
+// not verified for the same proof over a changed value or claiming
+// another app hash, and answers 401 without a token.
+func (w *world) checkVerify() {
+	t := w.t
+	get := func(path string) map[string]json.RawMessage {
+		req, _ := http.NewRequestWithContext(w.ctx, http.MethodGet, w.base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+w.token("regulator-1"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]json.RawMessage
+		if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+		}
+		return out
+	}
+	post := func(proof map[string]any, withToken bool) (int, console.Verification) {
+		bz, _ := json.Marshal(proof)
+		req, _ := http.NewRequestWithContext(w.ctx, http.MethodPost, w.base+"/ui/verify", bytes.NewReader(bz))
+		if withToken {
+			req.Header.Set("Authorization", "Bearer "+w.token("regulator-1"))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var v console.Verification
+		_ = json.NewDecoder(res.Body).Decode(&v)
+		return res.StatusCode, v
+	}
+	fresh := func() map[string]any {
+		var p map[string]any
+		if err := json.Unmarshal(get("/v1/accounts/ACC-1/funds?prove=true")["proof"], &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if code, v := post(fresh(), true); code != http.StatusOK || !v.Verified {
+		t.Fatalf("the API's own proof: %d %+v", code, v)
+	}
+	p := fresh()
+	val, _ := base64.StdEncoding.DecodeString(p["value"].(string))
+	val[len(val)-1] ^= 1
+	p["value"] = base64.StdEncoding.EncodeToString(val)
+	if _, v := post(p, true); v.Verified {
+		t.Errorf("a changed value verified: %+v", v)
+	}
+	p = fresh()
+	p["app_hash"] = strings.Repeat("AB", 32)
+	if _, v := post(p, true); v.Verified || !strings.Contains(v.Reason, "committed header has") {
+		t.Errorf("a claimed app hash not the header's: %+v", v)
+	}
+	if code, _ := post(fresh(), false); code != http.StatusUnauthorized {
+		t.Errorf("POST /ui/verify without a token: %d, want 401", code)
 	}
 }

@@ -39,8 +39,12 @@ func securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-cache")
 }
 
-// Mount registers GET /ui and GET /ui/*file on r.
-func Mount(r gin.IRoutes) {
+// Mount registers GET /ui and GET /ui/*file on r, and POST /ui/verify
+// (authenticated with deps.Auth) when deps.RPC is set.
+func Mount(r gin.IRoutes, deps Deps) {
+	if deps.RPC != nil {
+		r.POST("/ui/verify", append(deps.Auth, verify(deps.RPC))...)
+	}
 	static, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory

@@ -114,12 +114,25 @@ function refusal(e) {
   return el("p", { class: "bad" }, e.message);
 }
 
-const FEN_FIELDS = /^(total|balance|available|frozen|unsettled|withdrawable|amount|deposited|withdrawn|from_clearing|to_clearing|custody_total|chain_total|statement_total|ledger_total|buy_value|sell_value|fee_total|net_obligation|expected|actual|difference|.*_fen)$/;
+const FEN_FIELDS = /^(total|balance|available|frozen|unsettled|withdrawable|amount|deposited|withdrawn|from_clearing|to_clearing|.*_total|buy_value|sell_value|net_obligation|difference|.*_fen)$/;
+const TIME_FIELDS = /^(time|.*_time|from_unix_ms|to_unix_ms)$/;
 
-// fmtValue formats one scalar: fen as CNY with two decimals, the rest as is.
+// fmtTime reads a chain time: Unix nanoseconds (block times), milliseconds
+// (*_unix_ms) or seconds, as the local time of day with its date.
+function fmtTime(k, v) {
+  const n = Number(v);
+  if (!isFinite(n) || n <= 0) return String(v);
+  const ms = /_ms$/.test(k) ? n : n > 1e17 ? n / 1e6 : n > 1e11 ? n : n * 1000;
+  return new Date(ms).toLocaleString();
+}
+
+// fmtValue formats one scalar: fen as CNY with two decimals, times as
+// times, long hashes shortened (the whole value is the cell's title).
 function fmtValue(k, v) {
   if (v === null || v === undefined) return "";
   if (typeof v === "object") return JSON.stringify(v);
+  if (TIME_FIELDS.test(k) && /^\d+$/.test(String(v))) return fmtTime(k, v);
+  if (/hash|root|^address$|pub_key/.test(k) && String(v).length > 20) return String(v).slice(0, 12) + "…";
   if (FEN_FIELDS.test(k) && /^-?\d+$/.test(String(v))) {
     const n = BigInt(v), neg = n < 0n, a = neg ? -n : n;
     const s = (a / 100n).toLocaleString("en-US") + "." + String(a % 100n).padStart(2, "0");
@@ -139,6 +152,7 @@ function table(items, cols, extra) {
     const tr = el("tr", {}, ...cols.map((c) => {
       const v = fmtValue(c, it[c]);
       const td = el("td", FEN_FIELDS.test(c) ? { class: "num" } : {}, v);
+      if (v !== String(it[c] ?? "")) td.title = String(it[c] ?? "");
       if (/status|result|match|kind/.test(c) && /BREAK|MISMATCH|FAIL|BROKEN/i.test(v)) td.className = "bad";
       return td;
     }));
@@ -150,13 +164,37 @@ function table(items, cols, extra) {
 
 function card(k, v, cls) { return el("div", { class: "card" }, el("div", { class: "k" }, k), el("div", { class: "v " + (cls || "") }, v)); }
 
-// proofMark says what ?prove=true brought: the height and app hash the
-// record is bound to. The page does not run the ICS23 check itself; the
-// light client in custodycli (--prove --witness) does.
+// proofMark is a record's "verified" mark. ?prove=true brought the record
+// with its IAVL proof; the node checks that proof against the header it
+// committed at height+1 (POST /ui/verify, console/verify.go) and the mark
+// says what came of it. The check is the server's, not this page's: a
+// reader who trusts no single node runs custodycli's --prove --witness.
 function proofMark(rec) {
   if (!rec || !rec.proof) return el("span", { class: "mark none", title: "no proof in the answer" }, "no proof");
-  return el("span", { class: "mark", title: "IAVL proof to app hash " + rec.proof.app_hash + " (state after block " + rec.proof.height + "); check it with custodycli --prove --witness" },
-    "proof h" + rec.proof.height);
+  const mark = el("span", { class: "mark none" }, "checking proof…");
+  verifyProof(rec.proof).then((v) => {
+    if (v.verified) {
+      mark.className = "mark";
+      mark.textContent = "✓ verified at h" + v.height;
+      mark.title = "IAVL proof checked by the node against committed header " + (v.height + 1) + " (" + v.header + "), app hash " + v.app_hash;
+    } else {
+      mark.className = "mark bad";
+      mark.textContent = "✗ not verified";
+      mark.title = v.reason || "the proof did not verify";
+    }
+  }, (e) => { mark.textContent = "proof not checked"; mark.title = e.message; });
+  return mark;
+}
+
+async function verifyProof(proof) {
+  const res = await fetch("/ui/verify", {
+    method: "POST", cache: "no-store", credentials: "omit",
+    headers: { Authorization: "Bearer " + session.token, "Content-Type": "application/json" },
+    body: JSON.stringify(proof),
+  });
+  const body = await res.json();
+  if (!res.ok && !("verified" in body)) throw new ApiError(res.status, body);
+  return body;
 }
 
 // show fills node with what load draws, or why it could not.
