@@ -263,7 +263,7 @@ async function participants() { return (await api("/participants")).items; }
 
 async function loadCustody() {
   await show($("custody-supply"), async () => {
-    const r = await api("/supply");
+    const r = await api("/supply", { prove: "true" });
     return [table([r.value]), el("p", { class: "muted" }, "at height " + r.height + " ", proofMark(r))];
   });
   let ps = [];
