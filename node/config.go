@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,10 @@ type APIConfig struct {
 	// Address is "tcp://host:port"; empty serves no API. Default
 	// "tcp://127.0.0.1:1317".
 	Address string `toml:"address"`
+	// RiskAdmin is the risk core's admin API ("http://host:port") whose
+	// alert reads the console proxies (docs/console.md); empty proxies
+	// none. Default empty.
+	RiskAdmin string `toml:"risk_admin"`
 }
 
 // TxConfig bounds what the application accepts.
@@ -128,6 +133,11 @@ func (c AppConfig) Validate() error {
 	if c.API.Address != "" {
 		if _, err := ParseTCPAddress(c.API.Address); err != nil {
 			bad("api.address", "%v", err)
+		}
+	}
+	if c.API.RiskAdmin != "" {
+		if u, err := url.Parse(c.API.RiskAdmin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("api.risk_admin", "%q is not an address like http://host:port", c.API.RiskAdmin)
 		}
 	}
 	if c.Invariants.Interval < 0 {
@@ -214,6 +224,9 @@ enabled = %t
 [api]
 # REST API address (docs/api.md); empty serves none. (default "tcp://127.0.0.1:1317")
 address = %q
+# The risk core's admin API (http://host:port) whose alerts the console at
+# /ui/ reads through this node, with the caller's own token; empty: none.
+risk_admin = %q
 
 [tx]
 # Largest tx accepted, in bytes. (default 65536)
@@ -224,7 +237,7 @@ max_bytes = %d
 # any broken one; 0 checks only on demand (the /custody/invariants query). (default 0)
 interval = %d
 `, c.Pruning.KeepRecent, c.Pruning.Interval, c.Snapshots.Interval, c.Snapshots.KeepRecent, c.Snapshots.Dir,
-		c.Metrics.Enabled, c.API.Address, c.Tx.MaxBytes, c.Invariants.Interval)
+		c.Metrics.Enabled, c.API.Address, c.API.RiskAdmin, c.Tx.MaxBytes, c.Invariants.Interval)
 	_, err := w.Write(buf.Bytes())
 	return err
 }

@@ -305,6 +305,7 @@ const apiShutdownTimeout = 10 * time.Second
 func (n *Node) startAPI(cmt *cmtnode.Node) (*api.Server, error) {
 	cfg := api.DefaultConfig()
 	cfg.Address = n.appCfg.API.Address
+	cfg.RiskAdminURL = n.appCfg.API.RiskAdmin
 	chain := client.New(rpclocal.New(cmt), cmt.GenesisDoc().ChainID, client.Options{})
 	srv, err := api.New(cfg, api.Deps{Chain: chain, Logger: n.logger.With("module", "api")})
 	if err != nil {

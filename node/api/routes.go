@@ -39,7 +39,7 @@ func (s *Server) routes() *gin.Engine {
 	v1 := r.Group("/v1", wellFormedQuery, s.guardAuth)
 	// The console: static pages under /ui/ (their data calls are the /v1
 	// calls below) and its proof check, authenticated as /v1 is.
-	console.Mount(r, console.Deps{RPC: s.chain.RPC, Auth: []gin.HandlerFunc{wellFormedQuery, s.guardAuth, read}})
+	console.Mount(r, console.Deps{RPC: s.chain.RPC, RiskAdmin: s.cfg.RiskAdminURL, Auth: []gin.HandlerFunc{wellFormedQuery, s.guardAuth, read}})
 	v1.GET("/status", read, s.getStatus)
 	v1.GET("/validators", read, s.getValidators)
 	v1.GET("/participants", read, s.getParticipants)

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,12 @@ import (
 	"github.com/custody-ledger/custody/node/api"
 	"github.com/custody-ledger/custody/node/api/console"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
+	"github.com/custody-ledger/custody/risk"
+	"github.com/custody-ledger/custody/risk/admin"
+	"github.com/custody-ledger/custody/risk/anchor"
+	"github.com/custody-ledger/custody/risk/chain"
+	"github.com/custody-ledger/custody/risk/config"
+	"github.com/custody-ledger/custody/risk/store"
 	"github.com/custody-ledger/custody/testnet/nettest"
 )
 
@@ -87,8 +94,7 @@ func (w *world) token(who string) string {
 }
 
 // setup plays a small day: two clients of broker-1 at bank-1, money in,
-// a business day closed, a bank statement that breaks, and the risk
-// operator's anchored alert batches.
+// a business day closed, and a bank statement that breaks.
 func (w *world) setup(chainID string) {
 	t := w.t
 	for _, n := range []string{"client-1", "client-2"} {
@@ -125,17 +131,6 @@ func (w *world) setup(chainID string) {
 	// The bank's statement is one fen short of the ledger: a break.
 	stmt := sha256.Sum256([]byte("ACC-1,1284500\nACC-2,699999\n"))
 	w.round(step{"bank-1", &custodyv1.MsgSubmitStatement{Date: 20250102, BrokerId: "broker-1", CustodyTotal: 1_984_499, ClientCount: 2, ClientsHash: stmt[:]}})
-	params := sha256.Sum256([]byte("params v1"))
-	w.round(step{nettest.Operator, &custodyv1.MsgAnchorRuleParams{Version: 1, ParamsHash: params[:], ChangedBy: "console test"}})
-	var batches []step
-	for i, r := range [][2]uint64{{1, 3}, {4, 5}} {
-		root := sha256.Sum256([]byte(fmt.Sprint("batch ", i+1)))
-		batches = append(batches, step{nettest.Operator, &custodyv1.MsgAnchorAlertBatch{
-			Seq: uint64(i + 1), FirstSeq: r[0], LastSeq: r[1], Count: r[1] - r[0] + 1, Root: root[:], ParamsHash: params[:],
-			FromUnixMs: int64(i) * 1000, ToUnixMs: int64(i)*1000 + 999,
-		}})
-	}
-	w.round(batches...)
 }
 
 func TestConsoleInBrowser(t *testing.T) {
@@ -143,8 +138,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	c := net.Client(t, 0)
+	riskAdmin := startRiskCore(t, ctx, net)
 	cfg := api.DefaultConfig()
 	cfg.Address = "tcp://127.0.0.1:0"
+	cfg.RiskAdminURL = riskAdmin
 	srv, err := api.New(cfg, api.Deps{Chain: c})
 	if err != nil {
 		t.Fatal(err)
@@ -226,8 +223,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.waitText("#set-reports", "broker-1")
 		b.shot("settlement.png")
 		b.tab("surveillance")
-		b.waitText("#surv-anchors", "4–5")
+		b.waitText("#surv-anchors", "1–3")
+		b.waitText("#surv-alerts", "4 alert(s): off_hours 3, spoofing 1")
+		b.waitText("#surv-alerts", "✓ in batch 1")
+		b.waitText("#surv-alerts", "not anchored yet") // the fourth alert's batch is not on chain
+		b.waitText("#surv-params", "console test")
 		b.shot("surveillance.png")
+		b.do(chromedp.SetValue(chromedp.ID("alert-rule"), "spoofing"), chromedp.Click(chromedp.CSS("#alert-form button")))
+		b.waitText("#surv-alerts", "1 alert(s): spoofing 1")
 	})
 
 	session("client-1", func(b *tab) {
@@ -254,6 +257,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.waitText("#rec-breaks", "Not")
 		if s := b.text("#rec-breaks"); strings.Contains(s, "bank-1") {
 			t.Errorf("client-1 sees the reconciliation breaks: %q", s)
+		}
+		// The risk core refuses a client's token; the node relays the refusal.
+		b.tab("surveillance")
+		b.waitText("#surv-alerts", "Not readable with your role")
+		b.waitText("#surv-anchors", "Not")
+		if s := b.text("#surv-alerts"); strings.Contains(s, "spoofing") {
+			t.Errorf("client-1 sees alerts: %q", s)
 		}
 	})
 }
@@ -385,4 +395,73 @@ func (w *world) checkVerify() {
 	if code, _ := post(fresh(), false); code != http.StatusUnauthorized {
 		t.Errorf("POST /ui/verify without a token: %d, want 401", code)
 	}
+}
+
+// startRiskCore gives the network a real risk core's admin API: a badger
+// store with four alerts, three of them in a batch anchored on chain by
+// the risk operator (the fourth's batch is cut but never anchored), one
+// parameter version, and the admin API authenticating with on-chain keys.
+// It answers the API's address.
+func startRiskCore(t *testing.T, ctx context.Context, net *nettest.Network) string {
+	t.Helper()
+	dir := t.TempDir()
+	var ws []string
+	for _, w := range net.Witnesses(0) {
+		ws = append(ws, fmt.Sprintf("%q", w))
+	}
+	cfgPath := filepath.Join(dir, "risk.toml")
+	toml := fmt.Sprintf("[engine]\ndata_dir = %q\n[chain]\nnode = %q\nwitnesses = [%s]\nkeyring = %q\nkeyring_backend = \"test\"\nkey = %q\n",
+		filepath.Join(dir, "data"), net.RPC(0), strings.Join(ws, ", "), net.TN.RiskOperatorKeyring(nettest.Operator), nettest.Operator)
+	if err := os.WriteFile(cfgPath, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := chain.Connect(ctx, cfg.Chain, chain.ConnectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2025, 1, 2, 1, 30, 0, 0, time.UTC)
+	alert := func(i int, rule string) risk.Alert {
+		a := risk.Alert{Rule: rule, Severity: risk.SeverityLow, Accounts: []string{"ACC-1"},
+			Time: t0.Add(time.Duration(i) * time.Second), Evidence: []string{risk.EventRef(uint64(i + 1))}, Detail: "console test " + rule}
+		a.ID = risk.AlertID(a.Rule, a.Accounts, "", a.Evidence)
+		return a
+	}
+	if _, err := st.PutAlerts([]risk.Alert{alert(0, risk.RuleOffHours), alert(1, risk.RuleSpoofing), alert(2, risk.RuleOffHours)}); err != nil {
+		t.Fatal(err)
+	}
+	params := risk.DefaultParams()
+	v1 := risk.ParamVersion{Version: 1, Who: "console test", When: t0, Params: params}
+	if err := st.PutParamVersion(v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.AnchorParams(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anchor.NewBatcher(st, conn, anchor.Config{}).Cut(ctx, t0, params, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutAlerts([]risk.Alert{alert(3, risk.RuleOffHours)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anchor.NewBatcher(st, nil, anchor.Config{}).Cut(ctx, t0, params, true); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := admin.New(admin.Config{Store: st, Initial: v1,
+		Auth: &admin.Authenticator{Keys: chain.NewKeyRegistry(conn.Chain, nil), Operator: conn.Operator()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(adm.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

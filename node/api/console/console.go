@@ -15,8 +15,6 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-	"path"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -39,35 +37,41 @@ func securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-cache")
 }
 
-// Mount registers GET /ui and GET /ui/*file on r, and POST /ui/verify
-// (authenticated with deps.Auth) when deps.RPC is set.
+// Mount registers GET /ui and GET /ui/*file on r, POST /ui/verify
+// (authenticated with deps.Auth) when deps.RPC is set, and the relayed
+// risk core reads under /ui/risk/ (risk.go).
 func Mount(r gin.IRoutes, deps Deps) {
 	if deps.RPC != nil {
-		r.POST("/ui/verify", append(deps.Auth, verify(deps.RPC))...)
+		r.POST("/ui/verify", append(append([]gin.HandlerFunc{}, deps.Auth...), verify(deps.RPC))...)
 	}
+	mountRisk(r, deps.RiskAdmin, deps.Auth)
 	static, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory
 	}
 	files := http.FileServer(http.FS(static))
+	serve := func(name string) gin.HandlerFunc {
+		return func(c *gin.Context) {
+			securityHeaders(c.Writer.Header())
+			req := c.Request.Clone(c.Request.Context())
+			req.URL.Path = "/" + name
+			if name == "index.html" {
+				req.URL.Path = "/" // FileServer serves index.html for the directory
+			}
+			files.ServeHTTP(c.Writer, req)
+		}
+	}
 	r.GET("/ui", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, Prefix) })
-	r.GET("/ui/*file", func(c *gin.Context) {
-		name := strings.TrimPrefix(path.Clean("/"+c.Param("file")), "/")
-		if name == "" {
-			name = "index.html"
+	r.GET(Prefix, serve("index.html"))
+	// Each embedded file is its own route (no catch-all, which gin would
+	// not let sit beside /ui/verify and /ui/risk/...).
+	entries, err := fs.ReadDir(static, ".")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			r.GET(Prefix+e.Name(), serve(e.Name()))
 		}
-		if _, err := fs.Stat(static, name); err != nil {
-			c.Status(http.StatusNotFound)
-			c.Header("Content-Type", "text/plain; charset=utf-8")
-			_, _ = c.Writer.WriteString("404 page not found\n")
-			return
-		}
-		securityHeaders(c.Writer.Header())
-		req := c.Request.Clone(c.Request.Context())
-		req.URL.Path = "/" + name
-		if name == "index.html" {
-			req.URL.Path = "/" // FileServer serves index.html for the directory
-		}
-		files.ServeHTTP(c.Writer, req)
-	})
+	}
 }

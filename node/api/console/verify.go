@@ -21,6 +21,9 @@ type Deps struct {
 	// Auth authenticates a data route exactly as /v1 does (the API's
 	// middleware); the static files need none.
 	Auth []gin.HandlerFunc
+	// RiskAdmin is the risk core's admin API whose alert reads are relayed
+	// under /ui/risk/ (risk.go); empty relays none.
+	RiskAdmin string
 }
 
 // Verification is POST /ui/verify's answer.

@@ -74,7 +74,7 @@ function signOut() {
   $("signin").hidden = false;
   $("token").value = "";
   for (const id of ["net-status", "net-validators", "net-invariants", "custody-supply", "custody-totals",
-    "custody-participants", "account-view", "set-reports", "set-breaks", "rec-results", "rec-breaks", "surv-anchors"]) clear($(id));
+    "custody-participants", "account-view", "set-reports", "set-breaks", "rec-results", "rec-breaks", "surv-anchors", "surv-alerts", "surv-params"]) clear($(id));
 }
 
 function expired() {
@@ -132,6 +132,7 @@ function fmtValue(k, v) {
   if (v === null || v === undefined) return "";
   if (typeof v === "object") return JSON.stringify(v);
   if (TIME_FIELDS.test(k) && /^\d+$/.test(String(v))) return fmtTime(k, v);
+  if (/^(time|when)$/.test(k) && typeof v === "string" && !isNaN(Date.parse(v))) return new Date(v).toLocaleString();
   if (/hash|root|^address$|pub_key/.test(k) && String(v).length > 20) return String(v).slice(0, 12) + "…";
   if (FEN_FIELDS.test(k) && /^-?\d+$/.test(String(v))) {
     const n = BigInt(v), neg = n < 0n, a = neg ? -n : n;
@@ -333,19 +334,109 @@ async function loadSettlement() {
 
 // ---- Surveillance ------------------------------------------------------------
 
+// riskApi GETs one of the risk core's read routes through this node
+// (console/risk.go relays them to riskd with the caller's own token).
+async function riskApi(path, params) {
+  const q = params ? "?" + new URLSearchParams(params).toString() : "";
+  const res = await fetch("/ui/risk/v1" + path + q, {
+    headers: { Authorization: "Bearer " + session.token, Accept: "application/json" }, cache: "no-store", credentials: "omit",
+  });
+  let body = null;
+  try { body = await res.json(); } catch (_) { /* not JSON */ }
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
+
+const hexToBytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+const bytesToHex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+
+// nodeHash is RFC 6962's interior node: SHA-256(0x01 || left || right).
+async function nodeHash(l, r) {
+  const buf = new Uint8Array(1 + l.length + r.length);
+  buf[0] = 1; buf.set(l, 1); buf.set(r, 1 + l.length);
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+}
+
+// inclusionRoot walks an audit path from the leaf to the root (RFC 9162
+// §2.1.3.2, as risk/anchor.Verify does) and answers the root it reaches,
+// or null when the path does not fit the tree.
+async function inclusionRoot(p) {
+  if (p.index < 0 || p.index >= p.count) return null;
+  let fn = p.index, sn = p.count - 1, r = hexToBytes(p.leaf);
+  for (const s of p.path || []) {
+    if (sn === 0) return null;
+    const h = hexToBytes(s);
+    if ((fn & 1) === 1 || fn === sn) {
+      r = await nodeHash(h, r);
+      while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; }
+    } else {
+      r = await nodeHash(r, h);
+    }
+    fn >>= 1; sn >>= 1;
+  }
+  return sn === 0 ? bytesToHex(r) : null;
+}
+
+// alertMark fetches an alert's inclusion proof from the risk core and
+// checks it in the page against the root anchored on chain for its batch
+// (read from this node's /v1/anchors). The leaf is the risk core's hash of
+// the alert's canonical bytes; riskd verify-alert also recomputes that.
+function alertMark(alert, roots) {
+  const mark = el("span", { class: "mark none" }, "checking…");
+  (async () => {
+    const p = (await riskApi("/alerts/" + seg(alert.id) + "/proof")).proof;
+    const onChain = roots.get(String(p.batch));
+    if (!onChain) { mark.textContent = "batch " + p.batch + " not anchored yet"; return; }
+    const root = await inclusionRoot(p);
+    if (root && root === p.root.toLowerCase() && root === onChain.root.toLowerCase()) {
+      mark.className = "mark"; mark.textContent = "✓ in batch " + p.batch;
+      mark.title = "audit path of " + (p.path || []).length + " hashes reaches root " + root + ", anchored on chain at height " + onChain.height;
+    } else {
+      mark.className = "mark bad"; mark.textContent = "✗ not in anchored batch " + p.batch;
+      mark.title = "the path reaches " + root + "; the chain's root is " + onChain.root;
+    }
+  })().catch((e) => { mark.textContent = e.status === 404 ? "not anchored yet" : "proof not checked"; mark.title = e.message; });
+  return mark;
+}
+
 async function loadSurveillance() {
+  const roots = new Map(); // batch seq → {root, height}, from the chain
   await show($("surv-anchors"), async () => {
     const ops = (await participants()).filter((p) => /RISK/.test(p.role));
     if (!ops.length) return note("No risk operator in this network.");
     const out = [];
     for (const op of ops) {
-      out.push(el("h3", {}, "Risk operator " + op.id));
+      out.push(el("h3", {}, "Batches anchored by " + op.id));
       try {
         const r = await api("/anchors/" + seg(op.id), { limit: "100" });
+        for (const b of r.items || []) roots.set(String(b.seq), { root: b.root, height: b.height });
         out.push(table((r.items || []).map((b) => ({ seq: b.seq, alerts: b.first_seq + "–" + b.last_seq, count: b.count, root: b.root, params_hash: b.params_hash, height: b.height }))));
       } catch (e) { out.push(refusal(e)); }
     }
     return out;
+  });
+  await show($("surv-alerts"), async () => {
+    const rule = $("alert-rule").value.trim(), account = $("alert-account").value.trim();
+    const q = { limit: "100" };
+    if (rule) q.rule = rule;
+    if (account) q.account = account;
+    let alerts;
+    try { alerts = await riskApi("/alerts", q); }
+    catch (e) {
+      if (e.code === "console/no-risk-core") return note("This node relays no risk core (no [api] risk_admin in its app.toml).");
+      throw e;
+    }
+    const counts = {};
+    for (const a of alerts) counts[a.rule] = (counts[a.rule] || 0) + 1;
+    const summary = el("p", {}, alerts.length + " alert(s)" + (alerts.length ? ": " + Object.entries(counts).map(([k, v]) => k + " " + v).join(", ") : ""));
+    return [summary, table(alerts.map((a) => ({ seq: a.seq, id: a.id, rule: a.rule, severity: a.severity, accounts: (a.accounts || []).join(" "), security: a.security, status: a.status, time: a.time, detail: a.detail })),
+      null, { title: "anchored", cell: (row) => alertMark(row, roots) })];
+  });
+  await show($("surv-params"), async () => {
+    let vs;
+    try { vs = await riskApi("/rules/versions"); }
+    catch (e) { if (e.code === "console/no-risk-core") return note("No risk core relayed."); throw e; }
+    return table(vs.map((v) => ({ version: v.version, who: v.who, when: v.when, hash: v.hash })));
   });
 }
 
@@ -374,6 +465,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signout").addEventListener("click", signOut);
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
   $("account-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadAccount($("account-id").value.trim()); });
+  $("alert-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadSurveillance(); });
   $("date-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadSettlement(); });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) signIn(saved).catch(() => sessionStorage.removeItem(TOKEN_KEY));
