@@ -89,6 +89,12 @@ func (d *Demo) Explore(bin string) Explore {
 	// A token lives five minutes: the verify-alert line makes its own, so
 	// that it still works when copied later.
 	riskToken := "$CLI --node $N --keyring-backend test --keyring-dir " + d.tn.RiskOperatorKeyring(RiskOperator) + " token --from " + RiskOperator
+	if d.risk != nil && d.rest.served {
+		c = append(c,
+			"# the console relays the risk core's read routes with the caller's own token (the regulator's here)",
+			`curl -s -H "Authorization: Bearer $($CLI --node $N `+kr(d.tn.Home(regulator))+` token --from `+Regulator+`)" '`+e.Console+`risk/v1/alerts?rule=spoofing' | grep -o '"rule":"spoofing"' | head -1 | sed 's/^/console relay: /'`,
+		)
+	}
 	if d.risk != nil {
 		c = append(c,
 			"# the risk core: status, alerts (a token of the risk operator's key), and one alert checked against the root anchored on chain",

@@ -395,6 +395,34 @@ func (w *world) checkVerify() {
 	if code, _ := post(fresh(), false); code != http.StatusUnauthorized {
 		t.Errorf("POST /ui/verify without a token: %d, want 401", code)
 	}
+	// The risk relay: an anonymous caller does not reach riskd, and only
+	// its read routes are relayed.
+	status := func(method, path, who string) int {
+		req, _ := http.NewRequestWithContext(w.ctx, method, w.base+path, nil)
+		if who != "" {
+			req.Header.Set("Authorization", "Bearer "+w.token(who))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, who string
+		want              int
+	}{
+		{"GET", "/ui/risk/v1/alerts", "", http.StatusUnauthorized},
+		{"GET", "/ui/risk/v1/alerts", "regulator-1", http.StatusOK},
+		{"GET", "/ui/risk/v1/alerts", "broker-1", http.StatusForbidden}, // riskd's own refusal
+		{"POST", "/ui/risk/v1/freeze", "regulator-1", http.StatusNotFound},
+		{"GET", "/ui/risk/v1/stream", "regulator-1", http.StatusNotFound},
+	} {
+		if got := status(c.method, c.path, c.who); got != c.want {
+			t.Errorf("%s %s as %q: %d, want %d", c.method, c.path, c.who, got, c.want)
+		}
+	}
 }
 
 // startRiskCore gives the network a real risk core's admin API: a badger

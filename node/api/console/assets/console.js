@@ -133,7 +133,7 @@ function fmtValue(k, v) {
   if (typeof v === "object") return JSON.stringify(v);
   if (TIME_FIELDS.test(k) && /^\d+$/.test(String(v))) return fmtTime(k, v);
   if (/^(time|when)$/.test(k) && typeof v === "string" && !isNaN(Date.parse(v))) return new Date(v).toLocaleString();
-  if (/hash|root|^address$|pub_key/.test(k) && String(v).length > 20) return String(v).slice(0, 12) + "…";
+  if ((/hash|root|^address$|pub_key/.test(k) && String(v).length > 20) || (k === "id" && /^[0-9a-f]{40,}$/.test(String(v)))) return String(v).slice(0, 12) + "…";
   if (FEN_FIELDS.test(k) && /^-?\d+$/.test(String(v))) {
     const n = BigInt(v), neg = n < 0n, a = neg ? -n : n;
     const s = (a / 100n).toLocaleString("en-US") + "." + String(a % 100n).padStart(2, "0");
