@@ -1,7 +1,8 @@
 # Custody Ledger. `make help` lists the targets.
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/custody-ledger/custody/node.Version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/custody-ledger/custody/internal/version.Version=$(VERSION) -X github.com/custody-ledger/custody/internal/version.Commit=$(COMMIT)
 BIN       := $(CURDIR)/build
 FUZZTIME  ?= 60s
 TESTNET   ?= $(CURDIR)/build/testnet
@@ -47,6 +48,29 @@ bench:
 #? bench-go: the Go micro-benchmarks
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+BENCH_COUNT ?= 5
+# median VALUE-UNIT FILE PATTERN: the median of the figure before UNIT on the lines matching PATTERN.
+median = grep -E '$(3)' $(2) | awk '{for (i = 1; i < NF; i++) if ($$(i+1) == "$(1)") print $$i}' | sort -g | awk '{a[NR] = $$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'
+
+#? bench-capture: decode the 1M-message pcap BENCH_COUNT times (default 5); prints figures, ends with "capture: N msg/s per core" (median, per CPU-second)
+bench-capture:
+	@mkdir -p $(BIN)
+	$(GO) test ./capture/ -run '^$$' -bench DecodePcapFile -benchtime 1x -count $(BENCH_COUNT) -benchmem | tee $(BIN)/bench-capture.txt
+	@echo "machine: $$(nproc) cores, $$(lscpu | grep 'Model name' | sed 's/ *Model name: *//'), load average $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@echo "capture: wall-clock median $$($(call median,msgs/s,$(BIN)/bench-capture.txt,^BenchmarkDecodePcapFile)) msg/s (counts other jobs' time on a shared machine)"
+	@printf 'capture: %.0f msg/s per core\n' $$($(call median,msgs/cpu-s,$(BIN)/bench-capture.txt,^BenchmarkDecodePcapFile))
+
+#? bench-risk: replay 1M events through the risk core BENCH_COUNT times (default 5): in memory, with badger, and with badger paced at 100k events/s; ends with "risk: M events/s per core in memory, S events/s with badger, p99 P ms"
+bench-risk:
+	@mkdir -p $(BIN)
+	$(GO) test ./risk/ -run '^$$' -bench Replay -benchtime 1x -count $(BENCH_COUNT) -timeout 60m | tee $(BIN)/bench-risk.txt
+	@echo "machine: $$(nproc) cores, $$(lscpu | grep 'Model name' | sed 's/ *Model name: *//'), load average $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@echo "risk: wall-clock medians: $$($(call median,events/s,$(BIN)/bench-risk.txt,^BenchmarkReplay/mem/workers=1-)) events/s in memory (1 worker), $$($(call median,events/s,$(BIN)/bench-risk.txt,^BenchmarkReplay/badger/workers=2-)) events/s with badger (2 workers)"
+	@printf 'risk: %.0f events/s per core in memory, %.0f events/s with badger, p99 %.1f ms\n' \
+	  $$($(call median,events/cpu-s,$(BIN)/bench-risk.txt,^BenchmarkReplay/mem/workers=1-)) \
+	  $$($(call median,events/cpu-s,$(BIN)/bench-risk.txt,^BenchmarkReplay/badger/workers=2-)) \
+	  $$($(call median,p99-µs,$(BIN)/bench-risk.txt,^BenchmarkReplay/badger/workers=2/paced=100k-) | awk '{print $$1 / 1000}')
 
 #? faults: kill, restart, corrupt and fill the disks of a 4-node network under load (~4 min)
 faults:
@@ -99,4 +123,4 @@ browser-deps:
 console-screenshots: browser-deps
 	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -timeout 10m -run 'TestConsoleInBrowser' -v ./node/api/console
 
-.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go faults proto verify testnet demo demo-check browser-deps console-screenshots
+.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go bench-capture bench-risk faults proto verify testnet demo demo-check browser-deps console-screenshots

@@ -19,6 +19,7 @@ require (
 	golang.org/x/crypto v0.48.0
 	golang.org/x/net v0.51.0
 	golang.org/x/sys v0.41.0
+	golang.org/x/term v0.40.0
 	google.golang.org/protobuf v1.36.10
 )
 

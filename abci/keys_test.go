@@ -38,7 +38,7 @@ func TestApp_OperatorGrantCheckedBeforeExecution(t *testing.T) {
 	res := c.block(net.bank.sign(t, add))
 	require.Zero(t, res.TxResults[0].Code, res.TxResults[0].Log)
 
-	confirm := &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmAccount{ConfirmAccount: &custodyv1.MsgConfirmAccount{AccountId: "A1", Approve: true}}}
+	confirm := &custodyv1.Msg{Sum: &custodyv1.Msg_ConfirmAccount{ConfirmAccount: &custodyv1.MsgConfirmAccount{AccountId: "A1", Approve: true, ClientPubKey: op.pub()}}}
 	ungranted := op.signWith(t, confirm, txOpts{})
 	chk := c.checkTx(ungranted)
 	requireCode(t, contracts.ErrNotGranted, chk.Codespace, chk.Code, chk.Log)

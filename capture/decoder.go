@@ -3,8 +3,10 @@ package capture
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 
+	cl "github.com/custody-ledger/custody/capture/layers"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/reassembly"
@@ -37,10 +39,77 @@ type Decoder struct {
 	tcp     layers.TCP
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	ctx     captureContext
 
 	lastFlush time.Time
-	// seen de-duplicates replayed SZSE reports and re-read SSE rows.
-	seen map[string]struct{}
+	// seen de-duplicates replayed SZSE reports and re-read SSE rows; key is
+	// the scratch buffer their identities are built in.
+	seen dedupSet
+	key  []byte
+
+	// Message counters without a per-message string or map-of-strings:
+	// SZSE by type number, TDS by packet type, each with its name built
+	// once (it is also the events' MsgType).
+	szseTypes map[uint32]*msgCounter
+	tdsTypes  map[string]*msgCounter
+	tdsMsg    [numTDSCounters]*msgCounter
+
+	// szse holds the SZSE message structs, reused message after message.
+	szse cl.SZSEScratch
+
+	// Parsed-statement reuse for TDS (see parseSQL); sql parses literal
+	// batches with reused buffers.
+	sql       cl.SQLParser
+	sqlCache  map[string][]cl.SQLStatement
+	declCache map[string][]string
+
+	// Limits: connections decoded now, message bytes held now.
+	conns    int
+	buffered int
+	cuts     cutLog
+}
+
+// msgCounter counts one message type.
+type msgCounter struct {
+	name string
+	n    uint64
+}
+
+const (
+	tdsPrelogin = iota
+	tdsLogin7
+	tdsSQLBatch
+	tdsRPC
+	tdsResponse
+	tdsTLS
+	tdsRPCOther
+	tdsRows
+	numTDSCounters
+)
+
+var tdsCounterNames = [numTDSCounters]string{"tds/prelogin", "tds/login7", "tds/sqlbatch", "tds/rpc", "tds/response", "tds/tls", "tds/rpc-other", ""}
+
+// tdsCount counts a TDS message of a fixed kind.
+func (d *Decoder) tdsCount(i int) { d.tdsMsg[i].n++ }
+
+// namedCount counts a message of a rarely seen name (built once).
+func (d *Decoder) namedCount(name string) {
+	c := d.tdsTypes[name]
+	if c == nil {
+		c = &msgCounter{name: name}
+		d.tdsTypes[name] = c
+	}
+	c.n++
+}
+
+// szseType returns the counter of an SZSE message type.
+func (d *Decoder) szseType(typ uint32) *msgCounter {
+	c := d.szseTypes[typ]
+	if c == nil {
+		c = &msgCounter{name: "szse/" + strconv.FormatUint(uint64(typ), 10)}
+		d.szseTypes[typ] = c
+	}
+	return c
 }
 
 // NewDecoder returns a Decoder for cfg that calls emit for every event, in
@@ -51,12 +120,19 @@ func NewDecoder(cfg Config, emit func(*Event) error) (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Decoder{cfg: cfg.withDefaults(), eps: eps, emit: emit, seen: make(map[string]struct{}),
-		parsers: make(map[gopacket.LayerType]*gopacket.DecodingLayerParser)}
-	d.stats.Messages = make(map[string]uint64)
+	d := &Decoder{cfg: cfg.withDefaults(), eps: eps, emit: emit,
+		parsers:   make(map[gopacket.LayerType]*gopacket.DecodingLayerParser),
+		szseTypes: make(map[uint32]*msgCounter), tdsTypes: make(map[string]*msgCounter),
+		sqlCache: make(map[string][]cl.SQLStatement), declCache: make(map[string][]string)}
+	d.seen = newDedupSet(d.cfg.MaxDedupKeys, &d.stats.DedupAged)
+	d.cuts.log = d.cfg.Logger
+	for i, name := range tdsCounterNames {
+		d.tdsMsg[i] = &msgCounter{name: name}
+	}
 	d.pool = reassembly.NewStreamPool(d)
 	d.asm = reassembly.NewAssembler(d.pool)
 	d.asm.MaxBufferedPagesPerConnection = d.cfg.MaxBufferedPages
+	d.asm.MaxBufferedPagesTotal = d.cfg.MaxBufferedPagesTotal
 	dls := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.loop, &d.ip4, &d.ip6, &d.tcp}
 	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
 		p := gopacket.NewDecodingLayerParser(first, dls...)
@@ -138,8 +214,8 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTyp
 		d.stats.Ignored++
 		return nil
 	}
-	ctx := captureContext(ci)
-	d.asm.AssembleWithContext(netFlow, &d.tcp, &ctx)
+	d.ctx = captureContext(ci) // a field: a local would escape, one allocation a packet
+	d.asm.AssembleWithContext(netFlow, &d.tcp, &d.ctx)
 	d.maybeFlush(ci.Timestamp)
 	return d.err
 }
@@ -173,9 +249,20 @@ func (d *Decoder) Close() (Stats, error) {
 // Stats returns a copy of the counters so far.
 func (d *Decoder) Stats() Stats {
 	s := d.stats
-	s.Messages = make(map[string]uint64, len(d.stats.Messages))
-	for k, v := range d.stats.Messages {
-		s.Messages[k] = v
+	s.Messages = make(map[string]uint64)
+	add := func(c *msgCounter) {
+		if c.n > 0 && c.name != "" {
+			s.Messages[c.name] += c.n
+		}
+	}
+	for _, c := range d.szseTypes {
+		add(c)
+	}
+	for _, c := range d.tdsTypes {
+		add(c)
+	}
+	for _, c := range d.tdsMsg {
+		add(c)
 	}
 	return s
 }
@@ -193,14 +280,32 @@ func (d *Decoder) publish(ev *Event) {
 	}
 }
 
-// dedup reports whether key was seen before, recording it.
-func (d *Decoder) dedup(key string) bool {
-	if _, ok := d.seen[key]; ok {
+// dedup reports whether the identity built in d.key was seen before (within
+// the de-duplication window), recording it.
+func (d *Decoder) dedup() bool {
+	aged := d.stats.DedupAged
+	dup := d.seen.seen(d.key)
+	if dup {
 		d.stats.Duplicates++
-		return true
 	}
-	d.seen[key] = struct{}{}
-	return false
+	if d.stats.DedupAged != aged {
+		d.cuts.note(cutDedup, "", int(d.stats.DedupAged-aged))
+	}
+	return dup
+}
+
+// cut counts and logs input skipped because of a limit.
+func (d *Decoder) cut(k cutKind, stream string, n int) {
+	switch k {
+	case cutMessage, cutTotal:
+		d.stats.CutMessages++
+		d.stats.CutBytes += uint64(n)
+	case cutConnections:
+		d.stats.RefusedStreams++
+	case cutPrepared:
+		d.stats.PreparedAged++
+	}
+	d.cuts.note(k, stream, n)
 }
 
 // UnsupportedLinkError is returned by Decode for a link type it cannot

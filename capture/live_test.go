@@ -77,5 +77,11 @@ func TestCaptureLive_Loopback(t *testing.T) {
 	if st.TLSStreams != 1 || st.Gaps != 0 || st.Undecodable != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// The kernel's PACKET_STATISTICS were read: it received at least what
+	// the decoder saw (the filter passes both directions of the loopback
+	// once; outgoing copies are counted by the kernel, dropped by us).
+	if st.KernelPackets < st.Packets || st.KernelDrops != 0 {
+		t.Fatalf("kernel counters: received %d, dropped %d; decoder read %d packets", st.KernelPackets, st.KernelDrops, st.Packets)
+	}
 	t.Logf("live: %d events, %d packets", len(got), st.Packets)
 }

@@ -19,7 +19,7 @@ func DecodePcapFile(ctx context.Context, path string, cfg Config, emit func(*Eve
 	if err != nil {
 		return Stats{}, err
 	}
-	src, err := source.OpenFile(path)
+	src, err := source.OpenFileWith(path, source.FileOptions{MaxPacket: d.cfg.MaxPacket})
 	if err != nil {
 		return Stats{}, err
 	}
@@ -67,15 +67,47 @@ func Run(ctx context.Context, d *Decoder, src source.Source) (Stats, error) {
 
 func run(ctx context.Context, d *Decoder, src source.Source, live bool) (Stats, error) {
 	lt := src.LinkType()
+	kc, _ := src.(source.KernelCounter)
 	var last time.Time
+	lastReport := time.Now()
+	// report reads the kernel's counters (a live source) and hands the
+	// counters to Config.Observe; drops are logged as they grow.
+	report := func() {
+		lastReport = time.Now()
+		if kc != nil {
+			if rcv, drop, err := kc.KernelStats(); err == nil {
+				if drop > d.stats.KernelDrops {
+					d.cfg.Logger.Warn("capture: the kernel dropped packets: the capture did not keep up; the gaps are counted as lost bytes",
+						"dropped", drop-d.stats.KernelDrops, "dropped_total", drop, "received_total", rcv)
+				}
+				d.stats.KernelPackets, d.stats.KernelDrops = rcv, drop
+			}
+		}
+		if d.cfg.Observe != nil {
+			d.cfg.Observe(d.Stats())
+		}
+	}
+	finish := func() (Stats, error) {
+		if kc != nil {
+			report() // the last kernel counts belong in the result
+		}
+		st, err := d.Close()
+		if d.cfg.Observe != nil {
+			d.cfg.Observe(st)
+		}
+		return st, err
+	}
 	for i := 0; ; i++ {
 		if i&1023 == 0 || live {
 			if err := ctx.Err(); err != nil {
-				st, derr := d.Close()
+				st, derr := finish()
 				if live {
 					return st, derr
 				}
 				return st, errors.Join(err, derr)
+			}
+			if (kc != nil || d.cfg.Observe != nil) && time.Since(lastReport) >= time.Second {
+				report()
 			}
 		}
 		data, ci, err := src.ReadPacketData()
@@ -88,21 +120,21 @@ func run(ctx context.Context, d *Decoder, src source.Source, live bool) (Stats, 
 			if !last.IsZero() {
 				last = last.Add(100 * time.Millisecond)
 				if err := d.Flush(last); err != nil {
-					st, _ := d.Close()
+					st, _ := finish()
 					return st, err
 				}
 			}
 			continue
 		}
 		if err != nil {
-			st, derr := d.Close()
+			st, derr := finish()
 			return st, errors.Join(fmt.Errorf("capture: read: %w", err), derr)
 		}
 		last = ci.Timestamp
 		if err := d.Decode(data, ci, lt); err != nil {
-			st, _ := d.Close()
+			st, _ := finish()
 			return st, err
 		}
 	}
-	return d.Close()
+	return finish()
 }

@@ -33,13 +33,19 @@ type Stats struct {
 	TLSStreams   uint64 `json:"tls_streams"`   // TDS connections that negotiated encryption: not decodable
 	TLSRecords   uint64 `json:"tls_records"`   // TLS records skipped (e.g. a TLS-wrapped LOGIN7)
 	Panics       uint64 `json:"panics"`        // decoder panics turned into errors (should stay 0)
-}
 
-func (s *Stats) msg(typ string) {
-	if s.Messages == nil {
-		s.Messages = make(map[string]uint64)
-	}
-	s.Messages[typ]++
+	// Limits (Config.Max*): what was cut to keep memory bounded.
+	CutMessages    uint64 `json:"cut_messages"`    // messages longer than MaxMessageBytes, or past MaxBufferedBytes
+	CutBytes       uint64 `json:"cut_bytes"`       // bytes those cuts skipped
+	RefusedStreams uint64 `json:"refused_streams"` // connections not decoded: MaxConnections reached
+	DedupAged      uint64 `json:"dedup_aged"`      // de-duplication keys aged out (MaxDedupKeys)
+	PreparedAged   uint64 `json:"prepared_aged"`   // prepared-statement handles forgotten (MaxPrepared)
+
+	// Kernel counters of a live source (zero for files): packets the
+	// socket received and packets the kernel dropped because the capture
+	// did not read fast enough (PACKET_STATISTICS).
+	KernelPackets uint64 `json:"kernel_packets,omitempty"`
+	KernelDrops   uint64 `json:"kernel_drops,omitempty"`
 }
 
 // MessagesTotal sums Messages.
@@ -55,10 +61,12 @@ func (s Stats) MessagesTotal() uint64 {
 func (s Stats) WriteSummary(w io.Writer) error {
 	_, err := fmt.Fprintf(w, "packets %d bytes %d ignored %d malformed %d streams %d\n"+
 		"events %d messages %d unknown-types %d undecodable %d bad-checksums %d\n"+
-		"gaps %d lost-bytes %d resyncs %d skipped-bytes %d duplicates %d tls-streams %d tls-records %d panics %d\n",
+		"gaps %d lost-bytes %d resyncs %d skipped-bytes %d duplicates %d tls-streams %d tls-records %d panics %d\n"+
+		"cut-messages %d cut-bytes %d refused-streams %d dedup-aged %d prepared-aged %d kernel-packets %d kernel-drops %d\n",
 		s.Packets, s.Bytes, s.Ignored, s.Malformed, s.Streams,
 		s.Events, s.MessagesTotal(), s.UnknownTypes, s.Undecodable, s.BadChecksums,
-		s.Gaps, s.LostBytes, s.Resyncs, s.SkippedBytes, s.Duplicates, s.TLSStreams, s.TLSRecords, s.Panics)
+		s.Gaps, s.LostBytes, s.Resyncs, s.SkippedBytes, s.Duplicates, s.TLSStreams, s.TLSRecords, s.Panics,
+		s.CutMessages, s.CutBytes, s.RefusedStreams, s.DedupAged, s.PreparedAged, s.KernelPackets, s.KernelDrops)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type conn struct {
 	names   [2]string // by direction index
 	offsets [2]uint64
 	halves  [2]halfDecoder
+	counted bool // counts against MaxConnections
 }
 
 func dirIndex(d reassembly.TCPFlowDirection) int {
@@ -44,6 +45,14 @@ func (d *Decoder) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reasse
 	sp := netip.AddrPortFrom(src.Unmap(), uint16(tcp.SrcPort))
 	dp := netip.AddrPortFrom(dst.Unmap(), uint16(tcp.DstPort))
 	c := &conn{d: d}
+	if d.conns >= d.cfg.MaxConnections {
+		// Refused: the connection is tracked by reassembly (and ends when
+		// idle) but nothing of it is decoded or buffered by us.
+		d.cut(cutConnections, fmt.Sprintf("%s->%s", sp, dp), 0)
+		return c
+	}
+	d.conns++
+	c.counted = true
 	if m, ok := d.eps[dp]; ok {
 		c.market, c.exchange, c.toExch = m, dp, reassembly.TCPDirClientToServer
 	} else {
@@ -110,6 +119,10 @@ func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 		if h != nil {
 			c.guard(h.end)
 		}
+	}
+	if c.counted {
+		c.counted = false
+		c.d.conns--
 	}
 	return true
 }

@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
 
 	"github.com/custody-ledger/custody/capture/layers"
 	"github.com/google/gopacket"
@@ -150,19 +149,20 @@ func szseQty(q int64) int64 { return q / 100 }
 // message turns one frame into at most one event.
 func (h *szseHalf) message(typ uint32, body []byte, off uint64, ci gopacket.CaptureInfo) {
 	d := h.c.d
-	name := "szse/" + strconv.FormatUint(uint64(typ), 10)
-	m, err := layers.DecodeSZSE(typ, body)
+	m, err := h.c.d.szse.Decode(typ, body)
 	if err != nil {
 		var ue *layers.UnsupportedError
 		if errors.As(err, &ue) {
 			d.stats.UnknownTypes++
-			d.stats.msg("szse/unknown")
+			d.namedCount("szse/unknown")
 		} else {
 			d.stats.Undecodable++
 		}
 		return
 	}
-	d.stats.msg(name)
+	counter := d.szseType(typ)
+	counter.n++
+	name := counter.name
 	var ev *Event
 	switch m := m.(type) {
 	case *layers.SZSENewOrderMsg:
@@ -229,5 +229,9 @@ func (h *szseHalf) dup(r *layers.SZSEReportHeader) bool {
 	if r.ReportIndex <= 0 {
 		return false
 	}
-	return h.c.d.dedup("szse " + h.c.exchange.String() + " " + strconv.Itoa(int(r.PartitionNo)) + " " + strconv.FormatInt(r.ReportIndex, 10))
+	d := h.c.d
+	d.key = appendEndpoint(append(d.key[:0], 'Z'), h.c.exchange)
+	d.key = binary.BigEndian.AppendUint32(d.key, uint32(r.PartitionNo))
+	d.key = binary.BigEndian.AppendUint64(d.key, uint64(r.ReportIndex))
+	return d.dedup()
 }

@@ -39,6 +39,14 @@ type tdsConn struct {
 	// handle the response's RETURNVALUE carries.
 	pendingPrepare string
 	prepared       map[int64]prepared
+	preparedOrder  []int64 // handles in the order they were prepared (may hold unprepared ones)
+
+	// Reused per message: bound RPC parameters, the row being mapped, the
+	// lower-case names of the current result set (colsOf: its first column).
+	params   []boundParam
+	rv       rowView
+	colNames []string
+	colsOf   *layers.TDSColumn
 }
 
 type prepared struct {
@@ -58,6 +66,9 @@ type tdsHalf struct {
 	msgOff  uint64
 	msgType uint8
 	inMsg   bool
+	// cut: the current message passed a limit; its packets are skipped
+	// until its end-of-message packet.
+	cut bool
 	// resync: after a gap, drop packets up to and including the next EOM,
 	// then start afresh at a message boundary.
 	resync bool
@@ -98,7 +109,8 @@ func (h *tdsHalf) toExchange() bool { return h.t.c.direction(h.dir) == DirToExch
 func (h *tdsHalf) gap() {
 	st := &h.t.c.d.stats
 	st.SkippedBytes += uint64(len(h.buf) + len(h.msg))
-	h.buf, h.msg, h.inMsg = h.buf[:0], h.msg[:0], false
+	h.dropMsg()
+	h.buf, h.inMsg = h.buf[:0], false
 	h.resync = true
 	if !h.toExchange() {
 		h.t.pendingTable = "" // the rows in flight are lost
@@ -106,8 +118,44 @@ func (h *tdsHalf) gap() {
 }
 
 func (h *tdsHalf) end() {
-	h.t.c.d.stats.SkippedBytes += uint64(len(h.buf))
+	h.t.c.d.stats.SkippedBytes += uint64(len(h.buf) + len(h.msg))
+	h.dropMsg()
 	h.buf, h.msg = nil, nil
+}
+
+// dropMsg forgets the message being assembled, returning its bytes to the
+// decoder's budget; a buffer grown past 1 MiB is released rather than kept.
+func (h *tdsHalf) dropMsg() {
+	h.t.c.d.buffered -= len(h.msg)
+	h.msg = h.msg[:0]
+	if cap(h.msg) > 1<<20 {
+		h.msg = nil
+	}
+}
+
+// addToMsg appends a packet's payload to the message being assembled, or
+// cuts the message when it would pass MaxMessageBytes or the decoder's
+// MaxBufferedBytes: what it holds is dropped and the rest, up to the end
+// of the message, is skipped (counted in CutBytes).
+func (h *tdsHalf) addToMsg(p []byte) {
+	d := h.t.c.d
+	if h.cut {
+		d.stats.CutBytes += uint64(len(p))
+		return
+	}
+	kind := cutMessage
+	switch {
+	case len(h.msg)+len(p) > d.cfg.MaxMessageBytes:
+	case d.buffered+len(p) > d.cfg.MaxBufferedBytes:
+		kind = cutTotal
+	default:
+		h.msg = append(h.msg, p...)
+		d.buffered += len(p)
+		return
+	}
+	h.cut = true
+	d.cut(kind, h.t.c.names[h.dir], len(h.msg)+len(p))
+	h.dropMsg()
 }
 
 func (h *tdsHalf) feed(data []byte, offset uint64, sg reassembly.ScatterGather) {
@@ -166,7 +214,8 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 			if !h.resync {
 				st.Undecodable++
 				h.resync = true
-				h.msg, h.inMsg = h.msg[:0], false
+				h.dropMsg()
+				h.inMsg = false
 			}
 			off++
 			st.SkippedBytes++
@@ -186,9 +235,10 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 			continue
 		}
 		if !h.inMsg {
-			h.inMsg, h.msgType, h.msgOff, h.msg = true, h.pkt.Type, h.bufOff+uint64(off), h.msg[:0]
+			h.inMsg, h.msgType, h.msgOff, h.cut = true, h.pkt.Type, h.bufOff+uint64(off), false
+			h.dropMsg()
 		}
-		h.msg = append(h.msg, h.pkt.Payload...)
+		h.addToMsg(h.pkt.Payload)
 		off += n
 		if h.pkt.EOM() {
 			end := off - 1 - prev
@@ -196,7 +246,10 @@ func (h *tdsHalf) consume(b []byte, prev int, sg reassembly.ScatterGather) int {
 				end = 0
 			}
 			h.inMsg = false
-			h.t.message(h, h.msgType, h.msg, h.msgOff, sg.CaptureInfo(end))
+			if !h.cut {
+				h.t.message(h, h.msgType, h.msg, h.msgOff, sg.CaptureInfo(end))
+			}
+			h.dropMsg()
 			if h.t.encrypted {
 				return len(b)
 			}
@@ -225,17 +278,18 @@ func (t *tdsConn) markEncrypted() {
 	if !t.encrypted {
 		t.encrypted = true
 		t.c.d.stats.TLSStreams++
-		t.c.d.stats.msg("tds/tls")
+		t.c.d.tdsCount(tdsTLS)
 	}
 }
 
 // message handles one reassembled TDS message.
 func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci gopacket.CaptureInfo) {
-	st := &t.c.d.stats
+	d := t.c.d
+	st := &d.stats
 	toExch := h.toExchange()
 	switch typ {
 	case layers.TDSPacketPrelogin:
-		st.msg("tds/prelogin")
+		d.tdsCount(tdsPrelogin)
 		if t.preloginDone || t.preloginSent {
 			return // TLS handshake records carried in PRELOGIN packets
 		}
@@ -250,22 +304,22 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			t.clientEnc = int(p.Encryption)
 		}
 	case layers.TDSPacketLogin7:
-		st.msg("tds/login7")
+		d.tdsCount(tdsLogin7)
 		t.preloginDone = true
 		if _, err := layers.ParseLogin7(payload); err != nil {
 			st.Undecodable++
 		}
 	case layers.TDSPacketSQLBatch:
-		st.msg("tds/sqlbatch")
+		d.tdsCount(tdsSQLBatch)
 		t.preloginDone = true
 		text, err := layers.ParseSQLBatch(payload)
 		if err != nil {
 			st.Undecodable++
 			return
 		}
-		t.statements(h, text, nil, nil, off, ci, "tds/sqlbatch")
+		t.statements(h, text, false, nil, off, ci, "tds/sqlbatch")
 	case layers.TDSPacketRPC:
-		st.msg("tds/rpc")
+		d.tdsCount(tdsRPC)
 		t.preloginDone = true
 		reqs, err := layers.ParseRPC(payload)
 		if err != nil {
@@ -281,7 +335,7 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			return
 		}
 		if t.preloginSent && !t.preloginDone {
-			st.msg("tds/prelogin")
+			d.tdsCount(tdsPrelogin)
 			t.preloginDone = true
 			p, err := layers.ParsePrelogin(payload)
 			if err != nil {
@@ -294,10 +348,10 @@ func (t *tdsConn) message(h *tdsHalf, typ uint8, payload []byte, off uint64, ci 
 			return
 		}
 		t.preloginDone = true
-		st.msg("tds/response")
+		d.tdsCount(tdsResponse)
 		t.response(h, payload, off, ci)
 	default:
-		st.msg("tds/" + strconv.Itoa(int(typ)))
+		d.namedCount("tds/" + strconv.Itoa(int(typ)))
 	}
 }
 
@@ -330,13 +384,13 @@ func (t *tdsConn) rpc(h *tdsHalf, q layers.TDSRPC, off uint64, ci gopacket.Captu
 	}
 	switch q.ProcID {
 	case layers.ProcExecuteSQL:
-		names := declNames(arg(1))
-		t.statements(h, arg(0), bindParams(ps, 2, names), nil, off, ci, "tds/rpc")
+		names := t.c.d.declNames(arg(1))
+		t.statements(h, arg(0), true, t.bindParams(ps, 2, names), off, ci, "tds/rpc")
 	case layers.ProcPrepExec:
 		// @handle OUT, declarations, statement, values.
-		names := declNames(arg(1))
+		names := t.c.d.declNames(arg(1))
 		t.pendingPrepare = arg(1) + "\x00" + arg(2)
-		t.statements(h, arg(2), bindParams(ps, 3, names), nil, off, ci, "tds/rpc")
+		t.statements(h, arg(2), true, t.bindParams(ps, 3, names), off, ci, "tds/rpc")
 	case layers.ProcPrepare:
 		t.pendingPrepare = arg(1) + "\x00" + arg(2)
 	case layers.ProcExecute:
@@ -350,14 +404,41 @@ func (t *tdsConn) rpc(h *tdsHalf, q layers.TDSRPC, off uint64, ci gopacket.Captu
 			t.c.d.stats.Undecodable++
 			return
 		}
-		t.statements(h, p.stmt, bindParams(ps, 1, p.names), nil, off, ci, "tds/rpc")
+		t.statements(h, p.stmt, true, t.bindParams(ps, 1, p.names), off, ci, "tds/rpc")
 	case layers.ProcUnprepare:
 		if len(ps) > 0 {
 			delete(t.prepared, ps[0].Value.Int)
 		}
 	default:
-		t.c.d.stats.msg("tds/rpc-other")
+		t.c.d.tdsCount(tdsRPCOther)
 	}
+}
+
+// prepare records a prepared-statement handle, forgetting the oldest past
+// MaxPrepared (a hostile stream could otherwise prepare without end).
+func (t *tdsConn) prepare(handle int64, p prepared) {
+	d := t.c.d
+	if _, ok := t.prepared[handle]; !ok {
+		if len(t.prepared) >= d.cfg.MaxPrepared {
+			for len(t.preparedOrder) > 0 && len(t.prepared) >= d.cfg.MaxPrepared {
+				delete(t.prepared, t.preparedOrder[0])
+				t.preparedOrder = t.preparedOrder[1:]
+			}
+			d.cut(cutPrepared, t.c.names[0], 0)
+		}
+		t.preparedOrder = append(t.preparedOrder, handle)
+		if len(t.preparedOrder) > 2*d.cfg.MaxPrepared {
+			// Unprepared handles linger in the order: compact it.
+			live := t.preparedOrder[:0]
+			for _, h := range t.preparedOrder {
+				if _, ok := t.prepared[h]; ok {
+					live = append(live, h)
+				}
+			}
+			t.preparedOrder = live
+		}
+	}
+	t.prepared[handle] = p
 }
 
 // declNames lists parameter names from "@p1 nvarchar(10),@p2 bigint".
@@ -385,27 +466,104 @@ func declNames(decl string) []string {
 	return names
 }
 
-// bindParams maps parameter names to values: by name when the RPC names
-// them, else by position in the declaration.
-func bindParams(ps []layers.TDSParam, from int, names []string) map[string]layers.TDSValue {
-	m := make(map[string]layers.TDSValue)
+// boundParam is one RPC parameter value with the name it binds to.
+type boundParam struct {
+	name string
+	v    layers.TDSValue
+}
+
+// bindParams names the values of an RPC: by name when the RPC names them,
+// else by position in the declaration. The slice is reused per connection.
+func (t *tdsConn) bindParams(ps []layers.TDSParam, from int, names []string) []boundParam {
+	bp := t.params[:0]
 	for i := from; i < len(ps); i++ {
-		name := strings.ToLower(ps[i].Name)
+		name := ps[i].Name
 		if name == "" && i-from < len(names) {
 			name = names[i-from]
 		}
-		m[name] = ps[i].Value
+		bp = append(bp, boundParam{name, ps[i].Value})
 	}
-	return m
+	t.params = bp
+	return bp
+}
+
+func lookupParam(ps []boundParam, name string) (layers.TDSValue, bool) {
+	for i := len(ps) - 1; i >= 0; i-- { // the last binding of a name wins
+		if strings.EqualFold(ps[i].name, name) {
+			return ps[i].v, true
+		}
+	}
+	return layers.TDSValue{}, false
+}
+
+// rowView is one row's columns by lower-case name. The tables have about
+// twenty columns: a scan of short names costs less than a map per row, and
+// both slices are reused.
+type rowView struct {
+	names, vals []string
+}
+
+// get returns a column's value with spaces trimmed ("" when absent); the
+// last column of a name wins.
+func (r *rowView) get(k string) string {
+	for i := len(r.names) - 1; i >= 0; i-- {
+		if r.names[i] == k {
+			return strings.TrimSpace(r.vals[i])
+		}
+	}
+	return ""
+}
+
+// maxCachedSQL bounds the parsed-statement cache (statement texts of
+// sp_executesql and prepared statements: a driver sends a few texts over
+// and over); past it the cache starts afresh.
+const maxCachedSQL = 1024
+
+// parseSQL parses statement text; parameterised text (the same for every
+// execution) is parsed once and reused. Literal batches carry their values
+// in the text and are not cached.
+func (d *Decoder) parseSQL(text string, cache bool) ([]layers.SQLStatement, error) {
+	if !cache || len(text) > 4096 {
+		return d.sql.Parse(text) // valid until the next Parse: statements() is done with it by then
+	}
+	if st, ok := d.sqlCache[text]; ok {
+		return st, nil
+	}
+	st, err := layers.ParseSQL(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.sqlCache) >= maxCachedSQL {
+		clear(d.sqlCache)
+	}
+	d.sqlCache[text] = st
+	return st, nil
+}
+
+// declNames is declNames with the same cache policy as parseSQL.
+func (d *Decoder) declNames(decl string) []string {
+	if len(decl) > 4096 {
+		return declNames(decl)
+	}
+	if n, ok := d.declCache[decl]; ok {
+		return n
+	}
+	n := declNames(decl)
+	if len(d.declCache) >= maxCachedSQL {
+		clear(d.declCache)
+	}
+	d.declCache[decl] = n
+	return n
 }
 
 // statements handles SQL text from a batch or an RPC.
-func (t *tdsConn) statements(h *tdsHalf, text string, params map[string]layers.TDSValue, _ []string, off uint64, ci gopacket.CaptureInfo, msgType string) {
-	stmts, err := layers.ParseSQL(text)
+func (t *tdsConn) statements(h *tdsHalf, text string, cache bool, params []boundParam, off uint64, ci gopacket.CaptureInfo, msgType string) {
+	stmts, err := t.c.d.parseSQL(text, cache)
 	if err != nil {
 		t.c.d.stats.Undecodable++
 		return
 	}
+	rv := &t.rv
 	for _, s := range stmts {
 		switch s.Verb {
 		case "SELECT":
@@ -417,24 +575,41 @@ func (t *tdsConn) statements(h *tdsHalf, text string, params map[string]layers.T
 				continue
 			}
 			for _, row := range s.Rows {
-				cols := make(map[string]string, len(row))
+				rv.names, rv.vals = rv.names[:0], rv.vals[:0]
 				for i, a := range row {
 					if i >= len(s.Columns) {
 						break
 					}
 					switch {
 					case a.Param != "":
-						if v, ok := params[strings.ToLower(a.Param)]; ok {
-							cols[s.Columns[i]] = v.Text()
+						if v, ok := lookupParam(params, a.Param); ok {
+							rv.names, rv.vals = append(rv.names, s.Columns[i]), append(rv.vals, v.Text())
 						}
 					case !a.Null && !a.Expr:
-						cols[s.Columns[i]] = a.Text
+						rv.names, rv.vals = append(rv.names, s.Columns[i]), append(rv.vals, a.Text)
 					}
 				}
-				t.row(h, s.Table, cols, off, ci, msgType)
+				t.row(h, s.Table, rv, off, ci, msgType)
 			}
 		}
 	}
+}
+
+// columnNames returns the current result set's column names in lower
+// case, lowered once per COLMETADATA rather than once per row.
+func (t *tdsConn) columnNames() []string {
+	cols := t.tok.Columns
+	if len(cols) == 0 {
+		return nil
+	}
+	if len(t.colNames) != len(cols) || t.colsOf != &cols[0] {
+		t.colNames = t.colNames[:0]
+		for _, c := range cols {
+			t.colNames = append(t.colNames, strings.ToLower(c.Name))
+		}
+		t.colsOf = &cols[0]
+	}
+	return t.colNames
 }
 
 // response walks a server token stream: LOGINACK fixes the version,
@@ -447,20 +622,22 @@ func (t *tdsConn) response(h *tdsHalf, payload []byte, off uint64, ci gopacket.C
 		case layers.TokenReturnValue:
 			if t.pendingPrepare != "" && tok.ReturnParam.Value.Kind == layers.ValueInt {
 				decl, stmt, _ := strings.Cut(t.pendingPrepare, "\x00")
-				t.prepared[tok.ReturnParam.Value.Int] = prepared{stmt: stmt, names: declNames(decl)}
+				t.prepare(tok.ReturnParam.Value.Int, prepared{stmt: stmt, names: t.c.d.declNames(decl)})
 				t.pendingPrepare = ""
 			}
 		case layers.TokenRow, layers.TokenNBCRow:
 			if table != tableConfirm && table != tableTrades && table != tableOrders {
 				return nil
 			}
-			cols := make(map[string]string, len(tok.Row))
+			names := t.columnNames()
+			rv := &t.rv
+			rv.names, rv.vals = rv.names[:0], rv.vals[:0]
 			for i, v := range tok.Row {
-				if i < len(t.tok.Columns) && v.Kind != layers.ValueNull {
-					cols[strings.ToLower(t.tok.Columns[i].Name)] = v.Text()
+				if i < len(names) && v.Kind != layers.ValueNull {
+					rv.names, rv.vals = append(rv.names, names[i]), append(rv.vals, v.Text())
 				}
 			}
-			t.row(h, table, cols, off, ci, "tds/rows")
+			t.row(h, table, rv, off, ci, "tds/rows")
 		}
 		return nil
 	})
@@ -477,9 +654,9 @@ func (t *tdsConn) response(h *tdsHalf, payload []byte, off uint64, ci gopacket.C
 
 // row turns one row of an ashare_* table, inserted or read, into an event.
 // Columns are mapped by name, never by position (PROTOCOLS.md 2.2).
-func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint64, ci gopacket.CaptureInfo, msgType string) {
+func (t *tdsConn) row(h *tdsHalf, table string, rv *rowView, off uint64, ci gopacket.CaptureInfo, msgType string) {
 	d := t.c.d
-	get := func(k string) string { return strings.TrimSpace(cols[k]) }
+	get := rv.get
 	num := func(k string) int64 { v, _ := strconv.ParseInt(get(k), 10, 64); return v }
 	var ev *Event
 	dir := h.dir
@@ -489,7 +666,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		if strings.EqualFold(get("owflag"), "WTH") {
 			kind = KindCancel
 		}
-		if d.dedup("sse " + t.c.exchange.String() + " ord " + get("rec_num") + " " + get("reff")) {
+		if t.dedup('o', get("rec_num"), get("reff")) {
 			return
 		}
 		ev = t.c.event(dir, off, ci, kind, msgType)
@@ -503,7 +680,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		ev.TransactTime = sseTime(get("date"), get("time"))
 	case tableConfirm:
 		status := get("status")
-		if d.dedup("sse " + t.c.exchange.String() + " cfm " + get("rec_num") + " " + get("reff") + " " + status + " " + get("owflag")) {
+		if t.dedup('c', get("rec_num"), get("reff"), status, get("owflag")) {
 			return
 		}
 		kind := KindConfirm
@@ -534,7 +711,7 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 		}
 		ev.TransactTime = sseTime(get("date"), get("time"))
 	case tableTrades:
-		if d.dedup("sse " + t.c.exchange.String() + " cj " + get("cjbh")) {
+		if t.dedup('t', get("cjbh")) {
 			return
 		}
 		ev = t.c.event(dir, off, ci, KindFill, msgType)
@@ -559,6 +736,17 @@ func (t *tdsConn) row(h *tdsHalf, table string, cols map[string]string, off uint
 	d.publish(ev)
 }
 
+// dedup builds the identity of an SSE row (table tag, exchange endpoint,
+// key columns) and checks it against the de-duplication window.
+func (t *tdsConn) dedup(table byte, fields ...string) bool {
+	d := t.c.d
+	d.key = appendEndpoint(append(d.key[:0], 'S', table), t.c.exchange)
+	for _, f := range fields {
+		d.key = append(append(d.key, f...), 0)
+	}
+	return d.dedup()
+}
+
 func sseSide(s string) Side {
 	switch s {
 	case "B", "b":
@@ -577,6 +765,8 @@ func sseOrdType(owflag string) string {
 	return strings.ToLower(owflag)
 }
 
+var chinaTime = time.FixedZone("CST", 8*3600)
+
 // sseTime joins date YYYYMMDD and time HH:MM:SS or HHMMSS (China Standard
 // Time); anything else gives the zero time.
 func sseTime(date, clock string) time.Time {
@@ -584,7 +774,7 @@ func sseTime(date, clock string) time.Time {
 	if len(date) != 8 || len(clock) != 6 {
 		return time.Time{}
 	}
-	t, err := time.ParseInLocation("20060102150405", date+clock, time.FixedZone("CST", 8*3600))
+	t, err := time.ParseInLocation("20060102150405", date+clock, chinaTime)
 	if err != nil {
 		return time.Time{}
 	}

@@ -40,5 +40,17 @@ const (
 	PrefixCustodySnap    byte = 0x3C // clearing: date, bank, broker → CustodySnapshot
 	PrefixReconcileBreak byte = 0x3D // reconciliation: date, bank, broker → (index of breaks)
 
+	// 0x60-0x6F: interest (结息), closing figures and the six reconciliation
+	// checks (docs/state.md).
+	PrefixBalanceChanged  byte = 0x60 // funds: account id → first ledger seq since the last close
+	PrefixAccrual         byte = 0x61 // interest: bank, account id → Accrual (lazy 积数)
+	PrefixClosingBalance  byte = 0x62 // interest: account id, date → ClosingFigure (on days its ledger moved)
+	PrefixClosingHolding  byte = 0x63 // interest: account id, security, date → ClosingFigure (on days it traded)
+	PrefixDayJournal      byte = 0x64 // interest: date, bank, broker, item key → JournalLine (the chain's transfer journal)
+	PrefixInterestRates   byte = 0x65 // interest: bank → InterestSchedule
+	PrefixInterestPosting byte = 0x66 // interest: date, account id → InterestPosting
+	PrefixReconCheck      byte = 0x67 // reconcile: date, counterparty, broker, check → ReconCheck
+	PrefixReconItemBreak  byte = 0x68 // reconcile: date, counterparty, broker, check, item key → ReconBreak
+
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
 )

@@ -9,9 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/custody-ledger/custody/node/api"
 )
 
 // AppConfigFile is where a home keeps the application's own config, beside
@@ -66,16 +70,103 @@ type MetricsConfig struct {
 	Enabled bool `toml:"enabled"`
 }
 
-// APIConfig is where the node serves its REST API (package node/api, with
-// api.DefaultConfig for the rest); `custodyd start --api` overrides it.
+// APIConfig is the node's REST server (package node/api; docs/api.md,
+// "Operation", and docs/operations.md, "The REST API"). Every field but
+// Address defaults to api.DefaultConfig's value; `custodyd start --api`
+// overrides Address. File paths are relative to the home unless absolute.
 type APIConfig struct {
 	// Address is "tcp://host:port"; empty serves no API. Default
 	// "tcp://127.0.0.1:1317".
 	Address string `toml:"address"`
+	// TLSCertFile and TLSKeyFile, both set, serve HTTPS; a renewed pair is
+	// picked up without a restart. TLSClientCAFile additionally demands a
+	// client certificate from those CAs (mutual TLS). Default empty.
+	TLSCertFile     string `toml:"tls_cert_file"`
+	TLSKeyFile      string `toml:"tls_key_file"`
+	TLSClientCAFile string `toml:"tls_client_ca_file"`
+	// CORSAllowedOrigins are the browser origins allowed to call the API
+	// ("https://app.example.com", or "*"). Default none: CORS off.
+	CORSAllowedOrigins []string `toml:"cors_allowed_origins"`
+	// TrustedProxies are the reverse proxies' addresses or CIDR ranges
+	// whose X-Forwarded-For is believed. Default none.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// RateLimit (requests per second) and RateBurst are each key's token
+	// bucket, and each client IP's for unauthenticated calls. Defaults 20
+	// and 40.
+	RateLimit float64 `toml:"rate_limit"`
+	RateBurst int     `toml:"rate_burst"`
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// HTTP server's. Defaults 5s, 15s, 45s, 2m.
+	ReadHeaderTimeout time.Duration `toml:"read_header_timeout"`
+	ReadTimeout       time.Duration `toml:"read_timeout"`
+	WriteTimeout      time.Duration `toml:"write_timeout"`
+	IdleTimeout       time.Duration `toml:"idle_timeout"`
+	// RequestTimeout bounds a request's node work, CommitTimeout how long
+	// POST /v1/txs waits for the block. Defaults 10s and 20s; their sum
+	// must stay below WriteTimeout.
+	RequestTimeout time.Duration `toml:"request_timeout"`
+	CommitTimeout  time.Duration `toml:"commit_timeout"`
+	// MaxBodyBytes and MaxHeaderBytes bound a request. Defaults 262144
+	// and 16384.
+	MaxBodyBytes   int64 `toml:"max_body_bytes"`
+	MaxHeaderBytes int   `toml:"max_header_bytes"`
+	// ReadyMaxBlockAge is the oldest latest block with which /readyz still
+	// says ready. Default 30s.
+	ReadyMaxBlockAge time.Duration `toml:"ready_max_block_age"`
 	// RiskAdmin is the risk core's admin API ("http://host:port") whose
 	// alert reads the console proxies (docs/console.md); empty proxies
 	// none. Default empty.
 	RiskAdmin string `toml:"risk_admin"`
+}
+
+// defaultAPIConfig is [api] as api.DefaultConfig has it.
+func defaultAPIConfig() APIConfig {
+	d := api.DefaultConfig()
+	return APIConfig{
+		Address:           "tcp://127.0.0.1:1317",
+		RateLimit:         d.RateLimit,
+		RateBurst:         d.RateBurst,
+		ReadHeaderTimeout: d.ReadHeaderTimeout, ReadTimeout: d.ReadTimeout,
+		WriteTimeout: d.WriteTimeout, IdleTimeout: d.IdleTimeout,
+		RequestTimeout: d.RequestTimeout, CommitTimeout: d.CommitTimeout,
+		MaxBodyBytes: d.MaxBodyBytes, MaxHeaderBytes: d.MaxHeaderBytes,
+		ReadyMaxBlockAge: d.ReadyMaxBlockAge,
+	}
+}
+
+// ServerConfig is the api.Config these settings give, with file paths
+// resolved against home; fields app.toml does not carry keep
+// api.DefaultConfig's values.
+func (c APIConfig) ServerConfig(home string) api.Config {
+	inHome := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(home, p)
+	}
+	s := api.DefaultConfig()
+	s.Address = c.Address
+	s.RiskAdminURL = c.RiskAdmin
+	s.TLSCertFile, s.TLSKeyFile, s.TLSClientCAFile = inHome(c.TLSCertFile), inHome(c.TLSKeyFile), inHome(c.TLSClientCAFile)
+	s.CORSAllowedOrigins, s.TrustedProxies = c.CORSAllowedOrigins, c.TrustedProxies
+	s.RateLimit, s.RateBurst = c.RateLimit, c.RateBurst
+	s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout = c.ReadHeaderTimeout, c.ReadTimeout, c.WriteTimeout, c.IdleTimeout
+	s.RequestTimeout, s.CommitTimeout = c.RequestTimeout, c.CommitTimeout
+	s.MaxBodyBytes, s.MaxHeaderBytes = c.MaxBodyBytes, c.MaxHeaderBytes
+	s.ReadyMaxBlockAge = c.ReadyMaxBlockAge
+	return s
+}
+
+// apiFieldKeys names, for each api.Config field app.toml carries, its key.
+var apiFieldKeys = map[string]string{
+	"Address": "api.address", "TLSCertFile": "api.tls_cert_file", "TLSKeyFile": "api.tls_key_file",
+	"TLSClientCAFile": "api.tls_client_ca_file", "CORSAllowedOrigins": "api.cors_allowed_origins",
+	"TrustedProxies": "api.trusted_proxies", "RateLimit": "api.rate_limit", "RateBurst": "api.rate_burst",
+	"ReadHeaderTimeout": "api.read_header_timeout", "ReadTimeout": "api.read_timeout",
+	"WriteTimeout": "api.write_timeout", "IdleTimeout": "api.idle_timeout",
+	"RequestTimeout": "api.request_timeout", "CommitTimeout": "api.commit_timeout",
+	"MaxBodyBytes": "api.max_body_bytes", "MaxHeaderBytes": "api.max_header_bytes",
+	"ReadyMaxBlockAge": "api.ready_max_block_age",
 }
 
 // TxConfig bounds what the application accepts.
@@ -90,7 +181,7 @@ func DefaultAppConfig() AppConfig {
 		Pruning:   PruningConfig{KeepRecent: 1000, Interval: 10},
 		Snapshots: SnapshotsConfig{Interval: 0, KeepRecent: 2, Dir: filepath.Join("data", "snapshots")},
 		Metrics:   MetricsConfig{Enabled: true},
-		API:       APIConfig{Address: "tcp://127.0.0.1:1317"},
+		API:       defaultAPIConfig(),
 		Tx:        TxConfig{MaxBytes: 64 << 10},
 		// Invariants are checked on demand; the testnet turns the periodic check on.
 		Invariants: InvariantsConfig{Interval: 0},
@@ -131,8 +222,19 @@ func (c AppConfig) Validate() error {
 		bad("snapshots.dir", "must not be empty")
 	}
 	if c.API.Address != "" {
-		if _, err := ParseTCPAddress(c.API.Address); err != nil {
-			bad("api.address", "%v", err)
+		// The server's own Validate is the one rule book; its field names
+		// are turned into app.toml keys.
+		for _, err := range unjoin(c.API.ServerConfig("").Validate()) {
+			var ve *api.ConfigValidationError
+			if errors.As(err, &ve) {
+				field := apiFieldKeys[ve.Field]
+				if field == "" {
+					field = "api." + ve.Field
+				}
+				bad(field, "%v", ve.Err)
+				continue
+			}
+			errs = append(errs, err)
 		}
 	}
 	if c.API.RiskAdmin != "" {
@@ -147,6 +249,17 @@ func (c AppConfig) Validate() error {
 		bad("tx.max_bytes", "must be positive, got %d", c.Tx.MaxBytes)
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin splits an errors.Join result into its errors.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // ParseTCPAddress turns "tcp://host:port" (or "host:port") into "host:port".
@@ -175,6 +288,13 @@ func ParseAppConfig(r io.Reader) (AppConfig, error) {
 			keys[i] = k.String()
 		}
 		return AppConfig{}, fmt.Errorf("node: app.toml: unknown keys %s", strings.Join(keys, ", "))
+	}
+	// "[]" and an absent key mean the same: none.
+	if len(c.API.CORSAllowedOrigins) == 0 {
+		c.API.CORSAllowedOrigins = nil
+	}
+	if len(c.API.TrustedProxies) == 0 {
+		c.API.TrustedProxies = nil
 	}
 	return c, nil
 }
@@ -222,8 +342,40 @@ dir = %q
 enabled = %t
 
 [api]
-# REST API address (docs/api.md); empty serves none. (default "tcp://127.0.0.1:1317")
+# The REST API (docs/api.md; each setting in docs/operations.md, "The REST API").
+# Address to serve it on; empty serves none. (default "tcp://127.0.0.1:1317")
 address = %q
+# HTTPS: PEM certificate chain and key, relative to the home unless absolute;
+# both empty serve plain HTTP. Replaced files are picked up without a restart.
+tls_cert_file = %q
+tls_key_file = %q
+# Mutual TLS: demand a client certificate signed by a CA in this PEM file
+# (needs tls_cert_file). Tokens are still required. (default "": off)
+tls_client_ca_file = %q
+# Browser origins allowed to call the API, e.g. ["https://console.example.com"],
+# or ["*"]. (default []: CORS off, browsers refuse cross-origin calls)
+cors_allowed_origins = %s
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed;
+# from any other peer the header is ignored. (default []: none)
+trusted_proxies = %s
+# Token bucket per key (authenticated calls) and per client IP (unauthenticated
+# calls only): sustained requests per second, and burst. (defaults 20, 40)
+rate_limit = %s
+rate_burst = %d
+# HTTP server timeouts. (defaults "5s", "15s", "45s", "2m0s")
+read_header_timeout = %q
+read_timeout = %q
+write_timeout = %q
+idle_timeout = %q
+# Node work per request, and how long POST /v1/txs waits for its block; their
+# sum must stay below write_timeout. (defaults "10s", "20s")
+request_timeout = %q
+commit_timeout = %q
+# Largest request body and request header, in bytes. (defaults 262144, 16384)
+max_body_bytes = %d
+max_header_bytes = %d
+# /readyz says not ready once the latest block is older than this. (default "30s")
+ready_max_block_age = %q
 # The risk core's admin API (http://host:port) whose alerts the console at
 # /ui/ reads through this node, with the caller's own token; empty: none.
 risk_admin = %q
@@ -237,9 +389,25 @@ max_bytes = %d
 # any broken one; 0 checks only on demand (the /custody/invariants query). (default 0)
 interval = %d
 `, c.Pruning.KeepRecent, c.Pruning.Interval, c.Snapshots.Interval, c.Snapshots.KeepRecent, c.Snapshots.Dir,
-		c.Metrics.Enabled, c.API.Address, c.API.RiskAdmin, c.Tx.MaxBytes, c.Invariants.Interval)
+		c.Metrics.Enabled,
+		c.API.Address, c.API.TLSCertFile, c.API.TLSKeyFile, c.API.TLSClientCAFile,
+		tomlStrings(c.API.CORSAllowedOrigins), tomlStrings(c.API.TrustedProxies),
+		strconv.FormatFloat(c.API.RateLimit, 'f', -1, 64), c.API.RateBurst,
+		c.API.ReadHeaderTimeout.String(), c.API.ReadTimeout.String(), c.API.WriteTimeout.String(), c.API.IdleTimeout.String(),
+		c.API.RequestTimeout.String(), c.API.CommitTimeout.String(),
+		c.API.MaxBodyBytes, c.API.MaxHeaderBytes, c.API.ReadyMaxBlockAge.String(), c.API.RiskAdmin,
+		c.Tx.MaxBytes, c.Invariants.Interval)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// tomlStrings writes a TOML array of strings.
+func tomlStrings(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // SaveAppConfig writes c to home/config/app.toml.

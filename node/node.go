@@ -25,12 +25,14 @@ import (
 
 	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/internal/version"
 	"github.com/custody-ledger/custody/node/api"
 )
 
-// Version is the build's version, set with
-// -ldflags "-X github.com/custody-ledger/custody/node.Version=...".
-var Version = "dev"
+// Version is the build's version (package internal/version: the
+// Makefile's -ldflags, else the module version the go command recorded,
+// else "dev").
+var Version = version.String()
 
 // ErrNotStarted is returned by accessors that need a started node.
 var ErrNotStarted = errors.New("node: not started")
@@ -220,7 +222,7 @@ func (n *Node) Start(ctx context.Context) error {
 		}
 	}
 	n.app, n.closeApp, n.cmt, n.dbs, n.api = app, closeApp, cmt, dbs, srv
-	n.logger.Info("custody node started", "version", Version, "home", n.home,
+	n.logger.Info("custody node started", "version", Version, "commit", version.Get("").Commit, "home", n.home,
 		"rpc", n.cmtCfg.RPC.ListenAddress, "p2p", n.cmtCfg.P2P.ListenAddress, "api", n.appCfg.API.Address)
 	return nil
 }
@@ -300,12 +302,10 @@ func (n *Node) Stop() error {
 // apiShutdownTimeout bounds how long Stop waits for REST requests in flight.
 const apiShutdownTimeout = 10 * time.Second
 
-// startAPI starts the REST server on [api] address over the SDK on
+// startAPI starts the REST server of app.toml's [api] over the SDK on
 // CometBFT's in-process RPC client: no socket between the API and the node.
 func (n *Node) startAPI(cmt *cmtnode.Node) (*api.Server, error) {
-	cfg := api.DefaultConfig()
-	cfg.Address = n.appCfg.API.Address
-	cfg.RiskAdminURL = n.appCfg.API.RiskAdmin
+	cfg := n.appCfg.API.ServerConfig(n.home)
 	chain := client.New(rpclocal.New(cmt), cmt.GenesisDoc().ChainID, client.Options{})
 	srv, err := api.New(cfg, api.Deps{Chain: chain, Logger: n.logger.With("module", "api")})
 	if err != nil {

@@ -43,14 +43,26 @@ type RunnerConfig struct {
 	// dispatched (default 1024).
 	FlushEvery int
 	// CheckpointEvery is how many inputs a partition applies between
-	// checkpoints (default 50 000).
+	// checkpoints (default 50 000, as riskd's engine.checkpoint_every). A
+	// checkpoint encodes the partition's whole state (O(accounts)): at wire
+	// rates it is the store path's largest cost, and 500 000 (recovery then
+	// replays at most that many stored inputs, about two seconds) is the
+	// better setting (docs/benchmarks.md).
 	CheckpointEvery int
 	// TickEvery is the event-time interval of the ticks broadcast to every
 	// partition, so timers fire in partitions without traffic (default 1s).
 	TickEvery time.Duration
+	// FlushAfter bounds how long a buffered input waits for FlushEvery
+	// others: the next Submit after it flushes (default 2ms). It bounds the
+	// batching part of capture-to-alert latency when traffic is light.
+	FlushAfter time.Duration
 	// OnAlert is called for each new alert, in store order, from one
 	// goroutine (the collector). Alerts are already stored.
 	OnAlert func(Alert)
+	// OnStoreWrite, when set, is called after each batch of inputs is
+	// written (count, duration, error), from the persister goroutine: the
+	// daemon's store-latency metric.
+	OnStoreWrite func(inputs int, took time.Duration, err error)
 }
 
 // Runner is the shell around the cores, like raft's Node around RawNode:
@@ -84,6 +96,16 @@ type Runner struct {
 	coll    *collector
 	errMu   sync.Mutex
 	err     error
+
+	// bufSince is when the oldest buffered input was added (FlushAfter).
+	bufSince time.Time
+	// The persister (with a store): flushes queue in persistQ; persisted
+	// is the last flush it finished.
+	persistQ    chan flushJob
+	persistDone chan struct{}
+	persistMu   sync.Mutex
+	persistCond *sync.Cond
+	persisted   uint64
 }
 
 type worker struct {
@@ -183,6 +205,17 @@ func (c *collector) run() {
 	}
 }
 
+// abort fails the collector: waiters return err (the persister could not
+// store a flush, whose results will never come).
+func (c *collector) abort(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
 // wait blocks until flush n is stored (or storing failed).
 func (c *collector) wait(n uint64) error {
 	c.mu.Lock()
@@ -207,6 +240,9 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = 50_000
 	}
+	if cfg.FlushAfter <= 0 {
+		cfg.FlushAfter = 2 * time.Millisecond
+	}
 	if cfg.TickEvery <= 0 {
 		cfg.TickEvery = time.Second
 	}
@@ -229,6 +265,11 @@ func NewRunner(ctx context.Context, cfg RunnerConfig) (*Runner, error) {
 	}
 	r.coll = newCollector(r, 0)
 	go r.coll.run()
+	if cfg.Store != nil {
+		r.persistQ, r.persistDone = make(chan flushJob, 4), make(chan struct{})
+		r.persistCond = sync.NewCond(&r.persistMu)
+		go r.persist()
+	}
 	for _, w := range r.workers {
 		r.wg.Add(1)
 		go r.run(w)
@@ -345,8 +386,8 @@ func (r *Runner) Submit(in Input) error {
 		}
 	}
 	r.add(in)
-	if len(r.buf) >= r.cfg.FlushEvery {
-		return r.Flush()
+	if len(r.buf) >= r.cfg.FlushEvery || time.Since(r.bufSince) >= r.cfg.FlushAfter {
+		return r.flushAsync()
 	}
 	return nil
 }
@@ -375,8 +416,11 @@ func (r *Runner) SubmitNumbered(in Input) error {
 		r.lastTk = t.Truncate(r.cfg.TickEvery)
 	}
 	r.buf = append(r.buf, in)
-	if len(r.buf) >= r.cfg.FlushEvery {
-		return r.Flush()
+	if len(r.buf) == 1 {
+		r.bufSince = time.Now()
+	}
+	if len(r.buf) >= r.cfg.FlushEvery || time.Since(r.bufSince) >= r.cfg.FlushAfter {
+		return r.flushAsync()
 	}
 	return nil
 }
@@ -385,18 +429,30 @@ func (r *Runner) add(in Input) {
 	in.Seq = r.next
 	r.next++
 	r.noteTime(in)
+	if len(r.buf) == 0 {
+		r.bufSince = time.Now()
+	}
 	r.buf = append(r.buf, in)
 }
 
-// Flush persists and dispatches the buffered inputs.
+// Flush persists and dispatches the buffered inputs, and returns once they
+// (and every earlier flush) are stored: callers record what a flush made
+// durable (the daemon's ledger height).
 func (r *Runner) Flush() error {
-	if len(r.buf) == 0 {
-		return nil
+	if err := r.flushAsync(); err != nil {
+		return err
 	}
-	if r.cfg.Store != nil {
-		if err := r.cfg.Store.PutInputs(r.buf); err != nil {
-			return err
-		}
+	return r.waitPersisted(r.flushN)
+}
+
+// flushAsync hands the buffered inputs on. With a store, a persister
+// goroutine writes them and only then dispatches them to the workers, so
+// the submitter goes on numbering and buffering while badger writes (an
+// alert never comes from an input that is not stored); without one they
+// are dispatched at once.
+func (r *Runner) flushAsync() error {
+	if len(r.buf) == 0 {
+		return r.failed()
 	}
 	per := make([][]Input, len(r.workers))
 	k := 0
@@ -413,22 +469,76 @@ func (r *Runner) Flush() error {
 		}
 	}
 	r.flushN++
-	n := r.flushN
-	if k == 0 {
-		// Nothing of this flush is ours: an empty result keeps the
-		// collector's flush order moving.
-		r.coll.register(n, 1)
-		r.coll.results <- result{n: n}
-	} else {
-		r.coll.register(n, k)
+	job := flushJob{n: r.flushN, ins: r.buf, per: per}
+	r.coll.register(job.n, max(k, 1))
+	r.buf = make([]Input, 0, r.cfg.FlushEvery)
+	r.bufSince = time.Time{}
+	if r.persistQ == nil {
+		r.dispatch(job)
+		return nil
 	}
+	r.persistQ <- job
+	return r.failed()
+}
+
+// flushJob is one flush: its number, its inputs and their parts by worker.
+type flushJob struct {
+	n   uint64
+	ins []Input
+	per [][]Input
+}
+
+// dispatch sends a flush's parts to the workers; a flush with nothing for
+// any worker gets an empty result so the collector's order moves on.
+func (r *Runner) dispatch(job flushJob) {
+	sent := false
 	for i, w := range r.workers {
-		if len(per[i]) > 0 {
-			w.in <- batch{n: n, ins: per[i]}
+		if len(job.per[i]) > 0 {
+			w.in <- batch{n: job.n, ins: job.per[i]}
+			sent = true
 		}
 	}
-	r.buf = nil
-	return nil
+	if !sent {
+		r.coll.results <- result{n: job.n}
+	}
+}
+
+// persist is the persister goroutine (see flushAsync).
+func (r *Runner) persist() {
+	defer close(r.persistDone)
+	for job := range r.persistQ {
+		if r.failed() == nil {
+			start := time.Now()
+			err := r.cfg.Store.PutInputs(job.ins)
+			if r.cfg.OnStoreWrite != nil {
+				r.cfg.OnStoreWrite(len(job.ins), time.Since(start), err)
+			}
+			if err != nil {
+				r.fail(err)
+				r.coll.abort(err)
+			}
+		}
+		r.persistMu.Lock()
+		r.persisted = job.n
+		r.persistCond.Broadcast()
+		r.persistMu.Unlock()
+		if r.failed() == nil {
+			r.dispatch(job)
+		}
+	}
+}
+
+// waitPersisted blocks until flush n went through the persister.
+func (r *Runner) waitPersisted(n uint64) error {
+	if r.persistQ == nil {
+		return r.failed()
+	}
+	r.persistMu.Lock()
+	for r.persisted < n {
+		r.persistCond.Wait()
+	}
+	r.persistMu.Unlock()
+	return r.failed()
 }
 
 // Drain flushes and waits until every input dispatched so far has been
@@ -466,6 +576,10 @@ func (r *Runner) Abort() {
 
 func (r *Runner) stop(abort bool) {
 	r.closed, r.aborted = true, abort
+	if r.persistQ != nil {
+		close(r.persistQ)
+		<-r.persistDone
+	}
 	for _, w := range r.workers {
 		close(w.in)
 	}

@@ -291,8 +291,13 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, kr := range keyrings {
-		if err := client.SaveIdentitySecret(filepath.Join(kr.home, IdentitySecretFile), secret); err != nil {
+	// Institutions running a node get it; risk operators do not (the risk
+	// core groups accounts by equal hashes and never hashes a number).
+	for _, n := range t.Nodes {
+		if n.Participant == "" {
+			continue
+		}
+		if err := client.SaveIdentitySecret(filepath.Join(t.Home(n), IdentitySecretFile), secret); err != nil {
 			return nil, err
 		}
 	}

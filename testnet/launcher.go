@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custody-ledger/custody/node"
+	"github.com/custody-ledger/custody/testnet/internal/proc"
 )
 
 // Provider runs nodes: in this process (tests) or as child processes
@@ -112,7 +113,9 @@ func (r *inProcessNode) Done() <-chan struct{} { return r.done }
 
 // Processes runs each node as a child process: Binary start --home HOME
 // (or Binary COMMAND... --home HOME), with its output appended to
-// HOME/node.log. Kill is a real SIGKILL.
+// HOME/node.log. Kill is a real SIGKILL. The children die with this
+// process however it ends (testnet/internal/proc: the Linux parent-death
+// signal), so a killed or crashed launcher leaves no node behind.
 type Processes struct {
 	// Binary is the custodyd executable.
 	Binary string
@@ -123,6 +126,9 @@ type Processes struct {
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	// Default 20s.
 	StopTimeout time.Duration
+	// Lock, when set, records each node's pid while it runs, so that a
+	// second launcher in the directory can say what is running there.
+	Lock *RunLock
 
 	mu   sync.Mutex
 	pids map[string]int
@@ -151,12 +157,21 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 	}
 	cmd := exec.Command(p.Binary, append(slices.Clone(command), "--home", home)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group: a Ctrl-C at the terminal reaches the launcher only,
-	// which then stops the nodes in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// Own process group (a Ctrl-C at the terminal reaches the launcher
+	// only, which then stops the nodes in order), and bound to die with
+	// the launcher.
+	if err := proc.Start(cmd); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("testnet: start %s: %w", n.Name, err)
+	}
+	pid := cmd.Process.Pid
+	if p.Lock != nil {
+		if err := p.Lock.Add(n.Name, pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			logf.Close()
+			return nil, err
+		}
 	}
 	p.mu.Lock()
 	if p.pids == nil {
@@ -171,6 +186,9 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 	go func() {
 		r.waitErr = cmd.Wait()
 		logf.Close()
+		if p.Lock != nil {
+			_ = p.Lock.Remove(pid) // the record is advisory; a stale line is re-checked by pid
+		}
 		close(r.done)
 	}()
 	return r, nil

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -55,5 +56,31 @@ func FuzzTDS(f *testing.F) {
 		_, _ = ParsePrelogin(b)
 		_, _ = ParseLogin7(b)
 		_, _ = ParseSQL(string(b))
+
+		// Reused buffers give what fresh ones do: a parser dirtied by
+		// another statement, and a token state that has seen (and
+		// remembered) the same payload's COLMETADATA before.
+		var sp SQLParser
+		sp.Parse("INSERT INTO ashare_ordwth (a, b, c) VALUES (1, 'x', @p1), (2, NULL, GETDATE()); SELECT * FROM t")
+		got, gerr := sp.Parse(string(b))
+		want, werr := ParseSQL(string(b))
+		if (gerr == nil) != (werr == nil) || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("reused SQL parser: %v %v, fresh: %v %v", got, gerr, want, werr)
+		}
+		tokens := func(st *TDSTokenState) (string, error) {
+			var out []string
+			err := ParseTDSTokens(b, st, func(tok *TDSToken) error {
+				out = append(out, fmt.Sprint(tok.ID, tok.Columns, tok.Row, tok.Done, tok.ReturnParam))
+				return nil
+			})
+			return fmt.Sprint(out), err
+		}
+		var st TDSTokenState
+		first, ferr := tokens(&st)
+		st.Version, st.Columns = 0, nil // as fresh, but with the remembered COLMETADATA
+		again, aerr := tokens(&st)
+		if first != again || (ferr == nil) != (aerr == nil) {
+			t.Fatalf("token state reused: %s (%v), fresh: %s (%v)", again, aerr, first, ferr)
+		}
 	})
 }

@@ -30,7 +30,10 @@ type sqlTok struct {
 }
 
 func sqlLex(s string) ([]sqlTok, error) {
-	var toks []sqlTok
+	return sqlLexInto(make([]sqlTok, 0, len(s)/4+4), s) // about one token per 4 bytes of SQL
+}
+
+func sqlLexInto(toks []sqlTok, s string) ([]sqlTok, error) {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -44,25 +47,28 @@ func sqlLex(s string) ([]sqlTok, error) {
 			if c != '\'' {
 				i++
 			}
-			var b strings.Builder
 			i++
+			start, escaped := i, false
 			for {
 				if i >= len(s) {
 					return toks, fmt.Errorf("sql: unterminated string: %w", ErrMalformed)
 				}
 				if s[i] == '\'' {
 					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
+						escaped = true
 						i += 2
 						continue
 					}
-					i++
 					break
 				}
-				b.WriteByte(s[i])
 				i++
 			}
-			toks = append(toks, sqlTok{'s', b.String()})
+			text := s[start:i] // a substring: no copy unless quotes were doubled
+			if escaped {
+				text = strings.ReplaceAll(text, "''", "'")
+			}
+			i++
+			toks = append(toks, sqlTok{'s', text})
 		case c == '[':
 			j := strings.IndexByte(s[i:], ']')
 			if j < 0 {
@@ -89,7 +95,7 @@ func sqlLex(s string) ([]sqlTok, error) {
 			toks = append(toks, sqlTok{'n', s[i:j]})
 			i = j
 		default:
-			toks = append(toks, sqlTok{c, string(c)})
+			toks = append(toks, sqlTok{c, s[i : i+1]}) // a substring: string(c) would allocate
 			i++
 		}
 	}
@@ -107,11 +113,30 @@ func isIdentPart(c byte) bool {
 // statements it does not understand; it fails only on lexical errors
 // (unterminated strings or identifiers) and on malformed INSERTs.
 func ParseSQL(text string) (stmts []SQLStatement, err error) {
+	return new(SQLParser).Parse(text)
+}
+
+// SQLParser parses statements reusing its buffers: the tokens, the
+// statements, their column lists and rows. What Parse returns is valid
+// until the next call. Not safe for concurrent use.
+type SQLParser struct {
+	toks  []sqlTok
+	stmts []SQLStatement
+	cols  []string
+	args  []SQLArg
+	rows  [][]SQLArg
+}
+
+// Parse is ParseSQL with p's buffers.
+func (p *SQLParser) Parse(text string) (stmts []SQLStatement, err error) {
 	defer decodeGuard(&err, "sql")
-	toks, err := sqlLex(text)
+	toks, err := sqlLexInto(p.toks[:0], text)
+	p.toks = toks
 	if err != nil {
 		return nil, err
 	}
+	stmts, p.cols, p.args, p.rows = p.stmts[:0], p.cols[:0], p.args[:0], p.rows[:0]
+	defer func() { p.stmts = stmts[:0] }()
 	kw := func(i int, w string) bool {
 		return i < len(toks) && toks[i].kind == 'i' && strings.EqualFold(toks[i].text, w)
 	}
@@ -140,11 +165,15 @@ func ParseSQL(text string) (stmts []SQLStatement, err error) {
 			st.Table, i = table(i)
 			if i < len(toks) && toks[i].kind == '(' {
 				i++
+				c0 := len(p.cols)
 				for i < len(toks) && toks[i].kind != ')' {
 					if toks[i].kind == 'i' {
-						st.Columns = append(st.Columns, strings.ToLower(toks[i].text))
+						p.cols = append(p.cols, strings.ToLower(toks[i].text))
 					}
 					i++
+				}
+				if len(p.cols) > c0 {
+					st.Columns = p.cols[c0:len(p.cols):len(p.cols)]
 				}
 				i++
 			}
@@ -153,8 +182,9 @@ func ParseSQL(text string) (stmts []SQLStatement, err error) {
 				continue
 			}
 			i++
+			r0 := len(p.rows)
 			for i < len(toks) && toks[i].kind == '(' {
-				var row []SQLArg
+				a0 := len(p.args)
 				i++
 				for i < len(toks) && toks[i].kind != ')' {
 					var a SQLArg
@@ -180,7 +210,7 @@ func ParseSQL(text string) (stmts []SQLStatement, err error) {
 						}
 						i++
 					}
-					row = append(row, a)
+					p.args = append(p.args, a)
 					if i < len(toks) && toks[i].kind == ',' {
 						i++
 					}
@@ -189,13 +219,17 @@ func ParseSQL(text string) (stmts []SQLStatement, err error) {
 					return stmts, fmt.Errorf("sql: insert into %s: unterminated values: %w", st.Table, ErrMalformed)
 				}
 				i++
+				row := p.args[a0:len(p.args):len(p.args)]
 				if len(st.Columns) > 0 && len(row) != len(st.Columns) {
 					return stmts, fmt.Errorf("sql: insert into %s: %d values for %d columns: %w", st.Table, len(row), len(st.Columns), ErrMalformed)
 				}
-				st.Rows = append(st.Rows, row)
+				p.rows = append(p.rows, row)
 				if i < len(toks) && toks[i].kind == ',' {
 					i++
 				}
+			}
+			if len(p.rows) > r0 {
+				st.Rows = p.rows[r0:len(p.rows):len(p.rows)]
 			}
 			stmts = append(stmts, st)
 		case kw(i, "SELECT"):

@@ -16,37 +16,66 @@ type SZSEMessage interface {
 // DecodeSZSE decodes a frame body by message type. Unknown types return an
 // *UnsupportedError; the caller counts and skips them.
 func DecodeSZSE(msgType uint32, body []byte) (m SZSEMessage, err error) {
+	return new(SZSEScratch).Decode(msgType, body)
+}
+
+// SZSEScratch holds one message of each type, reused by Decode: a stream
+// decoder decodes millions of messages without allocating their structs.
+// Not safe for concurrent use.
+type SZSEScratch struct {
+	logon    SZSELogonMsg
+	logout   SZSELogoutMsg
+	hb       SZSEHeartbeatMsg
+	bizRej   SZSEBusinessRejectMsg
+	sync     SZSEReportSyncMsg
+	state    SZSEPlatformStateMsg
+	finished SZSEReportFinishedMsg
+	info     SZSEPlatformInfoMsg
+	session  SZSETradingSessionStatusMsg
+	cancel   SZSECancelRequestMsg
+	cxlRej   SZSECancelRejectMsg
+	order    SZSENewOrderMsg
+	confirm  SZSEExecutionConfirmMsg
+	report   SZSEExecutionReportMsg
+}
+
+// Decode is DecodeSZSE into s: the message returned is valid until the
+// next call.
+func (s *SZSEScratch) Decode(msgType uint32, body []byte) (m SZSEMessage, err error) {
 	defer decodeGuard(&err, "szse")
 	switch msgType {
 	case SZSELogon:
-		m = &SZSELogonMsg{}
+		m = &s.logon
 	case SZSELogout:
-		m = &SZSELogoutMsg{}
+		m = &s.logout
 	case SZSEHeartbeat:
-		m = &SZSEHeartbeatMsg{}
+		m = &s.hb
 	case SZSEBusinessReject:
-		m = &SZSEBusinessRejectMsg{}
+		m = &s.bizRej
 	case SZSEReportSynchronization:
-		m = &SZSEReportSyncMsg{}
+		m = &s.sync
 	case SZSEPlatformStateInfo:
-		m = &SZSEPlatformStateMsg{}
+		m = &s.state
 	case SZSEReportFinished:
-		m = &SZSEReportFinishedMsg{}
+		m = &s.finished
 	case SZSEPlatformInfo:
-		m = &SZSEPlatformInfoMsg{}
+		m = &s.info
 	case SZSETradingSessionStatus:
-		m = &SZSETradingSessionStatusMsg{}
+		m = &s.session
 	case SZSECancelRequest:
-		m = &SZSECancelRequestMsg{}
+		m = &s.cancel
 	case SZSECancelReject:
-		m = &SZSECancelRejectMsg{}
+		m = &s.cxlRej
 	default:
 		if msgType >= 100000 && msgType <= 199999 && msgType%100 == 1 {
-			m = &SZSENewOrderMsg{Type: msgType}
+			s.order.Type = msgType
+			m = &s.order
 		} else if msgType >= 200000 && msgType <= 299999 && msgType%100 == 2 {
-			m = &SZSEExecutionConfirmMsg{Type: msgType}
+			s.confirm.Type = msgType
+			m = &s.confirm
 		} else if msgType >= 200000 && msgType <= 299999 && msgType%100 == 15 {
-			m = &SZSEExecutionReportMsg{Type: msgType}
+			s.report.Type = msgType
+			m = &s.report
 		} else {
 			return nil, &UnsupportedError{Protocol: "szse", Type: msgType}
 		}
@@ -120,8 +149,8 @@ type SZSEBusinessRejectMsg struct {
 func (m *SZSEBusinessRejectMsg) MsgType() uint32 { return SZSEBusinessReject }
 func (m *SZSEBusinessRejectMsg) DecodeBody(b []byte) error {
 	r := rd{b: b}
-	*m = SZSEBusinessRejectMsg{ApplID: r.str(3), TransactTime: r.i64(), SubmittingPBUID: r.str(6), SecurityID: r.str(8),
-		SecurityIDSource: r.str(4), RefSeqNum: r.i64(), RefMsgType: r.u32(), BusinessRejectRefID: r.str(10),
+	*m = SZSEBusinessRejectMsg{ApplID: r.sym(3), TransactTime: r.i64(), SubmittingPBUID: r.sym(6), SecurityID: r.sym(8),
+		SecurityIDSource: r.sym(4), RefSeqNum: r.i64(), RefMsgType: r.u32(), BusinessRejectRefID: r.str(10),
 		BusinessRejectReason: r.u16(), BusinessRejectText: r.str(50)}
 	return r.err
 }
@@ -235,7 +264,7 @@ type SZSETradingSessionStatusMsg struct {
 func (m *SZSETradingSessionStatusMsg) MsgType() uint32 { return SZSETradingSessionStatus }
 func (m *SZSETradingSessionStatusMsg) DecodeBody(b []byte) error {
 	r := rd{b: b}
-	*m = SZSETradingSessionStatusMsg{r.str(8), r.str(8), r.str(4), r.str(4), r.u16(), r.i64(), r.i64()}
+	*m = SZSETradingSessionStatusMsg{r.sym(8), r.sym(8), r.sym(4), r.sym(4), r.u16(), r.i64(), r.i64()}
 	return r.err
 }
 func (m *SZSETradingSessionStatusMsg) AppendBody(d []byte) []byte {
@@ -297,9 +326,9 @@ func (m *SZSENewOrderMsg) MsgType() uint32 {
 }
 func (m *SZSENewOrderMsg) DecodeBody(b []byte) error {
 	r := rd{b: b}
-	*m = SZSENewOrderMsg{Type: m.Type, ApplID: r.str(3), SubmittingPBUID: r.str(6), SecurityID: r.str(8), SecurityIDSource: r.str(4),
-		OwnerType: r.u16(), ClearingFirm: r.str(2), TransactTime: r.i64(), UserInfo: r.str(8), ClOrdID: r.str(10),
-		AccountID: r.str(12), BranchID: r.str(4), OrderRestrictions: r.str(4), Side: r.char(), OrdType: r.char(),
+	*m = SZSENewOrderMsg{Type: m.Type, ApplID: r.sym(3), SubmittingPBUID: r.sym(6), SecurityID: r.sym(8), SecurityIDSource: r.sym(4),
+		OwnerType: r.u16(), ClearingFirm: r.sym(2), TransactTime: r.i64(), UserInfo: r.sym(8), ClOrdID: r.str(10),
+		AccountID: r.sym(12), BranchID: r.sym(4), OrderRestrictions: r.sym(4), Side: r.char(), OrdType: r.char(),
 		OrderQty: r.i64(), Price: r.i64()}
 	if m.MsgType() == SZSENewOrder {
 		m.Spot.read(&r)
@@ -351,8 +380,8 @@ type SZSECancelRequestMsg struct {
 func (m *SZSECancelRequestMsg) MsgType() uint32 { return SZSECancelRequest }
 func (m *SZSECancelRequestMsg) DecodeBody(b []byte) error {
 	r := rd{b: b}
-	*m = SZSECancelRequestMsg{ApplID: r.str(3), SubmittingPBUID: r.str(6), SecurityID: r.str(8), SecurityIDSource: r.str(4),
-		OwnerType: r.u16(), ClearingFirm: r.str(2), TransactTime: r.i64(), UserInfo: r.str(8), ClOrdID: r.str(10),
+	*m = SZSECancelRequestMsg{ApplID: r.sym(3), SubmittingPBUID: r.sym(6), SecurityID: r.sym(8), SecurityIDSource: r.sym(4),
+		OwnerType: r.u16(), ClearingFirm: r.sym(2), TransactTime: r.i64(), UserInfo: r.sym(8), ClOrdID: r.str(10),
 		OrigClOrdID: r.str(10), Side: r.char(), OrderID: r.str(16), OrderQty: r.i64()}
 	return r.err
 }
@@ -390,7 +419,7 @@ type SZSEReportHeader struct {
 }
 
 func (h *SZSEReportHeader) read(r *rd) {
-	*h = SZSEReportHeader{r.i32(), r.i64(), r.str(3), r.str(6), r.str(6), r.str(8), r.str(4), r.u16(), r.str(2), r.i64(), r.str(8)}
+	*h = SZSEReportHeader{r.i32(), r.i64(), r.sym(3), r.sym(6), r.sym(6), r.sym(8), r.sym(4), r.u16(), r.sym(2), r.i64(), r.sym(8)}
 }
 func (h *SZSEReportHeader) append(d []byte) []byte {
 	d = putI64(putU32(d, uint32(h.PartitionNo)), h.ReportIndex)
@@ -453,7 +482,7 @@ func (m *SZSEExecutionConfirmMsg) DecodeBody(b []byte) error {
 	}
 	m.OrigClOrdID, m.ExecID, m.ExecType, m.OrdStatus, m.OrdRejReason = r.str(10), r.str(16), r.char(), r.char(), r.u16()
 	m.LeavesQty, m.CumQty, m.Side, m.OrdType, m.OrderQty, m.Price = r.i64(), r.i64(), r.char(), r.char(), r.i64(), r.i64()
-	m.AccountID, m.BranchID, m.OrderRestrictions = r.str(12), r.str(4), r.str(4)
+	m.AccountID, m.BranchID, m.OrderRestrictions = r.sym(12), r.sym(4), r.sym(4)
 	if typ == SZSEExecutionConfirm {
 		m.Spot.read(&r)
 	} else {
@@ -522,7 +551,7 @@ func (m *SZSEExecutionReportMsg) DecodeBody(b []byte) error {
 	}
 	m.ExecID, m.ExecType, m.OrdStatus = r.str(16), r.char(), r.char()
 	m.LastPx, m.LastQty, m.LeavesQty, m.CumQty = r.i64(), r.i64(), r.i64(), r.i64()
-	m.Side, m.AccountID, m.BranchID = r.char(), r.str(12), r.str(4)
+	m.Side, m.AccountID, m.BranchID = r.char(), r.sym(12), r.sym(4)
 	if typ == SZSEExecutionReport {
 		m.CashMargin = r.char()
 	} else {

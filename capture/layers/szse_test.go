@@ -232,3 +232,27 @@ func BenchmarkDecodeSZSE_NewOrder(b *testing.B) {
 		_, _ = DecodeSZSE(SZSENewOrder, body)
 	}
 }
+
+// A stream decoder reuses its message structs and shares repeated field
+// values: decoding a new order then costs only its unique ClOrdID.
+func TestSZSEScratch_DecodeAllocatesOnlyUniqueFields(t *testing.T) {
+	m := &SZSENewOrderMsg{Type: SZSENewOrder, ApplID: "010", SubmittingPBUID: "PBU001", SecurityID: "000001", SecurityIDSource: "102",
+		ClOrdID: "C000000001", AccountID: "0123456789", BranchID: "0001", Side: '1', OrdType: '2', OrderQty: 100, Price: 10000}
+	body := m.AppendBody(nil)
+	var s SZSEScratch
+	if _, err := s.Decode(SZSENewOrder, body); err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(100, func() {
+		if _, err := s.Decode(SZSENewOrder, body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 1 {
+		t.Fatalf("decoding a new order allocates %v times, want at most 1 (the ClOrdID)", n)
+	}
+	got, _ := s.Decode(SZSENewOrder, body)
+	if o := got.(*SZSENewOrderMsg); o.AccountID != m.AccountID || o.ClOrdID != m.ClOrdID || o.SecurityID != m.SecurityID {
+		t.Fatalf("decoded %+v", o)
+	}
+}

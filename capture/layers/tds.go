@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
+	"unsafe"
 
 	"github.com/google/gopacket"
 )
@@ -182,25 +183,38 @@ func (r *lrd) bvarchar() string { return ucs2(r.take(2 * int(r.u8()))) }
 // usvarchar reads a US_VARCHAR (uint16 char count + UCS-2LE).
 func (r *lrd) usvarchar() string { return ucs2(r.take(2 * int(r.u16()))) }
 
-// ucs2 decodes UCS-2LE / UTF-16LE; an odd trailing byte is dropped.
+// ucs2 decodes UCS-2LE / UTF-16LE; an odd trailing byte is dropped. The
+// ASCII text the order database carries costs one allocation (the string).
 func ucs2(b []byte) string {
-	if len(b) < 2 {
+	n := len(b) / 2
+	if n == 0 {
 		return ""
 	}
-	u := make([]uint16, len(b)/2)
 	ascii := true
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-		if u[i] >= 0x80 {
+	for i := 0; i < 2*n; i += 2 {
+		if b[i+1] != 0 || b[i] >= 0x80 {
 			ascii = false
+			break
 		}
 	}
-	if ascii {
-		s := make([]byte, len(u))
-		for i, c := range u {
-			s[i] = byte(c)
+	if ascii && n <= 16 {
+		// Short values (codes, accounts, quantities) repeat: share them.
+		var tmp [16]byte
+		for i := range n {
+			tmp[i] = b[2*i]
 		}
-		return string(s)
+		return intern(tmp[:n])
+	}
+	if ascii {
+		s := make([]byte, n)
+		for i := range s {
+			s[i] = b[2*i]
+		}
+		return unsafe.String(&s[0], n)
+	}
+	u := make([]uint16, n)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
 	}
 	return string(utf16.Decode(u))
 }

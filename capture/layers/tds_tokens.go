@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -42,6 +43,31 @@ const (
 type TDSTokenState struct {
 	Version uint32
 	Columns []TDSColumn
+
+	// cols remembers the last few COLMETADATA tokens by their bytes: a
+	// poller's responses repeat the same few (one per table it polls),
+	// which are then reused, not re-parsed.
+	cols    [4]colCacheEntry
+	colNext int
+	row     []TDSValue // reused by every ROW token
+}
+
+type colCacheEntry struct {
+	raw  []byte
+	ver  uint32
+	cols []TDSColumn
+}
+
+// cachedColumns returns the columns of a remembered COLMETADATA that b
+// starts with, and its length.
+func (s *TDSTokenState) cachedColumns(b []byte) ([]TDSColumn, int) {
+	for i := range s.cols {
+		e := &s.cols[i]
+		if len(e.raw) > 0 && e.ver == s.Version && bytes.HasPrefix(b, e.raw) {
+			return e.cols, len(e.raw)
+		}
+	}
+	return nil, 0
 }
 
 func (s *TDSTokenState) pre72() bool { return s.Version != 0 && s.Version < 0x72000000 }
@@ -76,7 +102,7 @@ type TDSEnvChange struct {
 type TDSToken struct {
 	ID           uint8
 	Columns      []TDSColumn // COLMETADATA
-	Row          []TDSValue  // ROW, NBCROW
+	Row          []TDSValue  // ROW, NBCROW (reused: valid during the callback only)
 	Done         TDSDone
 	Error        TDSError // ERROR, INFO
 	EnvChange    TDSEnvChange
@@ -99,6 +125,12 @@ func ParseTDSTokens(payload []byte, st *TDSTokenState, fn func(*TDSToken) error)
 		tok = TDSToken{ID: id}
 		switch id {
 		case TokenColMetadata:
+			if cols, n := st.cachedColumns(r.b[r.off:]); n > 0 {
+				r.off += n
+				st.Columns, tok.Columns = cols, cols
+				break
+			}
+			start := r.off
 			n := r.u16()
 			st.Columns = nil
 			if n != 0xFFFF {
@@ -129,6 +161,11 @@ func ParseTDSTokens(payload []byte, st *TDSTokenState, fn func(*TDSToken) error)
 					cols = append(cols, c)
 				}
 				st.Columns = cols
+				if r.err == nil && r.off-start <= 16<<10 {
+					e := &st.cols[st.colNext]
+					st.colNext = (st.colNext + 1) % len(st.cols)
+					e.raw, e.ver, e.cols = append(e.raw[:0], r.b[start:r.off]...), st.Version, cols
+				}
 			}
 			tok.Columns = st.Columns
 		case TokenRow, TokenNBCRow:
@@ -136,7 +173,11 @@ func ParseTDSTokens(payload []byte, st *TDSTokenState, fn func(*TDSToken) error)
 			if id == TokenNBCRow {
 				bitmap = r.take((len(st.Columns) + 7) / 8)
 			}
-			tok.Row = make([]TDSValue, len(st.Columns))
+			if cap(st.row) < len(st.Columns) {
+				st.row = make([]TDSValue, len(st.Columns))
+			}
+			tok.Row = st.row[:len(st.Columns)]
+			clear(tok.Row)
 			for i, c := range st.Columns {
 				if bitmap != nil && bitmap[i/8]&(1<<(i%8)) != 0 {
 					continue
@@ -358,6 +399,11 @@ func ParseRPC(payload []byte) (reqs []TDSRPC, err error) {
 			q.ProcID = procNames[q.ProcName]
 		}
 		q.Options = r.u16()
+		// Drivers send a statement, its declarations and a value per
+		// column: one allocation for the usual count rather than five,
+		// never more than the bytes left could hold (a parameter takes
+		// at least four).
+		q.Params = make([]TDSParam, 0, min(24, r.left()/4))
 		for r.err == nil && r.left() > 0 {
 			if c := r.b[r.off]; c == 0x80 || c == 0xFE || c == 0xFF {
 				r.off++

@@ -251,6 +251,10 @@ func charOrBytes(t TDSType, b []byte) TDSValue {
 			return TDSValue{Kind: ValueString, Str: ucs2(b)}
 		}
 		// Single-byte code page data; the ashare_* columns are ASCII.
+		// Short values (codes, accounts, quantities) repeat: share them.
+		if len(b) <= 16 {
+			return TDSValue{Kind: ValueString, Str: intern(b)}
+		}
 		return TDSValue{Kind: ValueString, Str: string(b)}
 	}
 	return TDSValue{Kind: ValueBytes, Bytes: b}

@@ -3,6 +3,7 @@ package layers
 import (
 	"encoding/binary"
 	"strings"
+	"sync/atomic"
 )
 
 // rd reads fixed-layout fields from a byte slice. The first short read sets
@@ -25,6 +26,10 @@ func (r *rd) take(n int) []byte {
 }
 
 func (r *rd) str(n int) string { return trimField(r.take(n)) }
+
+// sym reads a field whose values repeat (security, account, PBU, branch,
+// application ids): the string is shared through the intern table.
+func (r *rd) sym(n int) string { return internField(r.take(n)) }
 func (r *rd) char() byte {
 	if b := r.take(1); b != nil {
 		return b[0]
@@ -71,6 +76,38 @@ func trimField(b []byte) string {
 		return ""
 	}
 	return string(b[:i])
+}
+
+// internTab is a direct-mapped table of recently seen short field values:
+// a hit returns the same string without allocating; a miss replaces the
+// slot. Atomic slots make it safe for decoders on several goroutines.
+var internTab [1 << 12]atomic.Pointer[string]
+
+// internField is trimField through internTab.
+func internField(b []byte) string {
+	i := len(b)
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == 0) {
+		i--
+	}
+	return intern(b[:i])
+}
+
+// intern returns b as a string through internTab.
+func intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &internTab[h%uint32(len(internTab))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 // Big-endian appenders for the encoders.

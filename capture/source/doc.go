@@ -1,6 +1,8 @@
 // Package source reads packets for the capture path: pcap and pcapng files
-// through gopacket's pure-Go pcapgo, and live traffic on Linux through an
-// AF_PACKET socket with a kernel BPF filter on the configured endpoints.
+// through its own bounded, zero-copy readers (every length a file claims is
+// checked against a limit before anything is allocated), and live traffic
+// on Linux through an AF_PACKET socket with a kernel BPF filter on the
+// configured endpoints.
 // Neither needs cgo; a libpcap source is deliberately absent (DESIGN.md:
 // pure Go by default).
 //

@@ -16,6 +16,15 @@ import (
 
 var pass = []byte("correct horse battery staple")
 
+// TestMain seals this package's test files with a cheap Argon2id (one
+// pass over 64 KiB): the tests are about the file format and the errors,
+// and the real cost (64 MiB, three passes) would make them slow on a
+// shared machine. TestNewFilesUseArgon2id uses the real setting.
+func TestMain(m *testing.M) {
+	newKDF = kdfParams{Name: kdfArgon2id, T: 1, M: 64, P: 1}
+	os.Exit(m.Run())
+}
+
 func TestFileRoundTripAndWrongPassphrase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "kr")
 	kr, err := Open(dir, "")
@@ -210,14 +219,25 @@ func TestTamperedFileRefused(t *testing.T) {
 	if _, err := kr.Key("k", pass); !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("swapped public key: %v", err)
 	}
-	// A crafted scrypt cost is refused before any work.
-	kf.KDF.N = 1 << 30
-	bz, _ = json.Marshal(kf)
-	if err := os.WriteFile(p, bz, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kr.Key("k", pass); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("huge scrypt N: %v", err)
+	// A crafted cost is refused before any work.
+	for _, craft := range []func(*kdfParams){
+		func(k *kdfParams) { k.M = 1 << 30 },                                 // a TiB of memory
+		func(k *kdfParams) { k.T = 1000 },                                    // a thousand passes
+		func(k *kdfParams) { k.P = 0 },                                       // no lanes
+		func(k *kdfParams) { k.Name, k.N, k.R, k.P = "scrypt", 1<<30, 8, 1 }, // a huge scrypt N
+		func(k *kdfParams) { k.Name = "pbkdf2" },
+	} {
+		crafted := kf
+		kdf := *kf.KDF
+		craft(&kdf)
+		crafted.KDF = &kdf
+		bz, _ = json.Marshal(crafted)
+		if err := os.WriteFile(p, bz, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kr.Key("k", pass); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("crafted kdf %+v: %v", kdf, err)
+		}
 	}
 }
 
@@ -267,5 +287,92 @@ func TestExportImport(t *testing.T) {
 	}
 	if _, err := dst.ImportSeed("short", seed[:31], nil); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("short seed: %v", err)
+	}
+}
+
+// TestNewFilesUseArgon2id: a new file records Argon2id at RFC 9106's
+// second recommended setting, and opens with it.
+func TestNewFilesUseArgon2id(t *testing.T) {
+	newKDF = defaultKDF
+	t.Cleanup(func() { newKDF = kdfParams{Name: kdfArgon2id, T: 1, M: 64, P: 1} })
+	dir := t.TempDir()
+	kr, err := Open(dir, BackendFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := kr.Add("strong", pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bz, err := os.ReadFile(filepath.Join(dir, "strong.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kf keyFile
+	if err := json.Unmarshal(bz, &kf); err != nil {
+		t.Fatal(err)
+	}
+	k := kf.KDF
+	if k == nil || k.Name != "argon2id" || k.T != 3 || k.M != 64<<10 || k.P != 4 || len(k.Salt) != 32 || k.N != 0 || k.R != 0 {
+		t.Fatalf("kdf of a new file: %+v", k)
+	}
+	priv, err := kr.Key("strong", pass)
+	if err != nil || !priv.Public().(ed25519.PublicKey).Equal(info.PubKey) {
+		t.Fatalf("open: %v", err)
+	}
+	// Two files never share a salt.
+	if _, err := kr.Add("strong2", pass); err != nil {
+		t.Fatal(err)
+	}
+	bz2, _ := os.ReadFile(filepath.Join(dir, "strong2.key"))
+	var kf2 keyFile
+	_ = json.Unmarshal(bz2, &kf2)
+	if kf2.KDF.Salt == k.Salt {
+		t.Fatal("two key files share a salt")
+	}
+}
+
+// TestLegacyScryptFileOpens: a key file written before Argon2id (scrypt
+// N=2^15, r=8, p=1; testdata/legacy-scrypt.key, passphrase "legacy
+// passphrase", seed 32 bytes of 0x07) still opens, and exports into a file
+// with the current setting.
+func TestLegacyScryptFileOpens(t *testing.T) {
+	dir := t.TempDir()
+	bz, err := os.ReadFile(filepath.Join("testdata", "legacy-scrypt.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(bz, []byte(`"name": "scrypt"`)) {
+		t.Fatalf("the fixture is not a scrypt file:\n%s", bz)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "old.key"), bz, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kr, err := Open(dir, BackendFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacyPass := []byte("legacy passphrase")
+	priv, err := kr.Key("old", legacyPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !priv.Equal(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))) {
+		t.Fatal("the legacy file opened to another key")
+	}
+	if _, err := kr.Key("old", pass); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase on a legacy file: %v", err)
+	}
+	// Re-encrypting: export and import under a new name.
+	armor, err := kr.Export("old", legacyPass, []byte("transport"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.ImportArmor("renewed", armor, []byte("transport"), legacyPass); err != nil {
+		t.Fatal(err)
+	}
+	nb, _ := os.ReadFile(filepath.Join(dir, "renewed.key"))
+	if !bytes.Contains(nb, []byte(`"argon2id"`)) {
+		t.Fatalf("re-encrypted file: %s", nb)
 	}
 }

@@ -35,6 +35,7 @@ func TestExitCodes_BadCommandLines(t *testing.T) {
 		{"bad side", []string{"ticket", "order", "--side", "hold", "--quantity", "1"}, exitUsage, `--side "hold"`},
 		{"bad price", []string{"tx", "report-fill", "--quantity", "1", "--price", "1.23456"}, exitUsage, "price"},
 		{"no such key", append(test, "keys", "show", "nobody"), exitKeyring, "nobody"},
+		{"a seed in argv", append(test, "keys", "import", "k", "--seed-hex", "01"), exitUsage, "use --seed-file"},
 		{"node down", []string{"--node", "http://127.0.0.1:1", "query", "participants"}, exitFailure, "127.0.0.1:1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -105,24 +106,40 @@ func newKeysShowCmd(e *env) *cobra.Command {
 }
 
 func newKeysImportCmd(e *env) *cobra.Command {
-	var seedHex, armorFile, armorPass string
+	var seedFile, seedInArgv, armorFile, armorPassFile, armorPassInArgv string
 	cmd := &cobra.Command{
 		Use:   "import NAME",
-		Short: "import a key: an armor written by export (--armor FILE) or a raw 32-byte seed (--seed-hex)",
+		Short: "import a key: an armor written by export (--armor FILE) or a raw 32-byte seed in hex (--seed-file FILE, - for stdin)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (seedHex == "") == (armorFile == "") {
-				return usagef(errors.New("give exactly one of --armor and --seed-hex"))
+			if armorPassInArgv != "" {
+				return usagef(fmt.Errorf("--armor-passphrase: %w; use --armor-passphrase-file or $%s", errPassphraseInArgv, armorPassphraseEnv))
+			}
+			if seedInArgv != "" {
+				return usagef(errors.New("--seed-hex: removed: a private key on the command line is visible to every user of the machine; use --seed-file FILE (or - for stdin)"))
+			}
+			if (seedFile == "") == (armorFile == "") {
+				return usagef(errors.New("give exactly one of --armor and --seed-file"))
 			}
 			kr, err := e.openKeyring()
 			if err != nil {
 				return err
 			}
 			var info keys.Info
-			if seedHex != "" {
-				seed, err := hex.DecodeString(strings.TrimSpace(seedHex))
+			if seedFile != "" {
+				var raw []byte
+				var err error
+				if seedFile == "-" {
+					raw, err = io.ReadAll(io.LimitReader(e.lineReader(), 4096))
+				} else {
+					raw, err = os.ReadFile(seedFile)
+				}
 				if err != nil {
-					return usagef(fmt.Errorf("--seed-hex: %w", err))
+					return err
+				}
+				seed, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+				if err != nil {
+					return usagef(fmt.Errorf("--seed-file: not hex: %w", err))
 				}
 				pass, err := e.passphrase("passphrase for "+args[0], true)
 				if err != nil {
@@ -136,11 +153,9 @@ func newKeysImportCmd(e *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				ap := []byte(armorPass)
-				if len(ap) == 0 {
-					if ap, err = e.prompt("passphrase of the armor", false); err != nil {
-						return err
-					}
+				ap, err := e.armorPassphrase("passphrase of the armor", false, armorPassFile)
+				if err != nil {
+					return err
 				}
 				pass, err := e.passphrase("passphrase for "+args[0], true)
 				if err != nil {
@@ -153,19 +168,24 @@ func newKeysImportCmd(e *env) *cobra.Command {
 			return e.printKey(info)
 		},
 	}
-	cmd.Flags().StringVar(&seedHex, "seed-hex", "", "the key's 32-byte ed25519 seed in hex")
+	cmd.Flags().StringVar(&seedFile, "seed-file", "", "file holding the key's 32-byte ed25519 seed in hex (- reads stdin)")
+	refuseSecretFlag(cmd, &seedInArgv, "seed-hex")
 	cmd.Flags().StringVar(&armorFile, "armor", "", "file written by keys export")
-	cmd.Flags().StringVar(&armorPass, "armor-passphrase", "", "passphrase of the armor (else a prompt)")
+	cmd.Flags().StringVar(&armorPassFile, "armor-passphrase-file", "", "read the armor's passphrase from this file (else $"+armorPassphraseEnv+", else a prompt)")
+	refuseSecretFlag(cmd, &armorPassInArgv, "armor-passphrase")
 	return cmd
 }
 
 func newKeysExportCmd(e *env) *cobra.Command {
-	var armorPass, outFile string
+	var armorPassFile, armorPassInArgv, outFile string
 	cmd := &cobra.Command{
 		Use:   "export NAME",
 		Short: "export a key as an armor encrypted with its own passphrase",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if armorPassInArgv != "" {
+				return usagef(fmt.Errorf("--armor-passphrase: %w; use --armor-passphrase-file or $%s", errPassphraseInArgv, armorPassphraseEnv))
+			}
 			kr, err := e.openKeyring()
 			if err != nil {
 				return err
@@ -174,11 +194,9 @@ func newKeysExportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ap := []byte(armorPass)
-			if len(ap) == 0 {
-				if ap, err = e.prompt("passphrase for the armor", true); err != nil {
-					return err
-				}
+			ap, err := e.armorPassphrase("passphrase for the armor", true, armorPassFile)
+			if err != nil {
+				return err
 			}
 			armor, err := kr.Export(args[0], pass, ap)
 			if err != nil {
@@ -200,7 +218,8 @@ func newKeysExportCmd(e *env) *cobra.Command {
 			return f.Close()
 		},
 	}
-	cmd.Flags().StringVar(&armorPass, "armor-passphrase", "", "passphrase that encrypts the armor (else a prompt)")
+	cmd.Flags().StringVar(&armorPassFile, "armor-passphrase-file", "", "read the passphrase that encrypts the armor from this file (else $"+armorPassphraseEnv+", else a prompt)")
+	refuseSecretFlag(cmd, &armorPassInArgv, "armor-passphrase")
 	cmd.Flags().StringVar(&outFile, "out", "", "write the armor to this new file (mode 0600) instead of stdout")
 	return cmd
 }
@@ -218,6 +237,14 @@ func newKeysDeleteCmd(e *env) *cobra.Command {
 			return kr.Delete(args[0])
 		},
 	}
+}
+
+// refuseSecretFlag keeps a removed flag that took a passphrase as its
+// value, hidden, so that a script still passing it fails with a reason
+// instead of "unknown flag".
+func refuseSecretFlag(cmd *cobra.Command, v *string, name string) {
+	cmd.Flags().StringVar(v, name, "", "removed: a passphrase on the command line is visible to every user")
+	_ = cmd.Flags().MarkHidden(name)
 }
 
 func (e *env) printKey(info keys.Info) error {

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // run builds a fresh command tree and runs it with args; stdin feeds the
@@ -58,33 +62,81 @@ func TestKeysFileBackend(t *testing.T) {
 		t.Fatalf("list = %q (%d)", out, code)
 	}
 
-	// Export under a transport passphrase, import into a test keyring.
+	// Export under a transport passphrase, import into a test keyring. The
+	// armor's passphrase comes from a file or the environment, never argv.
 	armorFile := filepath.Join(t.TempDir(), "alice.armor")
-	if _, stderr, code := run(t, "wrong\n", env, "keys", "export", "alice", "--armor-passphrase", "transport", "--out", armorFile); code != exitKeyring {
+	transport := filepath.Join(t.TempDir(), "transport")
+	if err := os.WriteFile(transport, []byte("transport\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run(t, "wrong\n", env, "keys", "export", "alice", "--armor-passphrase-file", transport, "--out", armorFile); code != exitKeyring {
 		t.Fatalf("export with wrong passphrase: code %d %s", code, stderr)
 	}
-	if _, stderr, code := run(t, "s3cret\n", env, "keys", "export", "alice", "--armor-passphrase", "transport", "--out", armorFile); code != 0 {
+	if _, stderr, code := run(t, "s3cret\n", env, "keys", "export", "alice", "--armor-passphrase-file", transport, "--out", armorFile); code != 0 {
 		t.Fatalf("export: %d %s", code, stderr)
 	}
 	testDir := t.TempDir()
-	out, stderr, code = run(t, "", env, "--keyring-dir", testDir, "--keyring-backend", "test",
-		"keys", "import", "a2", "--armor", armorFile, "--armor-passphrase", "transport")
+	out, stderr, code = run(t, "", map[string]string{"CUSTODYCLI_HOME": home, armorPassphraseEnv: "transport"}, "--keyring-dir", testDir, "--keyring-backend", "test",
+		"keys", "import", "a2", "--armor", armorFile)
 	if code != 0 || !strings.Contains(out, added.Address) {
 		t.Fatalf("import: %d %q %s", code, out, stderr)
 	}
+	// Piped, the armor passphrase is a line of stdin.
+	out, stderr, code = run(t, "transport\n", env, "--keyring-dir", t.TempDir(), "--keyring-backend", "test",
+		"keys", "import", "a3", "--armor", armorFile)
+	if code != 0 || !strings.Contains(out, added.Address) {
+		t.Fatalf("import with the armor passphrase on stdin: %d %q %s", code, out, stderr)
+	}
 
-	// The passphrase can come from a file or the environment.
+	// The keyring passphrase can come from a file or the environment.
 	pf := filepath.Join(t.TempDir(), "pass")
 	if err := os.WriteFile(pf, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := run(t, "", env, "--passphrase-file", pf, "keys", "export", "alice", "--armor-passphrase", "x"); code != 0 {
+	if _, stderr, code := run(t, "", env, "--passphrase-file", pf, "keys", "export", "alice", "--armor-passphrase-file", transport); code != 0 {
 		t.Fatalf("export with --passphrase-file: %d %s", code, stderr)
 	}
 	env[passphraseEnv] = "s3cret"
-	if _, stderr, code := run(t, "", env, "keys", "export", "alice", "--armor-passphrase", "x"); code != 0 {
-		t.Fatalf("export with $%s: %d %s", passphraseEnv, code, stderr)
+	env[armorPassphraseEnv] = "x"
+	if _, stderr, code := run(t, "", env, "keys", "export", "alice"); code != 0 {
+		t.Fatalf("export with $%s and $%s: %d %s", passphraseEnv, armorPassphraseEnv, code, stderr)
 	}
+}
+
+// TestPassphraseNeverFromArgv: the removed --armor-passphrase, which took
+// the passphrase itself, is refused with the reason; no flag of any
+// command takes a passphrase as its value.
+func TestPassphraseNeverFromArgv(t *testing.T) {
+	env := map[string]string{"CUSTODYCLI_HOME": t.TempDir()}
+	for _, args := range [][]string{
+		{"keys", "export", "alice", "--armor-passphrase", "transport"},
+		{"keys", "import", "a2", "--armor", "x.armor", "--armor-passphrase", "transport"},
+	} {
+		_, stderr, code := run(t, "", env, args...)
+		if code != exitUsage || !strings.Contains(stderr, "visible to every user") || !strings.Contains(stderr, "--armor-passphrase-file") {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
+	// Walk every flag of the tree: a flag whose name says passphrase must
+	// name a file, or be one of the hidden refusals.
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if strings.Contains(f.Name, "passphrase") && !strings.HasSuffix(f.Name, "-file") && !f.Hidden {
+				t.Errorf("%s --%s takes a passphrase on the command line", c.CommandPath(), f.Name)
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	root := newRootCmd(newEnv(strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" }))
+	walk(root)
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
+		if strings.Contains(f.Name, "passphrase") && !strings.HasSuffix(f.Name, "-file") {
+			t.Errorf("--%s takes a passphrase on the command line", f.Name)
+		}
+	})
 }
 
 func TestExitCodes(t *testing.T) {

@@ -37,10 +37,16 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 	clientKR := []string{"--node", node, "--keyring-backend", "test", "--keyring-dir", filepath.Join(t.TempDir(), "client")}
 	cli(0, with(clientKR, "keys", "add", "client1")...)
 	pub := strings.TrimSpace(cli(0, with(clientKR, "keys", "show", "client1", "--pubkey")...))
-	cli(0, with(keyring("broker-1"), "tx", "open-account", "--from", "broker-1", "--account-id", "OPS-CLI",
-		"--client-pubkey", pub, "--identity-hash", strings.Repeat("ab", 32), "--bank-card-hash", strings.Repeat("cd", 32),
-		"--bank-id", "bank-1", "--shareholder", "A123456788")...)
-	cli(0, with(bank, "tx", "confirm-account", "--from", "bank-1", "--account-id", "OPS-CLI")...)
+	// Opened as docs/cli.md does: the broker's request, signed by the
+	// client, confirmed by the bank naming the client's key.
+	files := t.TempDir()
+	unsigned, signed := filepath.Join(files, "opening.json"), filepath.Join(files, "opening-signed.json")
+	cli(0, with(keyring("broker-1"), "account", "opening-request", "--account-id", "OPS-CLI", "--broker-id", "broker-1",
+		"--bank-id", "bank-1", "--shareholder", "A123456788", "--identity-hash", strings.Repeat("ab", 32),
+		"--bank-card-hash", strings.Repeat("cd", 32), "--out", unsigned)...)
+	cli(0, with(clientKR, "account", "sign-opening", "--from", "client1", "--request", unsigned, "--out", signed)...)
+	cli(0, with(keyring("broker-1"), "tx", "open-account", "--from", "broker-1", "--request", signed)...)
+	cli(0, with(bank, "tx", "confirm-account", "--from", "bank-1", "--account-id", "OPS-CLI", "--client-pubkey", pub)...)
 
 	// Two operators from the bank's keyring.
 	grant := "approve_pending,bank_to_broker,confirm_withdrawal,reject_pending"
@@ -49,7 +55,7 @@ func TestOperatorsAgainstNetwork(t *testing.T) {
 		cli(0, with(bank, "tx", "add-operator", "--from", "bank-1", "--operator-key", op.name, "--grant", grant, "--amount-limit", op.limit, "--label", op.name)...)
 	}
 	// desk1 cannot send what it was not granted.
-	if _, stderr, code := run3(with(bank, "tx", "confirm-account", "--from", "desk1", "--account-id", "OPS-CLI")...); code != exitTxRefused || !strings.Contains(stderr, "not granted") {
+	if _, stderr, code := run3(with(bank, "tx", "confirm-account", "--from", "desk1", "--account-id", "OPS-CLI", "--client-pubkey", pub)...); code != exitTxRefused || !strings.Contains(stderr, "not granted") {
 		t.Fatalf("ungranted message: exit %d, stderr %s", code, stderr)
 	}
 	// Above its limit desk1's deposit is held.

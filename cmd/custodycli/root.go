@@ -129,7 +129,7 @@ func newRootCmd(e *env) *cobra.Command {
 	pf.StringVar(&e.chainID, "chain-id", "", "chain id to sign for (default: the node's)")
 	pf.StringVarP(&e.output, "output", "o", "text", "output format: text or json")
 
-	root.AddCommand(newKeysCmd(e), newTxCmd(e), newQueryCmd(e), newLightCmd(e), newTokenCmd(e), newTicketCmd(e), newAccountCmd(e))
+	root.AddCommand(newKeysCmd(e), newTxCmd(e), newQueryCmd(e), newLightCmd(e), newTokenCmd(e), newTicketCmd(e), newAccountCmd(e), newVersionCmd(e))
 	requireSubcommands(root)
 	return root
 }

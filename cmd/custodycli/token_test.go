@@ -16,7 +16,7 @@ func TestToken(t *testing.T) {
 	env := map[string]string{"CUSTODYCLI_HOME": home}
 	seed := strings.Repeat("07", 32)
 	test := []string{"--keyring-backend", "test"}
-	if _, stderr, code := run(t, "", env, append(test, "keys", "import", "bob", "--seed-hex", seed)...); code != 0 {
+	if _, stderr, code := run(t, seed+"\n", env, append(test, "keys", "import", "bob", "--seed-file", "-")...); code != 0 {
 		t.Fatalf("import: %d %s", code, stderr)
 	}
 	raw, _ := hex.DecodeString(seed)

@@ -129,4 +129,15 @@ func TestTradingAgainstNetwork(t *testing.T) {
 	if out := cli(0, "--node", node, "-o", "json", "query", "invariants"); !strings.Contains(out, `"broken":false`) {
 		t.Fatalf("invariants: %s", out)
 	}
+	// The client's statement of the day, its entries proven; the checks.
+	out := cli(0, with(with([]string{"--node", node, "-o", "json", "query", "statement", "C1", "--date", "20250102"}), prove...)...)
+	for _, w := range []string{`"proven_entries":`, `"closing_balance":"999436"`, `"security":"600000.SH"`, `"exec_id":"E1"`} {
+		if !strings.Contains(strings.Join(strings.Fields(out), ""), w) {
+			t.Errorf("statement: %s lacks %s", out, w)
+		}
+	}
+	cli(exitUsage, "--node", node, "query", "statement", "C1")
+	if out := cli(0, "--node", node, "-o", "json", "query", "reconciliation-checks", "20250102"); !strings.Contains(out, `RECON_CHECK_TOTAL`) || !strings.Contains(out, `RECON_CHECK_CLIENTS`) {
+		t.Fatalf("reconciliation checks: %s", out)
+	}
 }

@@ -33,7 +33,9 @@ the risk core's alerts anchored on chain and verified (docs/demo.md).
 It then prints the day's summary, read back from the chain with proofs, the
 addresses of every node and of the risk core, and commands to explore them,
 and keeps everything running until Ctrl-C, when it stops every process it
-started. Logs go to files under --dir, never to the terminal. Live capture
+started. Those processes die with the demo however it ends (on Linux: the
+parent-death signal), and --dir is locked while it runs: a second demo there
+names the running one and its processes' pids. Logs go to files under --dir, never to the terminal. Live capture
 needs root or CAP_NET_RAW.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,8 +56,17 @@ needs root or CAP_NET_RAW.`,
 					width = w
 				}
 			}
+			// The directory is ours while the demo runs: a second demo (or a
+			// testnet start) there says what is running instead of replacing
+			// files under running nodes.
+			lock, err := testnet.LockDir(dir, "custodynet demo")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
 			disp := demo.NewDisplay(out, width)
-			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: custodyd}, Riskd: riskd, Progress: disp.Update})
+			d, err := demo.New(demo.Config{Dir: dir, Nodes: &testnet.Processes{Binary: custodyd, Lock: lock}, Riskd: riskd,
+				Progress: disp.Update, Lock: lock})
 			if err != nil {
 				return &usageError{err}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -63,6 +64,18 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 			if fl.Changed("chain-id") {
 				base.ChainID = m.ChainID
 			}
+			if force {
+				// Replacing the homes under running nodes would wreck them.
+				if _, err := os.Stat(filepath.Join(dir, testnet.StateFile)); err == nil {
+					l, err := testnet.LockDir(dir, "custodynet testnet init")
+					if err != nil {
+						return err
+					}
+					if err := l.Release(); err != nil {
+						return err
+					}
+				}
+			}
 			t, err := testnet.Generate(dir, base, testnet.GenerateOptions{Force: force})
 			if err != nil {
 				return err
@@ -99,7 +112,9 @@ func newTestnetStartCmd() *cobra.Command {
 		Short: "run every node of --dir as a child process until interrupted",
 		Long: `Start runs each node of the testnet in --dir as a "custodyd start" child
 process (logs in HOME/node.log) and waits. Ctrl-C stops them all cleanly, in
-reverse order.`,
+reverse order. The nodes die with this process however it ends (on Linux:
+the parent-death signal), and --dir is locked while it runs: a second start
+there names the running launcher and its nodes' pids (--dir/launcher.pids.json).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
@@ -113,7 +128,12 @@ reverse order.`,
 			if err != nil {
 				return err
 			}
-			l := testnet.NewLauncher(t, &testnet.Processes{Binary: custodyd})
+			lock, err := testnet.LockDir(dir, "custodynet testnet start")
+			if err != nil {
+				return err
+			}
+			defer lock.Release()
+			l := testnet.NewLauncher(t, &testnet.Processes{Binary: custodyd, Lock: lock})
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "starting %d nodes of %s\n", len(t.Nodes), t.ChainID)

@@ -2,22 +2,25 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 
-	cmtversion "github.com/cometbft/cometbft/version"
 	"github.com/spf13/cobra"
 
-	"github.com/custody-ledger/custody/node"
+	"github.com/custody-ledger/custody/internal/version"
 )
 
 func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "print the version of custodynet and of the cometbft it embeds",
+		Short: "print the version and commit of custodynet, and of the cometbft and go it was built with",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "custodynet %s\ncometbft %s\ngo %s\n", node.Version, cmtversion.TMCoreSemVer, runtime.Version())
-			return err
+			if output != "text" && output != "json" {
+				return &usageError{fmt.Errorf("--output must be text or json, got %q", output)}
+			}
+			return version.Get("custodynet").Write(cmd.OutOrStdout(), output)
 		},
 	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
 }

@@ -32,6 +32,7 @@ var subcommands = []func(io.Writer, io.Writer) *cobra.Command{
 	newReplayCmd,
 	newVerifyAlertCmd,
 	newRunCmd,
+	newVersionCmd,
 	newSampleCmd,
 }
 

@@ -1,8 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
-	"log"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 // interrupted.
 func newRunCmd(_, stderr io.Writer) *cobra.Command {
 	var cfgPath string
+	var logJSON bool
 	cmd := &cobra.Command{
 		Use:     "run --config FILE",
 		Aliases: []string{"start"},
@@ -28,11 +30,20 @@ func newRunCmd(_, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
-			return daemon.Run(cmd.Context(), cfg, daemon.Options{Logf: logger.Printf})
+			// log/slog for every line: the daemon's, and the capture's
+			// limit and kernel-drop warnings (through the default logger).
+			var h slog.Handler = slog.NewTextHandler(stderr, nil)
+			if logJSON {
+				h = slog.NewJSONHandler(stderr, nil)
+			}
+			logger := slog.New(h)
+			slog.SetDefault(logger)
+			logf := func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) }
+			return daemon.Run(cmd.Context(), cfg, daemon.Options{Logf: logf})
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "risk TOML config (docs/risk.md)")
 	cmd.MarkFlagRequired("config")
+	cmd.Flags().BoolVar(&logJSON, "log-json", false, "log JSON lines instead of text (log/slog)")
 	return cmd
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -168,6 +169,9 @@ func EndOfDay(ctx *contracts.Context, m *custodyv1.MsgEndOfDay) ([]byte, error) 
 		}
 		nExpired = trading.ExpireOpenOrders(ctx)
 		snapshot(ctx, day.Date)
+		// Closing figures and interest (package interest): after the
+		// snapshot, so the snapshot is the close before any interest.
+		interest.Close(ctx, day.Date, m.NextDate)
 	}
 
 	// The instrument master for the next day: one day fewer without

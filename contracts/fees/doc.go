@@ -16,7 +16,14 @@
 // one fill of its whole value, and the freeze taken at order time (Max) is
 // never exceeded.
 //
-// Minimum commission. By default the 5.00 CNY minimum applies per order:
+// Product classes. A-shares, funds/ETFs and bonds are charged differently:
+// each schedule holds one set of rates per class (Schedule.Rates), and funds,
+// ETFs and bonds carry a zero stamp duty and a zero transfer fee, so they pay
+// neither. The commission rate and its minimum are the broker's, per class
+// (Commission; the trading contract picks them for the order).
+//
+// Minimum commission. By default the minimum (5.00 CNY for A-shares)
+// applies per order:
 // commission is max(minimum, rate × value) over the order's total filled
 // value, and the top-up to the minimum is due with the first fill (the
 // order has traded, so the minimum is owed whatever else fills). With

@@ -27,25 +27,64 @@ const (
 	Sell
 )
 
-// Class selects the handling-fee rate: funds and ETFs pay their own.
+// Class is the product class of a security, which picks the rates that
+// apply to it: A-shares pay all five items; funds and ETFs pay commission,
+// their own handling fee and (a parameter) the levy, but no stamp duty and no
+// transfer fee; bonds pay commission and the bond handling fee only. The
+// class is a property of the instrument's board (trading.FeeClass).
 type Class uint8
 
 const (
-	ClassEquity Class = iota
-	ClassFund
-	ClassBond
+	ClassEquity Class = iota // A-shares: main board, ChiNext, STAR
+	ClassFund                // funds and ETFs
+	ClassBond                // bonds and convertibles
+	numClasses
 )
 
+// String names the class as the docs and the demo print it.
+func (c Class) String() string {
+	switch c {
+	case ClassEquity:
+		return "A-share"
+	case ClassFund:
+		return "fund/ETF"
+	case ClassBond:
+		return "bond"
+	}
+	return fmt.Sprintf("class(%d)", uint8(c))
+}
+
+// ClassRates are the market rates of one product class in one schedule.
+// A zero rate means the class does not pay that item: that is how funds and
+// bonds are exempt from stamp duty and the transfer fee, so an exemption is
+// a dated parameter like any rate and not a branch in the arithmetic.
+type ClassRates struct {
+	StampDutySell Rate // tax authority, seller only
+	TransferFee   Rate // clearing house, both sides
+	HandlingFee   Rate // exchange, both sides
+	RegulatorLevy Rate // regulator, both sides
+}
+
 // Schedule is one dated set of market rates, in force from Effective
-// (a business date YYYYMMDD) until the next schedule's Effective.
+// (a business date YYYYMMDD) until the next schedule's Effective, with one
+// set of rates per product class.
 type Schedule struct {
-	Effective       uint32
-	StampDutySell   Rate // tax authority, seller only
-	TransferFee     Rate // clearing house, both sides
-	HandlingFee     Rate // exchange, both sides (equities)
-	HandlingFeeFund Rate // exchange, both sides (funds and ETFs)
-	HandlingFeeBond Rate // exchange, both sides (bonds)
-	RegulatorLevy   Rate // regulator, both sides
+	Effective uint32
+	Equity    ClassRates
+	Fund      ClassRates
+	Bond      ClassRates
+}
+
+// Rates returns the rates of a class (unknown classes are refused by
+// Params.Cumulative before this is reached).
+func (s Schedule) Rates(c Class) ClassRates {
+	switch c {
+	case ClassFund:
+		return s.Fund
+	case ClassBond:
+		return s.Bond
+	}
+	return s.Equity
 }
 
 // MinimumRule says what the minimum commission applies to.
@@ -67,7 +106,6 @@ const (
 // Params are the fee parameters in force on chain.
 type Params struct {
 	Schedules     []Schedule // ascending by Effective
-	MinCommission int64      // fen; 500 = 5.00 CNY
 	MaxCommission Rate       // cap on any broker's rate (0.3%)
 	Minimum       MinimumRule
 	Rounding      RoundingRule
@@ -75,22 +113,54 @@ type Params struct {
 
 // DefaultParams are DOMAIN.md's figures, with the schedules in force before
 // the last changes kept so that a replay of an old date charges old rates.
+//
+//	                 A-share                         fund/ETF           bond
+//	until 2022-04-28 stamp 0.1%  transfer 0.002%     handling 0.00487%  handling 0.0001%
+//	                 handling 0.00487% levy 0.002%   levy 0.002%        (our default)
+//	from 2022-04-29  transfer 0.001%                 —                  —
+//	from 2023-08-28  stamp 0.05% handling 0.00341%   handling 0.004%    —
+//
+// Funds, ETFs and bonds pay no stamp duty and no transfer fee in any
+// schedule; bonds pay no levy (DOMAIN.md lists only commission and the
+// handling fee for them). The fund handling fee before 2023-08-28 is our
+// default (the A-share rate of the time): no official figure was
+// established.
 func DefaultParams() Params {
+	fund := ClassRates{HandlingFee: 4_870, RegulatorLevy: 2_000}
+	bond := ClassRates{HandlingFee: 100}
 	return Params{
 		Schedules: []Schedule{
-			// Before 2022-04-29: transfer fee 0.002%, handling 0.00487%, stamp 0.1%.
-			{Effective: 19900101, StampDutySell: 100_000, TransferFee: 2_000, HandlingFee: 4_870, HandlingFeeFund: 4_870, HandlingFeeBond: 1_000, RegulatorLevy: 2_000},
-			// 2022-04-29: transfer fee halved to 0.001%.
-			{Effective: 20220429, StampDutySell: 100_000, TransferFee: 1_000, HandlingFee: 4_870, HandlingFeeFund: 4_870, HandlingFeeBond: 1_000, RegulatorLevy: 2_000},
-			// 2023-08-28: stamp duty 0.05%, handling 0.00341% (funds 0.004%).
-			{Effective: 20230828, StampDutySell: 50_000, TransferFee: 1_000, HandlingFee: 3_410, HandlingFeeFund: 4_000, HandlingFeeBond: 1_000, RegulatorLevy: 2_000},
+			{Effective: 19900101, Equity: ClassRates{StampDutySell: 100_000, TransferFee: 2_000, HandlingFee: 4_870, RegulatorLevy: 2_000}, Fund: fund, Bond: bond},
+			{Effective: 20220429, Equity: ClassRates{StampDutySell: 100_000, TransferFee: 1_000, HandlingFee: 4_870, RegulatorLevy: 2_000}, Fund: fund, Bond: bond},
+			{Effective: 20230828, Equity: ClassRates{StampDutySell: 50_000, TransferFee: 1_000, HandlingFee: 3_410, RegulatorLevy: 2_000},
+				Fund: ClassRates{HandlingFee: 4_000, RegulatorLevy: 2_000}, Bond: bond},
 		},
-		MinCommission: 500,
 		MaxCommission: 300_000,
 		Minimum:       MinimumPerOrder,
 		Rounding:      RoundPerItem,
 	}
 }
+
+// Commission is a broker's commission schedule for one product class: its
+// rate and the minimum per order (or per fill, with MinimumPerFill).
+type Commission struct {
+	Rate    Rate
+	Minimum int64 // fen; 500 = 5.00 CNY
+}
+
+// DefaultCommissions are the commission schedules of a broker that genesis
+// does not describe, per class (our defaults): A-shares and funds 0.025%
+// with the 5.00 minimum of DOMAIN.md; bonds 0.002% with a 1.00 minimum.
+func DefaultCommissions() [numClasses]Commission {
+	return [numClasses]Commission{
+		ClassEquity: {Rate: 25_000, Minimum: 500},
+		ClassFund:   {Rate: 25_000, Minimum: 500},
+		ClassBond:   {Rate: 2_000, Minimum: 100},
+	}
+}
+
+// Classes lists the product classes in order.
+func Classes() []Class { return []Class{ClassEquity, ClassFund, ClassBond} }
 
 // Errors returned by Validate and the computations.
 var (
@@ -99,8 +169,8 @@ var (
 	ErrBadParams  = errors.New("fees: invalid parameters")
 )
 
-// Validate checks the parameters: schedules ascending, rates within 0..1%
-// (commission within MaxCommission), minimum non-negative.
+// Validate checks the parameters: schedules ascending, every class's rates
+// within 0..1%, the commission cap within 0..1%.
 func (p Params) Validate() error {
 	if len(p.Schedules) == 0 {
 		return fmt.Errorf("%w: no schedule", ErrBadParams)
@@ -109,13 +179,16 @@ func (p Params) Validate() error {
 		if i > 0 && s.Effective <= p.Schedules[i-1].Effective {
 			return fmt.Errorf("%w: schedules not ascending at %d", ErrBadParams, s.Effective)
 		}
-		for _, r := range []Rate{s.StampDutySell, s.TransferFee, s.HandlingFee, s.HandlingFeeFund, s.HandlingFeeBond, s.RegulatorLevy} {
-			if r < 0 || r > RateScale/100 {
-				return fmt.Errorf("%w: rate %d out of range 0..1%% in schedule %d", ErrBadParams, r, s.Effective)
+		for _, c := range Classes() {
+			cr := s.Rates(c)
+			for _, r := range []Rate{cr.StampDutySell, cr.TransferFee, cr.HandlingFee, cr.RegulatorLevy} {
+				if r < 0 || r > RateScale/100 {
+					return fmt.Errorf("%w: %s rate %d out of range 0..1%% in schedule %d", ErrBadParams, c, r, s.Effective)
+				}
 			}
 		}
 	}
-	if p.MinCommission < 0 || p.MaxCommission < 0 || p.MaxCommission > RateScale/100 {
+	if p.MaxCommission < 0 || p.MaxCommission > RateScale/100 {
 		return fmt.Errorf("%w: commission bounds", ErrBadParams)
 	}
 	return nil
@@ -181,8 +254,21 @@ func (b Breakdown) Add(o Breakdown) Breakdown {
 type Trade struct {
 	Date           uint32 // business date YYYYMMDD: picks the schedule
 	Side           Side
-	Class          Class
-	CommissionRate Rate // the broker's rate
+	Class          Class // picks the rates within the schedule
+	CommissionRate Rate  // the broker's rate for this class
+	MinCommission  int64 // the broker's minimum for this class, fen
+}
+
+// ValidateCommission checks a commission schedule against the cap: rate
+// within 0..MaxCommission, minimum within 0..1 000.00 CNY.
+func (p Params) ValidateCommission(c Commission) error {
+	if c.Rate < 0 || c.Rate > p.MaxCommission {
+		return fmt.Errorf("%w: commission rate %d outside 0..%d", ErrBadParams, c.Rate, p.MaxCommission)
+	}
+	if c.Minimum < 0 || c.Minimum > 100_000 {
+		return fmt.Errorf("%w: minimum commission %d fen outside 0..100000", ErrBadParams, c.Minimum)
+	}
+	return nil
 }
 
 // RawValue is price × quantity in 0.0001 CNY, refusing overflow.
@@ -212,18 +298,15 @@ func (p Params) Cumulative(t Trade, cumRaw int64) (Breakdown, error) {
 	if err != nil {
 		return Breakdown{}, err
 	}
-	handling := s.HandlingFee
-	switch t.Class {
-	case ClassFund:
-		handling = s.HandlingFeeFund
-	case ClassBond:
-		handling = s.HandlingFeeBond
+	if t.Class >= numClasses {
+		return Breakdown{}, fmt.Errorf("%w: product class %d", ErrBadParams, t.Class)
 	}
+	cr := s.Rates(t.Class)
 	stamp := Rate(0)
 	if t.Side == Sell {
-		stamp = s.StampDutySell
+		stamp = cr.StampDutySell
 	}
-	rates := [5]Rate{t.CommissionRate, stamp, s.TransferFee, handling, s.RegulatorLevy}
+	rates := [5]Rate{t.CommissionRate, stamp, cr.TransferFee, cr.HandlingFee, cr.RegulatorLevy}
 	var items [5]int64
 	if p.Rounding == RoundPerItem {
 		for i, r := range rates {
@@ -235,8 +318,8 @@ func (p Params) Cumulative(t Trade, cumRaw int64) (Breakdown, error) {
 		return Breakdown{}, err
 	}
 	b := Breakdown{Commission: items[0], StampDuty: items[1], TransferFee: items[2], HandlingFee: items[3], RegulatorLevy: items[4]}
-	if p.Minimum == MinimumPerOrder && b.Commission < p.MinCommission {
-		b.Commission = p.MinCommission
+	if p.Minimum == MinimumPerOrder && b.Commission < t.MinCommission {
+		b.Commission = t.MinCommission
 	}
 	return b, nil
 }
@@ -249,8 +332,8 @@ func (p Params) Fill(t Trade, rawBefore, rawFill int64) (Breakdown, error) {
 		if err != nil {
 			return Breakdown{}, err
 		}
-		if rawFill > 0 && b.Commission < p.MinCommission {
-			b.Commission = p.MinCommission
+		if rawFill > 0 && b.Commission < t.MinCommission {
+			b.Commission = t.MinCommission
 		}
 		return b, nil
 	}
@@ -275,13 +358,13 @@ func (p Params) Max(t Trade, rawOrder int64, maxFills int64) (int64, error) {
 	}
 	total := b.Total()
 	if p.Minimum == MinimumPerFill {
-		if b.Commission < p.MinCommission {
-			total += p.MinCommission - b.Commission
+		if b.Commission < t.MinCommission {
+			total += t.MinCommission - b.Commission
 		}
 		// Each further fill may pay the minimum on its own, plus up to one
 		// fen per item of rounding.
 		if maxFills > 1 {
-			extra, ok := mulOK(maxFills-1, p.MinCommission+5)
+			extra, ok := mulOK(maxFills-1, t.MinCommission+5)
 			if !ok {
 				return 0, ErrOverflow
 			}

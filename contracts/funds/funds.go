@@ -26,6 +26,7 @@
 package funds
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -109,6 +110,27 @@ func Deposit(ctx *contracts.Context, h Holder, amount int64, refID string) (*cus
 	return write(ctx, h.AccountID, f, custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT, refID, amount, 0), nil
 }
 
+// CreditInterest credits the custodian bank's interest (结息, amount > 0)
+// to the holder's balance. Like a deposit it enters custody at the bank
+// boundary: the custody total and the supply (Supply.interest) move with it.
+func CreditInterest(ctx *contracts.Context, h Holder, amount int64, refID string) (*custodyv1.LedgerEntry, error) {
+	f := mustGet(ctx.Store, h.AccountID)
+	total := GetCustodyTotal(ctx.Store, h.BankID, h.BrokerID)
+	supply := GetSupply(ctx.Store)
+	balance, ok1 := add(f.Balance, amount)
+	newTotal, ok2 := add(total, amount)
+	newSupply, ok3 := add(supply.Total, amount)
+	interest, ok4 := add(supply.Interest, amount)
+	if amount <= 0 || !ok1 || !ok2 || !ok3 || !ok4 {
+		return nil, ErrOverflow.Wrapf("interest of %d to %s", amount, h.AccountID)
+	}
+	f.Balance = balance
+	supply.Total, supply.Interest = newSupply, interest
+	setTotal(ctx.Store, h, newTotal)
+	ctx.Store.Set(SupplyKey(), contracts.Marshal(supply))
+	return write(ctx, h.AccountID, f, custodyv1.LedgerReason_LEDGER_REASON_INTEREST, refID, amount, 0), nil
+}
+
 // Freeze moves amount (> 0) of the account's withdrawable funds into frozen
 // for a withdrawal request, and counts the request as open.
 func Freeze(ctx *contracts.Context, accountID string, amount int64, refID string) (*custodyv1.LedgerEntry, error) {
@@ -187,6 +209,12 @@ func writeEntry(ctx *contracts.Context, accountID string, f *custodyv1.Funds, re
 		Unsettled:       f.Unsettled,
 	}
 	f.NextSeq++
+	if k := BalanceChangedKey(accountID); !ctx.Store.Has(k) {
+		// The end-of-day close visits only the accounts marked here, so its
+		// cost follows the day's activity, not the number of accounts. The
+		// mark holds the first entry since the last close.
+		ctx.Store.Set(k, binary.BigEndian.AppendUint64(nil, e.Seq))
+	}
 	ctx.Store.Set(EntryKey(accountID, e.Seq), contracts.Marshal(e))
 	ctx.Store.Set(FundsKey(accountID), contracts.Marshal(f))
 	ctx.Emit("funds_changed",

@@ -91,21 +91,22 @@ func checkConserved(store contracts.Store) (string, bool) {
 	sum, ok := add(clients, system)
 	overflow = overflow || !ok
 	s := GetSupply(store)
-	in, ok1 := add(s.Deposited, s.FromClearing)
+	in0, ok0 := add(s.Deposited, s.Interest)
+	in, ok1 := add(in0, s.FromClearing)
 	out, ok2 := add(s.Withdrawn, s.ToClearing)
 	switch {
-	case overflow || !ok1 || !ok2:
+	case overflow || !ok0 || !ok1 || !ok2:
 		return "the sum of balances overflows int64", true
-	case s.Total < 0 || s.Deposited < 0 || s.Withdrawn < 0 || s.FromClearing < 0 || s.ToClearing < 0:
+	case s.Total < 0 || s.Deposited < 0 || s.Withdrawn < 0 || s.FromClearing < 0 || s.ToClearing < 0 || s.Interest < 0:
 		return fmt.Sprintf("negative supply figure: %v", s), true
 	case s.Total != in-out:
-		return fmt.Sprintf("supply %d ≠ deposited %d − withdrawn %d + from clearing %d − to clearing %d",
-			s.Total, s.Deposited, s.Withdrawn, s.FromClearing, s.ToClearing), true
+		return fmt.Sprintf("supply %d ≠ deposited %d + interest %d − withdrawn %d + from clearing %d − to clearing %d",
+			s.Total, s.Deposited, s.Interest, s.Withdrawn, s.FromClearing, s.ToClearing), true
 	case sum != s.Total:
 		return fmt.Sprintf("client balances %d + system accounts %d = %d ≠ supply %d", clients, system, sum, s.Total), true
 	}
-	return fmt.Sprintf("client balances %d + system accounts %d = supply %d (deposited %d − withdrawn %d + from clearing %d − to clearing %d)",
-		clients, system, sum, s.Deposited, s.Withdrawn, s.FromClearing, s.ToClearing), false
+	return fmt.Sprintf("client balances %d + system accounts %d = supply %d (deposited %d + interest %d − withdrawn %d + from clearing %d − to clearing %d)",
+		clients, system, sum, s.Deposited, s.Interest, s.Withdrawn, s.FromClearing, s.ToClearing), false
 }
 
 // checkSystem: every system account's balance is what was credited minus

@@ -31,3 +31,14 @@ func CustodyTotalKey(bankID, brokerID string) []byte {
 
 // SupplyKey is the key of the chain-wide Supply: the single byte 0x15.
 func SupplyKey() []byte { return []byte{contracts.PrefixSupply} }
+
+// BalanceChangedKey marks an account whose fund ledger moved since the last
+// end-of-day close: 0x60 | account id → the seq (8 bytes BE) of its first
+// ledger entry since then. The close (package interest) visits and clears
+// these marks.
+func BalanceChangedKey(accountID string) []byte {
+	return append([]byte{contracts.PrefixBalanceChanged}, accountID...)
+}
+
+// BalanceChangedPrefix is the prefix of the marks.
+func BalanceChangedPrefix() []byte { return []byte{contracts.PrefixBalanceChanged} }

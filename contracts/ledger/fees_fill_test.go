@@ -15,7 +15,9 @@ import (
 // every expected figure worked out by hand (fen; rates of 2025: commission
 // 0.025% at broker-x and 0.03% at broker-y, minimum 5.00 per order, stamp
 // duty 0.05% on sells, transfer fee 0.001%, handling fee 0.00341% (funds
-// 0.004%), levy 0.002%; each item rounded half up to the fen).
+// 0.004%), levy 0.002%; each item rounded half up to the fen). Funds and
+// bonds pay no stamp duty and no transfer fee; bonds pay commission 0.002%
+// (minimum 1.00) and the bond handling fee 0.0001% only.
 func TestFillFees(t *testing.T) {
 	type fill struct {
 		msg   *custodyv1.Msg
@@ -34,6 +36,7 @@ func TestFillFees(t *testing.T) {
 		order   *custodyv1.Msg
 		freeze  int64 // cash the order freezes
 		fills   []fill
+		hold    string // a security the account is given 1 000 of first
 	}{
 		{name: "DOMAIN.md example: 1 000 at 10.00, minimum commission", broker: sBrokerX, account: "C1",
 			order: buyMsg("C1/f", secMain, cny(10, 0), 1000), freeze: 1_000_564,
@@ -74,10 +77,23 @@ func TestFillFees(t *testing.T) {
 			// booked to handling (remainder .705) and commission (.5, before transfer's .5)
 			order: buyMsg("C1/f", secNew, cny(5, 0), 100), freeze: 50_503,
 			fills: []fill{{fillMsg("F1", "C1/f", cny(5, 0), 100), 50_000, fee(500, 0, 0, 2, 1), -50_503}}},
-		{name: "ETF handling fee 0.004%", broker: sBrokerX, account: "C1",
-			order: buyMsg("C1/f", secFund, 10_010, 1000), freeze: 100_607,
-			// 1 001.00: transfer 0.01001 → 0.01; handling 0.04004 → 0.04; levy 0.02002 → 0.02
-			fills: []fill{{fillMsg("F1", "C1/f", 10_010, 1000), 100_100, fee(500, 0, 1, 4, 2), -100_607}}},
+		{name: "ETF handling fee 0.004%, no transfer fee", broker: sBrokerX, account: "C1",
+			order: buyMsg("C1/f", secFund, 10_010, 1000), freeze: 100_606,
+			// 1 001.00: commission 0.25 → 5.00; no transfer fee; handling 0.04004 → 0.04; levy 0.02002 → 0.02
+			fills: []fill{{fillMsg("F1", "C1/f", 10_010, 1000), 100_100, fee(500, 0, 0, 4, 2), -100_606}}},
+		{name: "ETF sale: no stamp duty, no transfer fee", broker: sBrokerX, account: "C1", hold: secFund,
+			// reserve: a one-share fill at 1.001 brings 1.00 and pays the 5.00
+			// minimum: 5.00 − 1.00 + 0.06 rounding = 4.06
+			order: sellMsg("C1/f", secFund, 10_010, 1000), freeze: 406,
+			fills: []fill{{fillMsg("F1", "C1/f", 10_010, 1000), 100_100, fee(500, 0, 0, 4, 2), 99_594}}},
+		{name: "bond purchase: commission and handling fee only", broker: sBrokerX, account: "C1",
+			// 50 000.00: commission 0.002% = 1.00 (just the minimum); handling 0.0001% = 0.05
+			order: buyMsg("C1/f", secBond, cny(100, 0), 500), freeze: 5_000_105,
+			fills: []fill{{fillMsg("F1", "C1/f", cny(100, 0), 500), 5_000_000, fee(100, 0, 0, 5, 0), -5_000_105}}},
+		{name: "bond sale: no stamp duty, no transfer fee, no levy", broker: sBrokerX, account: "C1", hold: secBond,
+			// 100 000.00: commission 0.002% = 2.00; handling 0.0001% = 0.10
+			order: sellMsg("C1/f", secBond, cny(100, 0), 1000), freeze: 0,
+			fills: []fill{{fillMsg("F1", "C1/f", cny(100, 0), 1000), 10_000_000, fee(200, 0, 0, 10, 0), 9_999_790}}},
 		{name: "penny sell: fees beyond proceeds come from the reserve", broker: sBrokerX, account: "C1",
 			order: sellMsg("C1/f", secPenny, cny(0, 10), 1000), freeze: 496,
 			fills: []fill{
@@ -92,6 +108,9 @@ func TestFillFees(t *testing.T) {
 			e := tradingWorld(t, tc.params)
 			if tc.account == "C2" {
 				e.must(sBankB, depositMsg("T9", "C2", 3_000_000))
+			}
+			if tc.hold != "" {
+				e.seedHolding(tc.account, tc.hold, 1000)
 			}
 			f0 := funds.Get(e.mem, tc.account)
 			e.must(tc.broker, tc.order)

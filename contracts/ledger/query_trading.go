@@ -11,6 +11,7 @@ import (
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
@@ -25,6 +26,8 @@ var tradingQueryPaths = []string{
 	"reports/<date>", "report/<date>/<broker id>", "settlement-breaks",
 	"snapshot/<date>/<bank id>/<broker id>", "reconciliation/<date>", "reconciliation/<date>/<bank id>/<broker id>",
 	"reconciliation-breaks", "fee-accounts", "system-account/<kind>/<owner>",
+	"reconciliation-checks/<date>", "interest-postings/<period end>",
+	"statement/<account id>/<period>",
 }
 
 // MaxListPage bounds one page of a trading list query.
@@ -187,6 +190,54 @@ func queryTrading(store contracts.Store, head, rest, rawQuery string) (out []byt
 			return recordOK(r)
 		}
 		return nil, true, ErrBadQuery.Wrapf("reconciliation/<date>[/<bank id>/<broker id>], got %q", rest)
+	case "reconciliation-checks":
+		d, err := date(rest)
+		if err != nil {
+			return nil, true, err
+		}
+		// {"checks": [ReconCheck...], "breaks": [ReconBreak...]}: the six
+		// checks' results of the date and every item that broke.
+		checks := reconcile.Checks(store, d)
+		var breaks []*custodyv1.ReconBreak
+		for _, c := range checks {
+			breaks = append(breaks, reconcile.ItemBreaks(store, c)...)
+		}
+		raws := map[string][]json.RawMessage{"checks": {}, "breaks": {}}
+		for _, c := range checks {
+			bz, err := record(c)
+			if err != nil {
+				return nil, true, err
+			}
+			raws["checks"] = append(raws["checks"], bz)
+		}
+		for _, b := range breaks {
+			bz, err := record(b)
+			if err != nil {
+				return nil, true, err
+			}
+			raws["breaks"] = append(raws["breaks"], bz)
+		}
+		bz, err := json.Marshal(raws)
+		return bz, true, err
+	case "statement":
+		if err := arity(2, "<account id>/<YYYYMMDD|YYYYMM>"); err != nil {
+			return nil, true, err
+		}
+		from, to, err := interest.StatementPeriod(parts[1])
+		if err != nil {
+			return nil, true, ErrBadQuery.Wrapf("%v", err)
+		}
+		st, err := interest.Statement(store, parts[0], from, to)
+		if err != nil {
+			return nil, true, ErrNotFound.Wrapf("%v", err)
+		}
+		return recordOK(st)
+	case "interest-postings":
+		d, err := date(rest)
+		if err != nil {
+			return nil, true, err
+		}
+		return listOK("postings", interest.Postings(store, d), "")
 	case "reconciliation-breaks":
 		var d uint32
 		if from != "" {

@@ -27,6 +27,7 @@ const (
 	secNew     = "600002.SH" // new listing: no daily limit
 	secST      = "600003.SH" // risk warning: ±10% since 2025-07-07, ±5% before
 	secPenny   = "600004.SH" // 0.10: fees exceed small proceeds
+	secBond    = "019547.SH" // treasury bond, 100.00, T+0
 )
 
 // cny is a price in CNY × 10 000.
@@ -44,6 +45,7 @@ func tradingInstruments() []*custodyv1.Instrument {
 		{Security: secNew, Name: "New listing", Board: custodyv1.Board_BOARD_MAIN, ReferencePrice: cny(10, 0), Cycle: t1, NoLimitDays: 5},
 		{Security: secST, Name: "ST one", Board: custodyv1.Board_BOARD_MAIN, ReferencePrice: cny(10, 0), Cycle: t1, RiskWarning: true},
 		{Security: secPenny, Name: "Penny", Board: custodyv1.Board_BOARD_MAIN, ReferencePrice: cny(0, 10), Cycle: t1},
+		{Security: secBond, Name: "Treasury 2024-07", Board: custodyv1.Board_BOARD_BOND, ReferencePrice: cny(100, 0), Cycle: t0},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	eod "github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/fees"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/ledger"
 	"github.com/custody-ledger/custody/contracts/market"
 	"github.com/custody-ledger/custody/contracts/reconcile"
@@ -111,6 +112,13 @@ type sim struct {
 	nExec    int
 	nXfer    int
 	stats    map[string]int
+
+	// Interest: every client's closing balance at each close (ascending),
+	// the start of its current interest period, and the banks' rates.
+	closes      map[string][]closing
+	periodStart uint32
+	rates       map[string][]closing
+	dayIndex    int
 }
 
 type acctSec = struct{ account, security string }
@@ -129,6 +137,15 @@ func runSim(t *testing.T, seed int64, size simSize) *sim {
 		t.Fatalf("seed %d: genesis: %v", seed, err)
 	}
 	s.day = day1
+	// The banks' demand-deposit rates; bank-a's falls on 2025-03-01, inside
+	// the first interest period.
+	s.closes, s.periodStart = map[string][]closing{}, day1
+	s.rates = map[string][]closing{bankA: {{day1, 350_000}, {20250301, 200_000}}, bankB: {{day1, 300_000}}}
+	for _, bank := range []contracts.Signer{sBankA, sBankB} {
+		for _, r := range s.rates[bank.Owner] {
+			s.must(bank, rateMsg(r.from, r.balance))
+		}
+	}
 	s.openClients(size.clients)
 	for d := 0; d < size.days; d++ {
 		s.newDay()
@@ -321,7 +338,9 @@ func (s *sim) tradeOf(broker string, inst *custodyv1.Instrument, buy bool) fees.
 	if buy {
 		side = fees.Buy
 	}
-	return fees.Trade{Date: s.day, Side: side, Class: trading.FeeClass(inst), CommissionRate: trading.CommissionRate(s.params, broker)}
+	class := trading.FeeClass(inst)
+	c := trading.Commission(s.params, broker, class)
+	return fees.Trade{Date: s.day, Side: side, Class: class, CommissionRate: c.Rate, MinCommission: c.Minimum}
 }
 
 func (s *sim) placeBuy() {
@@ -608,6 +627,15 @@ func nextBusinessDate(d uint32) uint32 {
 // last fills; an instrument is halted, resumed or listed now and then.
 func (s *sim) endOfDay() {
 	next := nextBusinessDate(s.day)
+	s.dayIndex++
+	if s.dayIndex%3 == 2 {
+		// Every third close jumps to the next settlement day (结息日), so
+		// the run pays interest every few days.
+		next = nextSettlementDay(s.day)
+	}
+	for _, c := range s.clients {
+		s.closes[c.id] = append(s.closes[c.id], closing{s.day, funds.Get(s.e.mem, c.id).Balance})
+	}
 	m := &custodyv1.MsgEndOfDay{Date: s.day, NextDate: next}
 	wrong := map[string]bool{}
 	for _, b := range []string{brokerX, brokerY} {
@@ -663,8 +691,46 @@ func (s *sim) endOfDay() {
 	for _, h := range s.holdings {
 		h.unsettled = 0
 	}
+	if end, ok := interest.SettlementIn(0, s.day, next); ok {
+		s.checkInterest(end)
+	}
 	s.day = next
 	s.newDay()
+}
+
+// nextSettlementDay is the first 20th of March, June, September or
+// December after d.
+func nextSettlementDay(d uint32) uint32 {
+	for y := d / 10000; ; y++ {
+		for _, m := range []uint32{3, 6, 9, 12} {
+			if s := y*10000 + m*100 + 20; s > d {
+				return s
+			}
+		}
+	}
+}
+
+// checkInterest: the close just paid the period ending on end; every
+// client's posting is the day-by-day calculation over the closing
+// balances recorded at each close.
+func (s *sim) checkInterest(end uint32) {
+	s.t.Helper()
+	credit := interest.AddDays(end, 1)
+	for _, c := range s.clients {
+		want := expectedInterest(s.t, s.periodStart, end, s.closes[c.id], s.rates[c.bank.Owner])
+		var got int64
+		if p := interest.GetPosting(s.e.mem, end, c.id); p != nil {
+			got = p.Amount
+		}
+		if got != want {
+			s.t.Fatalf("day %d: interest of %s for the period %d..%d is %d, the day-by-day calculation %d", s.day, c.id, s.periodStart, end, got, want)
+		}
+		s.closes[c.id] = append(s.closes[c.id], closing{credit, funds.Get(s.e.mem, c.id).Balance})
+		if want > 0 {
+			s.stats["interest postings"]++
+		}
+	}
+	s.periodStart = credit
 }
 
 // statements: each bank reconciles the day just cleared with every broker,
@@ -682,10 +748,17 @@ func (s *sim) statements() {
 			}
 			sort.Strings(ids)
 			bal := make([]int64, len(ids))
-			for i, id := range ids {
-				bal[i] = funds.Get(s.e.mem, id).Balance
-			}
 			total := funds.GetCustodyTotal(s.e.mem, bank.Owner, broker)
+			for i, id := range ids {
+				// The bank's mirror at the close: before any interest the
+				// close credited (the bank credits it the next day).
+				cl := s.closes[id]
+				bal[i] = cl[len(cl)-1].balance
+				if len(cl) > 1 && cl[len(cl)-1].from > date {
+					bal[i] = cl[len(cl)-2].balance
+					total -= cl[len(cl)-1].balance - bal[i]
+				}
+			}
 			status := custodyv1.ReconStatus_RECON_STATUS_MATCH
 			if s.rng.Intn(8) == 0 && len(bal) > 0 {
 				bal[s.rng.Intn(len(bal))]++

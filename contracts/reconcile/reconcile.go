@@ -40,6 +40,10 @@ var (
 func Routes() []contracts.Route {
 	return []contracts.Route{
 		contracts.Handle("submit_statement", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateStatement, SubmitStatement),
+		contracts.Handle("submit_transfer_journal", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateTransferJournal, SubmitTransferJournal),
+		contracts.Handle("submit_clearing_file", []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}, ValidateClearingFile, SubmitClearingFile),
+		contracts.Handle("submit_holdings_file", []custodyv1.Role{custodyv1.Role_ROLE_CLEARING_HOUSE}, ValidateHoldingsFile, SubmitHoldingsFile),
+		contracts.Handle("submit_interest_file", []custodyv1.Role{custodyv1.Role_ROLE_BANK}, ValidateInterestFile, SubmitInterestFile),
 	}
 }
 
@@ -85,6 +89,30 @@ func ValidateStatement(m *custodyv1.MsgSubmitStatement) error {
 	if len(m.ClientsHash) != sha256.Size {
 		return ErrBadHash.Wrapf("%d bytes", len(m.ClientsHash))
 	}
+	if len(m.Balances) > MaxFileLines {
+		return ErrFileTooLong.Wrapf("%d balances", len(m.Balances))
+	}
+	if len(m.Balances) == 0 {
+		return nil
+	}
+	// The balances are the file the hash is of: in account-id order, each
+	// once, and hashing to clients_hash.
+	ids, bals := make([]string, len(m.Balances)), make([]int64, len(m.Balances))
+	for i, b := range m.Balances {
+		if b == nil || b.Amount < 0 {
+			return ErrBadFile.Wrapf("balance %d: %v", i, b)
+		}
+		if err := accounts.ValidateAccountID(b.AccountId); err != nil {
+			return ErrBadFile.Wrapf("balance %d: %v", i, err)
+		}
+		if i > 0 && b.AccountId <= ids[i-1] {
+			return ErrBadFile.Wrapf("balance %d: %s not after %s (account-id order, each once)", i, b.AccountId, ids[i-1])
+		}
+		ids[i], bals[i] = b.AccountId, b.Amount
+	}
+	if !bytes.Equal(clearing.ClientsHash(ids, bals), m.ClientsHash) {
+		return ErrBalancesHash.Wrapf("%d balances", len(m.Balances))
+	}
 	return nil
 }
 
@@ -128,6 +156,31 @@ func SubmitStatement(ctx *contracts.Context, m *custodyv1.MsgSubmitStatement) ([
 	if r.BankTotal != r.ChainTotal || r.BankClientCount != r.ChainClientCount || !bytes.Equal(r.BankClientsHash, r.ChainClientsHash) {
 		r.Status = custodyv1.ReconStatus_RECON_STATUS_BREAK
 		ctx.Store.Set(BreakKey(m.Date, bank, m.BrokerId), []byte{1})
+	}
+	if err := within(ctx.Store, len(m.Balances)); err != nil {
+		return nil, err
+	}
+	// Check 1 (总分核对) and check 2 (明细核对) as first-class results. With
+	// balances, check 2 names every account that differs; with the hash
+	// alone it can only say that some do.
+	total := newComparison(ctx, m.Date, bank, m.BrokerId, custodyv1.ReconCheckKind_RECON_CHECK_TOTAL, m.ClientsHash)
+	total.item("total", "amount", snap.Total, m.CustodyTotal)
+	total.check.ChainTotal, total.check.FileTotal = snap.Total, m.CustodyTotal
+	if _, err := total.record(ctx); err != nil {
+		return nil, err
+	}
+	clients := checkClients(ctx, m, bank)
+	if len(m.Balances) == 0 {
+		clients = newComparison(ctx, m.Date, bank, m.BrokerId, custodyv1.ReconCheckKind_RECON_CHECK_CLIENTS, m.ClientsHash)
+		clients.check.ChainTotal, clients.check.FileTotal = int64(snap.ClientCount), int64(m.ClientCount)
+		if !bytes.Equal(snap.ClientsHash, m.ClientsHash) || snap.ClientCount != m.ClientCount {
+			clients.item("clients_hash", "clients hash differs (no balances in the statement)", int64(snap.ClientCount), int64(m.ClientCount))
+		} else {
+			clients.check.Items++
+		}
+	}
+	if _, err := clients.record(ctx); err != nil {
+		return nil, err
 	}
 	bz := contracts.Marshal(r)
 	ctx.Store.Set(k, bz)
@@ -186,7 +239,7 @@ func Breaks(store contracts.Store, from uint32, limit int) []*custodyv1.ReconRes
 
 // Invariants of the reconciliation contract.
 func Invariants() []contracts.Invariant {
-	return []contracts.Invariant{{Name: "reconcile/breaks-indexed", Check: checkBreaks}}
+	return []contracts.Invariant{{Name: "reconcile/breaks-indexed", Check: checkBreaks}, {Name: "reconcile/check-breaks", Check: checkCheckBreaks}}
 }
 
 // checkBreaks: a result is listed in the break index exactly when it
@@ -220,4 +273,25 @@ func checkBreaks(store contracts.Store) (string, bool) {
 		return fmt.Sprintf("%d breaks indexed, %d results broke", indexed, nBreaks), true
 	}
 	return fmt.Sprintf("%d results, %d breaks, all indexed", n, nBreaks), false
+}
+
+// checkCheckBreaks: every check result counts exactly the break records
+// under it, and is a BREAK exactly when it has one.
+func checkCheckBreaks(store contracts.Store) (string, bool) {
+	prefix := []byte{contracts.PrefixReconCheck}
+	it := store.Iterator(prefix, contracts.PrefixEnd(prefix))
+	defer it.Close()
+	n, nBreaks := 0, 0
+	for ; it.Valid(); it.Next() {
+		var c custodyv1.ReconCheck
+		contracts.Unmarshal(it.Key(), it.Value(), &c)
+		got := len(ItemBreaks(store, &c))
+		broke := c.Status == custodyv1.ReconStatus_RECON_STATUS_BREAK
+		if got != int(c.Breaks) || broke != (got > 0) {
+			return fmt.Sprintf("check %d %s/%s %s is %s with %d breaks recorded, %d counted", c.Date, c.CounterpartyId, c.BrokerId, c.Check, c.Status, got, c.Breaks), true
+		}
+		n++
+		nBreaks += got
+	}
+	return fmt.Sprintf("%d checks, %d breaks, all recorded", n, nBreaks), false
 }

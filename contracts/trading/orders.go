@@ -114,7 +114,8 @@ func tradeOf(o *custodyv1.Order, inst *custodyv1.Instrument) fees.Trade {
 	if o.Side == custodyv1.Side_SIDE_SELL {
 		side = fees.Sell
 	}
-	return fees.Trade{Date: o.BusinessDate, Side: side, Class: FeeClass(inst), CommissionRate: fees.Rate(o.CommissionRate)}
+	return fees.Trade{Date: o.BusinessDate, Side: side, Class: FeeClass(inst),
+		CommissionRate: fees.Rate(o.CommissionRate), MinCommission: o.MinCommission}
 }
 
 // feeErr maps an error of the fees package: overflow is the trade's
@@ -257,11 +258,15 @@ func Place(ctx *contracts.Context, m *custodyv1.MsgPlaceOrder) ([]byte, error) {
 	o := &custodyv1.Order{
 		Id: t.OrderId, AccountId: a.Id, BrokerId: a.BrokerId, Security: t.Security, Side: t.Side, Type: t.Type,
 		Price: t.Price, Quantity: t.Quantity, BusinessDate: day.Date, Status: custodyv1.OrderStatus_ORDER_STATUS_OPEN,
-		BoundPrice: bound, CommissionRate: int64(CommissionRate(p, a.BrokerId)), Fees: &custodyv1.Fees{},
+		BoundPrice: bound, Fees: &custodyv1.Fees{},
 		ClientSignature: m.ClientSignature,
 		PlacedHeight:    ctx.Block.Height, PlacedTime: ctx.Block.UnixNano(),
 		UpdatedHeight: ctx.Block.Height, UpdatedTime: ctx.Block.UnixNano(),
 	}
+	// The broker's commission schedule for the security's class is fixed on
+	// the order, so its fills are charged what the client saw at order time.
+	commission := Commission(p, a.BrokerId, FeeClass(inst))
+	o.CommissionRate, o.MinCommission = int64(commission.Rate), commission.Minimum
 	fp, tr := FeeParams(p), tradeOf(o, inst)
 	if side == market.Buy {
 		o.FrozenCash, err = BuyFreeze(fp, tr, bound, t.Quantity)

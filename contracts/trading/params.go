@@ -48,8 +48,9 @@ func DefaultSessions() []*custodyv1.Session {
 func DefaultParams() *custodyv1.TradingParams {
 	fp := fees.DefaultParams()
 	rules := market.DefaultRules()
+	commissions := fees.DefaultCommissions()
 	p := &custodyv1.TradingParams{
-		MinCommission:         fp.MinCommission,
+		MinCommission:         commissions[fees.ClassEquity].Minimum,
 		MaxCommissionRate:     int64(fp.MaxCommission),
 		MinimumRule:           custodyv1.FeeMinimumRule(fp.Minimum),
 		RoundingRule:          custodyv1.FeeRoundingRule(fp.Rounding),
@@ -60,9 +61,12 @@ func DefaultParams() *custodyv1.TradingParams {
 	}
 	for _, s := range fp.Schedules {
 		p.FeeSchedules = append(p.FeeSchedules, &custodyv1.FeeSchedule{
-			Effective: s.Effective, StampDutySell: int64(s.StampDutySell), TransferFee: int64(s.TransferFee),
-			HandlingFee: int64(s.HandlingFee), HandlingFeeFund: int64(s.HandlingFeeFund),
-			HandlingFeeBond: int64(s.HandlingFeeBond), RegulatorLevy: int64(s.RegulatorLevy),
+			Effective: s.Effective, Equity: feeRatesProto(s.Equity), Fund: feeRatesProto(s.Fund), Bond: feeRatesProto(s.Bond),
+		})
+	}
+	for _, c := range []fees.Class{fees.ClassFund, fees.ClassBond} {
+		p.ClassCommissions = append(p.ClassCommissions, &custodyv1.ClassCommission{
+			Class: custodyv1.FeeClass(c), Rate: int64(commissions[c].Rate), Minimum: commissions[c].Minimum,
 		})
 	}
 	for _, b := range boards {
@@ -83,19 +87,31 @@ func DefaultParams() *custodyv1.TradingParams {
 // FeeParams converts the stored parameters to the fees package's form.
 func FeeParams(p *custodyv1.TradingParams) fees.Params {
 	fp := fees.Params{
-		MinCommission: p.MinCommission,
 		MaxCommission: fees.Rate(p.MaxCommissionRate),
 		Minimum:       fees.MinimumRule(p.MinimumRule),
 		Rounding:      fees.RoundingRule(p.RoundingRule),
 	}
 	for _, s := range p.FeeSchedules {
 		fp.Schedules = append(fp.Schedules, fees.Schedule{
-			Effective: s.Effective, StampDutySell: fees.Rate(s.StampDutySell), TransferFee: fees.Rate(s.TransferFee),
-			HandlingFee: fees.Rate(s.HandlingFee), HandlingFeeFund: fees.Rate(s.HandlingFeeFund),
-			HandlingFeeBond: fees.Rate(s.HandlingFeeBond), RegulatorLevy: fees.Rate(s.RegulatorLevy),
+			Effective: s.Effective, Equity: feeRates(s.Equity), Fund: feeRates(s.Fund), Bond: feeRates(s.Bond),
 		})
 	}
 	return fp
+}
+
+func feeRatesProto(r fees.ClassRates) *custodyv1.FeeRates {
+	return &custodyv1.FeeRates{StampDutySell: int64(r.StampDutySell), TransferFee: int64(r.TransferFee),
+		HandlingFee: int64(r.HandlingFee), RegulatorLevy: int64(r.RegulatorLevy)}
+}
+
+// feeRates converts stored rates; an absent set is all zero (the class pays
+// commission only).
+func feeRates(r *custodyv1.FeeRates) fees.ClassRates {
+	if r == nil {
+		return fees.ClassRates{}
+	}
+	return fees.ClassRates{StampDutySell: fees.Rate(r.StampDutySell), TransferFee: fees.Rate(r.TransferFee),
+		HandlingFee: fees.Rate(r.HandlingFee), RegulatorLevy: fees.Rate(r.RegulatorLevy)}
 }
 
 // Rules converts the stored board rules to the market package's form.
@@ -114,14 +130,34 @@ func Rules(p *custodyv1.TradingParams) market.Rules {
 	return rules
 }
 
-// CommissionRate is the broker's commission rate.
-func CommissionRate(p *custodyv1.TradingParams, brokerID string) fees.Rate {
-	for _, bc := range p.BrokerCommissions {
-		if bc.BrokerId == brokerID {
-			return fees.Rate(bc.Rate)
+// Commission is the broker's commission schedule for a product class, the
+// first that applies of: the class in the broker's own schedule; the
+// broker's flat rate with the class's default minimum; the class's default
+// (class_commissions); default_commission_rate with min_commission.
+func Commission(p *custodyv1.TradingParams, brokerID string, class fees.Class) fees.Commission {
+	c := fees.Commission{Rate: fees.Rate(p.DefaultCommissionRate), Minimum: p.MinCommission}
+	for _, cc := range p.ClassCommissions {
+		if fees.Class(cc.Class) == class {
+			c = fees.Commission{Rate: fees.Rate(cc.Rate), Minimum: cc.Minimum}
 		}
 	}
-	return fees.Rate(p.DefaultCommissionRate)
+	for _, bc := range p.BrokerCommissions {
+		if bc.BrokerId != brokerID {
+			continue
+		}
+		c.Rate = fees.Rate(bc.Rate)
+		for _, cc := range bc.Classes {
+			if fees.Class(cc.Class) == class {
+				c = fees.Commission{Rate: fees.Rate(cc.Rate), Minimum: cc.Minimum}
+			}
+		}
+	}
+	return c
+}
+
+// CommissionRate is the broker's A-share commission rate.
+func CommissionRate(p *custodyv1.TradingParams, brokerID string) fees.Rate {
+	return Commission(p, brokerID, fees.ClassEquity).Rate
 }
 
 // Bounds that keep every product of the trading arithmetic inside int64:
@@ -152,8 +188,24 @@ func ValidateParams(p *custodyv1.TradingParams) error {
 	if p.RoundingRule != custodyv1.FeeRoundingRule_FEE_ROUNDING_RULE_PER_ITEM && p.RoundingRule != custodyv1.FeeRoundingRule_FEE_ROUNDING_RULE_ON_TOTAL {
 		return bad("rounding rule %d", p.RoundingRule)
 	}
-	if p.MinCommission > 100_000 {
-		return bad("minimum commission %d fen above 1000 CNY", p.MinCommission)
+	if p.MinCommission < 0 || p.MinCommission > 100_000 {
+		return bad("minimum commission %d fen outside 0..1000 CNY", p.MinCommission)
+	}
+	classes := func(what string, list []*custodyv1.ClassCommission) error {
+		seenClass := map[custodyv1.FeeClass]bool{}
+		for _, cc := range list {
+			if seenClass[cc.Class] || cc.Class < custodyv1.FeeClass_FEE_CLASS_EQUITY || cc.Class > custodyv1.FeeClass_FEE_CLASS_BOND {
+				return bad("%s: class %s unknown or repeated", what, cc.Class)
+			}
+			seenClass[cc.Class] = true
+			if err := FeeParams(p).ValidateCommission(fees.Commission{Rate: fees.Rate(cc.Rate), Minimum: cc.Minimum}); err != nil {
+				return bad("%s %s: %v", what, cc.Class, err)
+			}
+		}
+		return nil
+	}
+	if err := classes("class commission", p.ClassCommissions); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, bc := range p.BrokerCommissions {
@@ -161,6 +213,9 @@ func ValidateParams(p *custodyv1.TradingParams) error {
 			return bad("broker commission %s: %d (cap %d, or repeated)", bc.BrokerId, bc.Rate, p.MaxCommissionRate)
 		}
 		seen[bc.BrokerId] = true
+		if err := classes("broker commission "+bc.BrokerId, bc.Classes); err != nil {
+			return err
+		}
 	}
 	got := map[custodyv1.Board]bool{}
 	for _, br := range p.BoardRules {

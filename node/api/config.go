@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -17,10 +18,24 @@ type Config struct {
 	// form) or "host:port". Port 0 picks a free port (Server.Addr says
 	// which). Default "tcp://127.0.0.1:1317".
 	Address string
-	// TLSCertFile and TLSKeyFile, both set, serve HTTPS with that PEM
-	// certificate chain and key; both empty serve plain HTTP. Default empty.
+	// TLSCertFile and TLSKeyFile, both set, serve HTTPS (TLS 1.2 and up)
+	// with that PEM certificate chain and key; both empty serve plain HTTP.
+	// The files are read again when either changes on disk, so a renewed
+	// certificate needs no restart. Default empty.
 	TLSCertFile string
 	TLSKeyFile  string
+	// TLSClientCAFile, when set (TLS only), makes the server demand a
+	// client certificate signed by one of the PEM CAs in this file: mutual
+	// TLS for back offices on a private link. The bearer token is still
+	// required; the certificate only narrows who may connect. Default empty.
+	TLSClientCAFile string
+	// TrustedProxies lists the addresses or CIDR ranges ("10.0.0.0/8",
+	// "192.0.2.7") of reverse proxies in front of the server. Only a
+	// request whose socket peer is in the list has its X-Forwarded-For
+	// read: the client IP is then the right-most address in it that is not
+	// itself a trusted proxy. Empty (the default) trusts no header: the
+	// client IP is the socket's peer.
+	TrustedProxies []string
 	// CORSAllowedOrigins lists the origins ("https://app.example.com") a
 	// browser may call the API from; "*" allows any. Empty (the default)
 	// sends no CORS headers at all, so browsers refuse cross-origin calls.
@@ -44,9 +59,12 @@ type Config struct {
 	// waits for the tx to be in a block. Default 20 s.
 	CommitTimeout time.Duration
 	// RateLimit is each caller's sustained rate in requests per second, and
-	// RateBurst the bucket size (token bucket). Defaults 20 and 40.
-	// Unauthenticated requests are limited per client IP with the same
-	// figures before the token is checked.
+	// RateBurst the bucket size (token bucket). Defaults 20 and 40. An
+	// authenticated request is charged to its key only, never to its IP,
+	// so callers behind one proxy or NAT do not starve each other; an
+	// unauthenticated one (no token, a failed token, /openapi.json) is
+	// charged to its client IP with the same figures. /healthz and /readyz
+	// are not limited.
 	RateLimit float64
 	RateBurst int
 	// RateLimitCallers bounds the callers (and IPs) tracked at once; past
@@ -61,6 +79,11 @@ type Config struct {
 	// 50 and 500.
 	DefaultPageSize int
 	MaxPageSize     int
+	// ReadyMaxBlockAge is how old the latest block may be before /readyz
+	// says consensus has stalled. Default 30 s (CometBFT makes a block
+	// every timeout_commit even when idle, so an old block means no
+	// quorum, or this node cut off).
+	ReadyMaxBlockAge time.Duration
 	// RiskAdminURL is the risk core's admin API ("http://host:port") whose
 	// alert reads the console proxies under /ui/risk/ with the caller's
 	// token (package console); empty proxies none. Default empty.
@@ -86,6 +109,7 @@ func DefaultConfig() Config {
 		IdempotencyKeys:   10000,
 		DefaultPageSize:   50,
 		MaxPageSize:       500,
+		ReadyMaxBlockAge:  30 * time.Second,
 	}
 }
 
@@ -114,6 +138,14 @@ func (c Config) Validate() error {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		bad("TLSCertFile", "TLSCertFile and TLSKeyFile go together")
 	}
+	if c.TLSClientCAFile != "" && c.TLSCertFile == "" {
+		bad("TLSClientCAFile", "needs TLSCertFile and TLSKeyFile: client certificates exist only over TLS")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := parseProxy(p); err != nil {
+			bad("TrustedProxies", "%v", err)
+		}
+	}
 	for _, o := range c.CORSAllowedOrigins {
 		if o == "*" {
 			continue
@@ -140,6 +172,7 @@ func (c Config) Validate() error {
 		{"RateBurst", int64(c.RateBurst)}, {"RateLimitCallers", int64(c.RateLimitCallers)},
 		{"IdempotencyTTL", int64(c.IdempotencyTTL)}, {"IdempotencyKeys", int64(c.IdempotencyKeys)},
 		{"DefaultPageSize", int64(c.DefaultPageSize)}, {"MaxPageSize", int64(c.MaxPageSize)},
+		{"ReadyMaxBlockAge", int64(c.ReadyMaxBlockAge)},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
@@ -169,4 +202,21 @@ func listenAddress(addr string) (string, error) {
 		return "", fmt.Errorf("%q: %w", addr, err)
 	}
 	return hostPort, nil
+}
+
+// parseProxy reads one TrustedProxies entry: a CIDR range or a single
+// address (which stands for itself alone).
+func parseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR range", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or CIDR range", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

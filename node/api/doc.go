@@ -54,9 +54,15 @@
 // # Operation
 //
 // Server is configured like net/http.Server (Config: read-header, read,
-// write and idle timeouts, a per-request timeout, body and header limits)
-// and stops with Shutdown. TLS is on when a certificate is given; CORS is
-// off unless origins are listed; each caller has a token bucket (bounded
-// memory); the access log names caller, status and time and never a token;
+// write and idle timeouts, a per-request timeout, body and header limits;
+// app.toml [api] carries them) and stops with Shutdown. TLS is on when a
+// certificate is given (reloaded when its files change; mutual TLS with a
+// client CA); CORS is off unless origins are listed; X-Forwarded-For is
+// read only from Config.TrustedProxies. Each key has a token bucket, and
+// each client IP one for unauthenticated calls only (bounded memory), so a
+// valid token is never refused for its neighbours' sake. GET /healthz
+// (the process serves) and GET /readyz (caught up, application serving,
+// consensus live; health.go) are the load balancer's unauthenticated
+// probes. The access log names caller, status and time and never a token;
 // Idempotency-Key makes a POST answer replayable.
 package api

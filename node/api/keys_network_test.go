@@ -125,7 +125,7 @@ func TestNetwork_InstitutionKeysAndDualControl(t *testing.T) {
 	}
 	bank := newKey()
 	rot := must(bankOld, client.RotateKey(pub(bank), "yearly rotation"))
-	refused(bankOld, &custodyv1.MsgConfirmAccount{AccountId: "NOPE", Approve: true}, contracts.ErrSignerDisabled)
+	refused(bankOld, client.ConfirmAccountMsg("NOPE", pub(newKey())), contracts.ErrSignerDisabled)
 	if got := rest(bankOld, "/v1/participants/bank-1"); got != http.StatusUnauthorized {
 		t.Fatalf("rotated bank key: REST %d, want 401", got)
 	}
@@ -165,7 +165,7 @@ func TestNetwork_InstitutionKeysAndDualControl(t *testing.T) {
 	must(bank, client.AddOperator(pub(teller), []string{"bank_to_broker"}, 50_000, "teller"))
 
 	// An operator cannot send a message type it was not granted.
-	refused(maker, &custodyv1.MsgConfirmAccount{AccountId: acct, Approve: true}, contracts.ErrNotGranted)
+	refused(maker, client.ConfirmAccountMsg(acct, pub(clientKey)), contracts.ErrNotGranted)
 	refused(teller, &custodyv1.MsgConfirmWithdrawal{TransferId: acct + "/W0", Success: true}, contracts.ErrNotGranted)
 	refused(maker, client.RevokeKey(client.Address(pub(teller)), "x"), contracts.ErrNotGranted)
 	must(teller, &custodyv1.MsgBankToBroker{TransferId: "OPS-D2", AccountId: acct, Amount: 20_000})

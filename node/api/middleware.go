@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/custody-ledger/custody/client"
 )
 
 // RequestIDHeader carries a request's id: the caller's, when it sends a
@@ -70,6 +73,11 @@ func (s *Server) accessLog(c *gin.Context) {
 	}
 	if err := c.Errors.Last(); err != nil {
 		kv = append(kv, "err", err.Err.Error())
+	}
+	if probe := c.Request.URL.Path == "/healthz" || c.Request.URL.Path == "/readyz"; probe && c.Writer.Status() == http.StatusOK {
+		// A balancer probes every few seconds; a passing probe is noise.
+		s.logger.Debug("api: request", kv...)
+		return
 	}
 	s.logger.Info("api: request", kv...)
 }
@@ -139,22 +147,76 @@ func retryAfter(wait time.Duration) string {
 	return strconv.Itoa(int((wait + time.Second - 1) / time.Second))
 }
 
-// guardAuth wraps authenticate: a client IP whose failed authentications
-// have emptied its bucket is refused before any token is checked, and every
-// failed authentication costs its IP a token. Authenticated callers never
-// spend their IP's tokens, so many callers behind one address do not
-// starve each other.
+// guardAuth wraps authenticate with the per-IP limit of unauthenticated
+// calls. A request whose token is valid is charged to its key only
+// (authenticate does that) and is served whatever its IP's bucket holds:
+// behind a proxy or a NAT many callers share an address, and one of them
+// failing must not lock the others out. Every request that ends without a
+// caller (no token, a bad, expired or unknown one) costs its IP a token.
+// When the IP's bucket is empty, a request with no token, or one that does
+// not even parse, is refused at once, before any chain lookup; a
+// well-formed token is still checked, so a valid one passes.
 func (s *Server) guardAuth(c *gin.Context) {
-	ip := "ip:" + c.ClientIP()
-	if ok, wait := s.ips.peek(ip); !ok {
+	ip := s.ipKey(c)
+	if ok, wait := s.ips.peek(ip); !ok && !hasParsableToken(c) {
 		c.Header("Retry-After", retryAfter(wait))
-		fail(c, ErrRateLimited.Wrapf("too many failed authentications from %s; retry in %s", c.ClientIP(), wait.Round(time.Millisecond)))
+		fail(c, ErrRateLimited.Wrapf("too many unauthenticated requests from %s; retry in %s", c.ClientIP(), wait.Round(time.Millisecond)))
 		return
 	}
 	s.authenticate(c)
 	if callerOf(c) == nil {
 		s.ips.allow(ip)
 	}
+}
+
+// hasParsableToken says whether the request carries a bearer token that
+// parses (its signature is not checked here).
+func hasParsableToken(c *gin.Context) bool {
+	scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	_, err := client.ParseToken(strings.TrimSpace(raw))
+	return err == nil
+}
+
+// limitIP charges an unauthenticated route (/openapi.json) to the client
+// IP's bucket.
+func (s *Server) limitIP(c *gin.Context) {
+	if ok, wait := s.ips.allow(s.ipKey(c)); !ok {
+		c.Header("Retry-After", retryAfter(wait))
+		fail(c, ErrRateLimited.Wrapf("too many unauthenticated requests from %s; retry in %s", c.ClientIP(), wait.Round(time.Millisecond)))
+		return
+	}
+	c.Next()
+}
+
+// ipKey is the rate-limit bucket of the request's client IP (after
+// Config.TrustedProxies). An IPv6 client is bucketed by its /64: one
+// subscriber usually holds a whole /64 and could otherwise take a fresh
+// bucket per address.
+func (s *Server) ipKey(c *gin.Context) string {
+	ip := c.ClientIP()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + a.String()
+}
+
+// proxyRanges is Config.TrustedProxies as CIDR strings for gin.
+func (s *Server) proxyRanges() []string {
+	out := make([]string, 0, len(s.cfg.TrustedProxies))
+	for _, p := range s.cfg.TrustedProxies {
+		pr, _ := parseProxy(p) // Validate checked it
+		out = append(out, pr.String())
+	}
+	return out
 }
 
 // wellFormedQuery refuses a query string that does not parse: gin would

@@ -371,6 +371,8 @@ func TestAPI(t *testing.T) {
 	t.Run("transfers", e.testTransfers)
 	t.Run("trading", e.testTrading)
 	t.Run("limits", e.testLimits)
+	t.Run("shared IP", e.testSharedIP)
+	t.Run("probes", e.testProbes)
 	t.Run("access log", e.testAccessLog)
 	t.Run("the node serves the API", e.testNodeAPI)
 }
@@ -1101,6 +1103,32 @@ func (e *env) testTrading(t *testing.T) {
 		}
 		e.do("GET", "/v1/accounts/ACC-404/holdings", "regulator-1", nil, nil).problem(t, http.StatusNotFound, "query/3")
 		e.do("GET", "/v1/accounts/ACC-1/holdings/600000", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+	})
+
+	t.Run("statement", func(t *testing.T) {
+		var day custodyv1.BusinessDay
+		e.do("GET", "/v1/business-day", "client-1", nil, nil).record(t, &day)
+		path := fmt.Sprintf("/v1/accounts/ACC-1/statement?date=%d", day.PreviousDate)
+		var st custodyv1.ClientStatement
+		e.do("GET", path, "client-1", nil, nil).record(t, &st)
+		if st.Open || st.ClosingBalance <= 0 || len(st.Entries) == 0 || len(st.Fills) == 0 ||
+			len(st.Holdings) != 1 || st.Holdings[0].Security != "600000.SH" || st.Holdings[0].Quantity != 100 {
+			t.Fatalf("statement of %d: %v", day.PreviousDate, &st)
+		}
+		bal := st.OpeningBalance
+		for _, en := range st.Entries {
+			bal += en.Amount
+		}
+		if bal != st.ClosingBalance {
+			t.Fatalf("entries replay %d → %d, the statement closes at %d", st.OpeningBalance, bal, st.ClosingBalance)
+		}
+		e.access(t, path, acct)
+		e.do("GET", fmt.Sprintf("/v1/accounts/ACC-1/statement?month=%d", day.PreviousDate/100), "bank-1", nil, nil).record(t, &st)
+		if !st.Open && day.PreviousDate/100 == day.Date/100 {
+			t.Fatalf("a month holding the business date is open: %v", &st)
+		}
+		e.do("GET", "/v1/accounts/ACC-1/statement", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
+		e.do("GET", "/v1/accounts/ACC-1/statement?date=2025", "client-1", nil, nil).problem(t, http.StatusBadRequest, "api/8")
 	})
 
 	t.Run("orders", func(t *testing.T) {

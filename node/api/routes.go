@@ -9,7 +9,8 @@ import (
 )
 
 // routes builds the gin engine. Every /v1 route authenticates its caller;
-// /openapi.json is public. A new record type is one handler here and one
+// /openapi.json is public (rate limited per IP), /healthz and /readyz are
+// the load balancer's probes (health.go). A new record type is one handler here and one
 // path in openapi.json (the route test keeps the two equal).
 func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode) // no route dump on stdout
@@ -21,9 +22,17 @@ func (s *Server) routes() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
-	// The client IP is the socket's peer; no proxy header is trusted.
-	r.ForwardedByClientIP = false
-	_ = r.SetTrustedProxies(nil)
+	// The client IP is the socket's peer, unless the peer is one of
+	// Config.TrustedProxies: then it is the right-most X-Forwarded-For
+	// address that is not itself a trusted proxy (the header's left part
+	// is whatever the client wrote, so only the proxies' own appends
+	// count). X-Real-IP and platform headers are never read.
+	r.ForwardedByClientIP = len(s.cfg.TrustedProxies) > 0
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	r.TrustedPlatform = ""
+	if err := r.SetTrustedProxies(s.proxyRanges()); err != nil {
+		panic(err) // Validate checked every entry
+	}
 
 	r.Use(gin.CustomRecovery(s.recovery), requestID, s.accessLog)
 	if len(s.cfg.CORSAllowedOrigins) > 0 {
@@ -33,7 +42,9 @@ func (s *Server) routes() *gin.Engine {
 	r.NoRoute(notFound)
 	r.NoMethod(methodNotAllowed)
 
-	r.GET("/openapi.json", s.getOpenAPI)
+	r.GET("/openapi.json", s.limitIP, s.getOpenAPI)
+	r.GET("/healthz", getHealthz)
+	r.GET("/readyz", s.getReadyz)
 
 	read := timeout(s.cfg.RequestTimeout)
 	v1 := r.Group("/v1", wellFormedQuery, s.guardAuth)
@@ -53,6 +64,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/accounts/:id/funds", read, s.getFunds)
 	v1.GET("/accounts/:id/ledger", read, s.getLedger)
 	v1.GET("/accounts/:id/transfers", read, s.getAccountTransfers)
+	v1.GET("/accounts/:id/statement", read, s.getStatement)
 	v1.GET("/transfers/:bank_id/:transfer_id", read, s.getTransfer)
 	v1.GET("/custody/:bank_id/:broker_id", read, s.getCustodyTotal)
 	v1.GET("/supply", read, s.getSupply)

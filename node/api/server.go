@@ -49,7 +49,8 @@ type Deps struct {
 	Chain Chain
 	// Logger receives the access log and serving errors; nil is silent.
 	Logger log.Logger
-	// Now is the clock tokens are checked against; nil is time.Now.
+	// Now is the clock tokens are checked against and rate limits run on;
+	// nil is time.Now. /readyz always uses the wall clock.
 	Now func() time.Time
 }
 
@@ -64,8 +65,9 @@ type Server struct {
 	engine  *gin.Engine
 	http    *http.Server
 	callers *limiter // per authenticated caller
-	ips     *limiter // per client IP, charged by failed authentications
+	ips     *limiter // per client IP, charged by unauthenticated requests
 	idem    *idemStore
+	ready   readyCache
 
 	mu       sync.Mutex
 	ln       net.Listener  // guarded by mu; set by Start
@@ -124,11 +126,10 @@ func (s *Server) Start() error {
 	}
 	var tlsCfg *tls.Config
 	if s.cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-		if err != nil {
-			return fmt.Errorf("api: tls: %w", err)
+		var err error
+		if tlsCfg, err = tlsConfig(s.cfg, s.logger); err != nil {
+			return err
 		}
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
@@ -146,7 +147,9 @@ func (s *Server) Start() error {
 		}
 		close(s.done)
 	}()
-	s.logger.Info("api: listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil)
+	s.logger.Info("api: listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil,
+		"client_certs", s.cfg.TLSClientCAFile != "", "cors", len(s.cfg.CORSAllowedOrigins) > 0,
+		"trusted_proxies", len(s.cfg.TrustedProxies))
 	return nil
 }
 

@@ -112,6 +112,11 @@ type Msg struct {
 	//	*Msg_ReportFill
 	//	*Msg_EndOfDay
 	//	*Msg_SubmitStatement
+	//	*Msg_SetInterestRate
+	//	*Msg_SubmitTransferJournal
+	//	*Msg_SubmitClearingFile
+	//	*Msg_SubmitHoldingsFile
+	//	*Msg_SubmitInterestFile
 	//	*Msg_AnchorAlertBatch
 	//	*Msg_AnchorRuleParams
 	//	*Msg_RotateKey
@@ -296,6 +301,51 @@ func (x *Msg) GetSubmitStatement() *MsgSubmitStatement {
 	return nil
 }
 
+func (x *Msg) GetSetInterestRate() *MsgSetInterestRate {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SetInterestRate); ok {
+			return x.SetInterestRate
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitTransferJournal() *MsgSubmitTransferJournal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitTransferJournal); ok {
+			return x.SubmitTransferJournal
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitClearingFile() *MsgSubmitClearingFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitClearingFile); ok {
+			return x.SubmitClearingFile
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitHoldingsFile() *MsgSubmitHoldingsFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitHoldingsFile); ok {
+			return x.SubmitHoldingsFile
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetSubmitInterestFile() *MsgSubmitInterestFile {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitInterestFile); ok {
+			return x.SubmitInterestFile
+		}
+	}
+	return nil
+}
+
 func (x *Msg) GetAnchorAlertBatch() *MsgAnchorAlertBatch {
 	if x != nil {
 		if x, ok := x.Sum.(*Msg_AnchorAlertBatch); ok {
@@ -423,6 +473,26 @@ type Msg_SubmitStatement struct {
 	SubmitStatement *MsgSubmitStatement `protobuf:"bytes,80,opt,name=submit_statement,json=submitStatement,proto3,oneof"`
 }
 
+type Msg_SetInterestRate struct {
+	SetInterestRate *MsgSetInterestRate `protobuf:"bytes,81,opt,name=set_interest_rate,json=setInterestRate,proto3,oneof"`
+}
+
+type Msg_SubmitTransferJournal struct {
+	SubmitTransferJournal *MsgSubmitTransferJournal `protobuf:"bytes,82,opt,name=submit_transfer_journal,json=submitTransferJournal,proto3,oneof"`
+}
+
+type Msg_SubmitClearingFile struct {
+	SubmitClearingFile *MsgSubmitClearingFile `protobuf:"bytes,83,opt,name=submit_clearing_file,json=submitClearingFile,proto3,oneof"`
+}
+
+type Msg_SubmitHoldingsFile struct {
+	SubmitHoldingsFile *MsgSubmitHoldingsFile `protobuf:"bytes,84,opt,name=submit_holdings_file,json=submitHoldingsFile,proto3,oneof"`
+}
+
+type Msg_SubmitInterestFile struct {
+	SubmitInterestFile *MsgSubmitInterestFile `protobuf:"bytes,85,opt,name=submit_interest_file,json=submitInterestFile,proto3,oneof"`
+}
+
 type Msg_AnchorAlertBatch struct {
 	AnchorAlertBatch *MsgAnchorAlertBatch `protobuf:"bytes,100,opt,name=anchor_alert_batch,json=anchorAlertBatch,proto3,oneof"`
 }
@@ -481,6 +551,16 @@ func (*Msg_ReportFill) isMsg_Sum() {}
 func (*Msg_EndOfDay) isMsg_Sum() {}
 
 func (*Msg_SubmitStatement) isMsg_Sum() {}
+
+func (*Msg_SetInterestRate) isMsg_Sum() {}
+
+func (*Msg_SubmitTransferJournal) isMsg_Sum() {}
+
+func (*Msg_SubmitClearingFile) isMsg_Sum() {}
+
+func (*Msg_SubmitHoldingsFile) isMsg_Sum() {}
+
+func (*Msg_SubmitInterestFile) isMsg_Sum() {}
 
 func (*Msg_AnchorAlertBatch) isMsg_Sum() {}
 
@@ -1778,7 +1858,11 @@ type MsgSubmitStatement struct {
 	ClientCount  uint32                 `protobuf:"varint,4,opt,name=client_count,json=clientCount,proto3" json:"client_count,omitempty"`
 	// clients_hash: SHA-256 over "<account id>,<balance>\n" lines of the
 	// broker's active clients at the bank, in account-id byte order.
-	ClientsHash   []byte `protobuf:"bytes,5,opt,name=clients_hash,json=clientsHash,proto3" json:"clients_hash,omitempty"`
+	ClientsHash []byte `protobuf:"bytes,5,opt,name=clients_hash,json=clientsHash,proto3" json:"clients_hash,omitempty"`
+	// balances are the bank's mirror accounts (check 2, 明细核对): when given,
+	// each is compared with the chain's closing balance and every difference
+	// is recorded with the account id and both amounts.
+	Balances      []*AccountAmount `protobuf:"bytes,6,rep,name=balances,proto3" json:"balances,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1848,12 +1932,19 @@ func (x *MsgSubmitStatement) GetClientsHash() []byte {
 	return nil
 }
 
+func (x *MsgSubmitStatement) GetBalances() []*AccountAmount {
+	if x != nil {
+		return x.Balances
+	}
+	return nil
+}
+
 var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x18custody/v1/trading.proto\"\xa9\f\n" +
+	"custody.v1\x1a\x15custody/v1/keys.proto\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xdc\x0f\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -1873,7 +1964,12 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"reportFill\x127\n" +
 	"\n" +
 	"end_of_day\x18F \x01(\v2\x17.custody.v1.MsgEndOfDayH\x00R\bendOfDay\x12K\n" +
-	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12O\n" +
+	"\x10submit_statement\x18P \x01(\v2\x1e.custody.v1.MsgSubmitStatementH\x00R\x0fsubmitStatement\x12L\n" +
+	"\x11set_interest_rate\x18Q \x01(\v2\x1e.custody.v1.MsgSetInterestRateH\x00R\x0fsetInterestRate\x12^\n" +
+	"\x17submit_transfer_journal\x18R \x01(\v2$.custody.v1.MsgSubmitTransferJournalH\x00R\x15submitTransferJournal\x12U\n" +
+	"\x14submit_clearing_file\x18S \x01(\v2!.custody.v1.MsgSubmitClearingFileH\x00R\x12submitClearingFile\x12U\n" +
+	"\x14submit_holdings_file\x18T \x01(\v2!.custody.v1.MsgSubmitHoldingsFileH\x00R\x12submitHoldingsFile\x12U\n" +
+	"\x14submit_interest_file\x18U \x01(\v2!.custody.v1.MsgSubmitInterestFileH\x00R\x12submitInterestFile\x12O\n" +
 	"\x12anchor_alert_batch\x18d \x01(\v2\x1f.custody.v1.MsgAnchorAlertBatchH\x00R\x10anchorAlertBatch\x12O\n" +
 	"\x12anchor_rule_params\x18e \x01(\v2\x1f.custody.v1.MsgAnchorRuleParamsH\x00R\x10anchorRuleParams\x129\n" +
 	"\n" +
@@ -1982,13 +2078,14 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\tnext_date\x18\x02 \x01(\rR\bnextDate\x12?\n" +
 	"\x0eclosing_prices\x18\x03 \x03(\v2\x18.custody.v1.ClosingPriceR\rclosingPrices\x12:\n" +
 	"\ftrade_totals\x18\x04 \x03(\v2\x17.custody.v1.TradeTotalsR\vtradeTotals\x128\n" +
-	"\vinstruments\x18\x05 \x03(\v2\x16.custody.v1.InstrumentR\vinstruments\"\xb0\x01\n" +
+	"\vinstruments\x18\x05 \x03(\v2\x16.custody.v1.InstrumentR\vinstruments\"\xe7\x01\n" +
 	"\x12MsgSubmitStatement\x12\x12\n" +
 	"\x04date\x18\x01 \x01(\rR\x04date\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12#\n" +
 	"\rcustody_total\x18\x03 \x01(\x03R\fcustodyTotal\x12!\n" +
 	"\fclient_count\x18\x04 \x01(\rR\vclientCount\x12!\n" +
-	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash*\x92\x01\n" +
+	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash\x125\n" +
+	"\bbalances\x18\x06 \x03(\v2\x19.custody.v1.AccountAmountR\bbalances*\x92\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tROLE_BANK\x10\x01\x12\x0f\n" +
@@ -2013,37 +2110,43 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_custody_v1_msgs_proto_goTypes = []any{
-	(Role)(0),                    // 0: custody.v1.Role
-	(*Msg)(nil),                  // 1: custody.v1.Msg
-	(*OpeningRequest)(nil),       // 2: custody.v1.OpeningRequest
-	(*MsgOpenAccount)(nil),       // 3: custody.v1.MsgOpenAccount
-	(*MsgConfirmAccount)(nil),    // 4: custody.v1.MsgConfirmAccount
-	(*ClientKeyRequest)(nil),     // 5: custody.v1.ClientKeyRequest
-	(*MsgProposeClientKey)(nil),  // 6: custody.v1.MsgProposeClientKey
-	(*MsgConfirmClientKey)(nil),  // 7: custody.v1.MsgConfirmClientKey
-	(*MsgCloseAccount)(nil),      // 8: custody.v1.MsgCloseAccount
-	(*MsgBankToBroker)(nil),      // 9: custody.v1.MsgBankToBroker
-	(*MsgRequestWithdrawal)(nil), // 10: custody.v1.MsgRequestWithdrawal
-	(*MsgConfirmWithdrawal)(nil), // 11: custody.v1.MsgConfirmWithdrawal
-	(*MsgFreezeAccount)(nil),     // 12: custody.v1.MsgFreezeAccount
-	(*MsgUnfreezeAccount)(nil),   // 13: custody.v1.MsgUnfreezeAccount
-	(*MsgAnchorAlertBatch)(nil),  // 14: custody.v1.MsgAnchorAlertBatch
-	(*MsgAnchorRuleParams)(nil),  // 15: custody.v1.MsgAnchorRuleParams
-	(*MsgPlaceOrder)(nil),        // 16: custody.v1.MsgPlaceOrder
-	(*MsgCancelOrder)(nil),       // 17: custody.v1.MsgCancelOrder
-	(*MsgReportFill)(nil),        // 18: custody.v1.MsgReportFill
-	(*MsgEndOfDay)(nil),          // 19: custody.v1.MsgEndOfDay
-	(*MsgSubmitStatement)(nil),   // 20: custody.v1.MsgSubmitStatement
-	(*MsgRotateKey)(nil),         // 21: custody.v1.MsgRotateKey
-	(*MsgRevokeKey)(nil),         // 22: custody.v1.MsgRevokeKey
-	(*MsgAddOperator)(nil),       // 23: custody.v1.MsgAddOperator
-	(*MsgApprovePending)(nil),    // 24: custody.v1.MsgApprovePending
-	(*MsgRejectPending)(nil),     // 25: custody.v1.MsgRejectPending
-	(*OrderTicket)(nil),          // 26: custody.v1.OrderTicket
-	(*CancelTicket)(nil),         // 27: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),         // 28: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),          // 29: custody.v1.TradeTotals
-	(*Instrument)(nil),           // 30: custody.v1.Instrument
+	(Role)(0),                        // 0: custody.v1.Role
+	(*Msg)(nil),                      // 1: custody.v1.Msg
+	(*OpeningRequest)(nil),           // 2: custody.v1.OpeningRequest
+	(*MsgOpenAccount)(nil),           // 3: custody.v1.MsgOpenAccount
+	(*MsgConfirmAccount)(nil),        // 4: custody.v1.MsgConfirmAccount
+	(*ClientKeyRequest)(nil),         // 5: custody.v1.ClientKeyRequest
+	(*MsgProposeClientKey)(nil),      // 6: custody.v1.MsgProposeClientKey
+	(*MsgConfirmClientKey)(nil),      // 7: custody.v1.MsgConfirmClientKey
+	(*MsgCloseAccount)(nil),          // 8: custody.v1.MsgCloseAccount
+	(*MsgBankToBroker)(nil),          // 9: custody.v1.MsgBankToBroker
+	(*MsgRequestWithdrawal)(nil),     // 10: custody.v1.MsgRequestWithdrawal
+	(*MsgConfirmWithdrawal)(nil),     // 11: custody.v1.MsgConfirmWithdrawal
+	(*MsgFreezeAccount)(nil),         // 12: custody.v1.MsgFreezeAccount
+	(*MsgUnfreezeAccount)(nil),       // 13: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),      // 14: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),      // 15: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),            // 16: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),           // 17: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),            // 18: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),              // 19: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),       // 20: custody.v1.MsgSubmitStatement
+	(*MsgSetInterestRate)(nil),       // 21: custody.v1.MsgSetInterestRate
+	(*MsgSubmitTransferJournal)(nil), // 22: custody.v1.MsgSubmitTransferJournal
+	(*MsgSubmitClearingFile)(nil),    // 23: custody.v1.MsgSubmitClearingFile
+	(*MsgSubmitHoldingsFile)(nil),    // 24: custody.v1.MsgSubmitHoldingsFile
+	(*MsgSubmitInterestFile)(nil),    // 25: custody.v1.MsgSubmitInterestFile
+	(*MsgRotateKey)(nil),             // 26: custody.v1.MsgRotateKey
+	(*MsgRevokeKey)(nil),             // 27: custody.v1.MsgRevokeKey
+	(*MsgAddOperator)(nil),           // 28: custody.v1.MsgAddOperator
+	(*MsgApprovePending)(nil),        // 29: custody.v1.MsgApprovePending
+	(*MsgRejectPending)(nil),         // 30: custody.v1.MsgRejectPending
+	(*OrderTicket)(nil),              // 31: custody.v1.OrderTicket
+	(*CancelTicket)(nil),             // 32: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),             // 33: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),              // 34: custody.v1.TradeTotals
+	(*Instrument)(nil),               // 35: custody.v1.Instrument
+	(*AccountAmount)(nil),            // 36: custody.v1.AccountAmount
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
 	3,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
@@ -2061,25 +2164,31 @@ var file_custody_v1_msgs_proto_depIdxs = []int32{
 	18, // 12: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
 	19, // 13: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
 	20, // 14: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	14, // 15: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	15, // 16: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	21, // 17: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
-	22, // 18: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
-	23, // 19: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
-	24, // 20: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
-	25, // 21: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
-	2,  // 22: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
-	5,  // 23: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
-	26, // 24: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	27, // 25: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	28, // 26: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	29, // 27: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	30, // 28: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	21, // 15: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
+	22, // 16: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
+	23, // 17: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
+	24, // 18: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
+	25, // 19: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
+	14, // 20: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	15, // 21: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	26, // 22: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
+	27, // 23: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
+	28, // 24: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
+	29, // 25: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
+	30, // 26: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
+	2,  // 27: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
+	5,  // 28: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
+	31, // 29: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	32, // 30: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	33, // 31: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	34, // 32: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	35, // 33: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	36, // 34: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -2088,6 +2197,7 @@ func file_custody_v1_msgs_proto_init() {
 		return
 	}
 	file_custody_v1_keys_proto_init()
+	file_custody_v1_money_proto_init()
 	file_custody_v1_trading_proto_init()
 	file_custody_v1_msgs_proto_msgTypes[0].OneofWrappers = []any{
 		(*Msg_OpenAccount)(nil),
@@ -2105,6 +2215,11 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_ReportFill)(nil),
 		(*Msg_EndOfDay)(nil),
 		(*Msg_SubmitStatement)(nil),
+		(*Msg_SetInterestRate)(nil),
+		(*Msg_SubmitTransferJournal)(nil),
+		(*Msg_SubmitClearingFile)(nil),
+		(*Msg_SubmitHoldingsFile)(nil),
+		(*Msg_SubmitInterestFile)(nil),
 		(*Msg_AnchorAlertBatch)(nil),
 		(*Msg_AnchorRuleParams)(nil),
 		(*Msg_RotateKey)(nil),

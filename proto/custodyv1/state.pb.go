@@ -181,21 +181,25 @@ const (
 	// SALE_SETTLED: clearing settled the day's sale proceeds: unsettled falls
 	// to 0 and they become withdrawable. ref_id is "settle/<date>".
 	LedgerReason_LEDGER_REASON_SALE_SETTLED LedgerReason = 9
+	// INTEREST: the custodian bank's quarterly interest (结息) credited the
+	// balance. ref_id is "interest/<bank id>/<period end>".
+	LedgerReason_LEDGER_REASON_INTEREST LedgerReason = 20
 )
 
 // Enum value maps for LedgerReason.
 var (
 	LedgerReason_name = map[int32]string{
-		0: "LEDGER_REASON_UNSPECIFIED",
-		1: "LEDGER_REASON_DEPOSIT",
-		2: "LEDGER_REASON_WITHDRAWAL_FREEZE",
-		3: "LEDGER_REASON_WITHDRAWAL_PAID",
-		4: "LEDGER_REASON_WITHDRAWAL_UNFREEZE",
-		5: "LEDGER_REASON_ORDER_FREEZE",
-		6: "LEDGER_REASON_ORDER_RELEASE",
-		7: "LEDGER_REASON_BUY_FILL",
-		8: "LEDGER_REASON_SELL_FILL",
-		9: "LEDGER_REASON_SALE_SETTLED",
+		0:  "LEDGER_REASON_UNSPECIFIED",
+		1:  "LEDGER_REASON_DEPOSIT",
+		2:  "LEDGER_REASON_WITHDRAWAL_FREEZE",
+		3:  "LEDGER_REASON_WITHDRAWAL_PAID",
+		4:  "LEDGER_REASON_WITHDRAWAL_UNFREEZE",
+		5:  "LEDGER_REASON_ORDER_FREEZE",
+		6:  "LEDGER_REASON_ORDER_RELEASE",
+		7:  "LEDGER_REASON_BUY_FILL",
+		8:  "LEDGER_REASON_SELL_FILL",
+		9:  "LEDGER_REASON_SALE_SETTLED",
+		20: "LEDGER_REASON_INTEREST",
 	}
 	LedgerReason_value = map[string]int32{
 		"LEDGER_REASON_UNSPECIFIED":         0,
@@ -208,6 +212,7 @@ var (
 		"LEDGER_REASON_BUY_FILL":            7,
 		"LEDGER_REASON_SELL_FILL":           8,
 		"LEDGER_REASON_SALE_SETTLED":        9,
+		"LEDGER_REASON_INTEREST":            20,
 	}
 )
 
@@ -1257,12 +1262,15 @@ func (x *CustodyTotal) GetTotal() int64 {
 // withdrawn + from_clearing − to_clearing. The clearing house's net cash
 // against the chain's clients is to_clearing − from_clearing.
 type Supply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Total         int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
-	Deposited     int64                  `protobuf:"varint,2,opt,name=deposited,proto3" json:"deposited,omitempty"`
-	Withdrawn     int64                  `protobuf:"varint,3,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
-	FromClearing  int64                  `protobuf:"varint,4,opt,name=from_clearing,json=fromClearing,proto3" json:"from_clearing,omitempty"`
-	ToClearing    int64                  `protobuf:"varint,5,opt,name=to_clearing,json=toClearing,proto3" json:"to_clearing,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Total        int64                  `protobuf:"varint,1,opt,name=total,proto3" json:"total,omitempty"`
+	Deposited    int64                  `protobuf:"varint,2,opt,name=deposited,proto3" json:"deposited,omitempty"`
+	Withdrawn    int64                  `protobuf:"varint,3,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	FromClearing int64                  `protobuf:"varint,4,opt,name=from_clearing,json=fromClearing,proto3" json:"from_clearing,omitempty"`
+	ToClearing   int64                  `protobuf:"varint,5,opt,name=to_clearing,json=toClearing,proto3" json:"to_clearing,omitempty"`
+	// interest is the interest the banks credited to clients (结息): it
+	// enters custody at the bank boundary like a deposit.
+	Interest      int64 `protobuf:"varint,6,opt,name=interest,proto3" json:"interest,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1328,6 +1336,13 @@ func (x *Supply) GetFromClearing() int64 {
 func (x *Supply) GetToClearing() int64 {
 	if x != nil {
 		return x.ToClearing
+	}
+	return 0
+}
+
+func (x *Supply) GetInterest() int64 {
+	if x != nil {
+		return x.Interest
 	}
 	return 0
 }
@@ -1499,14 +1514,15 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\fCustodyTotal\x12\x17\n" +
 	"\abank_id\x18\x01 \x01(\tR\x06bankId\x12\x1b\n" +
 	"\tbroker_id\x18\x02 \x01(\tR\bbrokerId\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x03R\x05total\"\xa0\x01\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\"\xbc\x01\n" +
 	"\x06Supply\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x1c\n" +
 	"\tdeposited\x18\x02 \x01(\x03R\tdeposited\x12\x1c\n" +
 	"\twithdrawn\x18\x03 \x01(\x03R\twithdrawn\x12#\n" +
 	"\rfrom_clearing\x18\x04 \x01(\x03R\ffromClearing\x12\x1f\n" +
 	"\vto_clearing\x18\x05 \x01(\x03R\n" +
-	"toClearing\"\xa8\x01\n" +
+	"toClearing\x12\x1a\n" +
+	"\binterest\x18\x06 \x01(\x03R\binterest\"\xa8\x01\n" +
 	"\rSystemAccount\x121\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1d.custody.v1.SystemAccountKindR\x04kind\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x18\n" +
@@ -1525,7 +1541,7 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1eCLIENT_KEY_EVENT_KIND_PROPOSED\x10\x02\x12\"\n" +
 	"\x1eCLIENT_KEY_EVENT_KIND_REPLACED\x10\x03\x12\"\n" +
 	"\x1eCLIENT_KEY_EVENT_KIND_REJECTED\x10\x04\x12\"\n" +
-	"\x1eCLIENT_KEY_EVENT_KIND_DISABLED\x10\x05*\xd1\x02\n" +
+	"\x1eCLIENT_KEY_EVENT_KIND_DISABLED\x10\x05*\xed\x02\n" +
 	"\fLedgerReason\x12\x1d\n" +
 	"\x19LEDGER_REASON_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LEDGER_REASON_DEPOSIT\x10\x01\x12#\n" +
@@ -1536,7 +1552,8 @@ const file_custody_v1_state_proto_rawDesc = "" +
 	"\x1bLEDGER_REASON_ORDER_RELEASE\x10\x06\x12\x1a\n" +
 	"\x16LEDGER_REASON_BUY_FILL\x10\a\x12\x1b\n" +
 	"\x17LEDGER_REASON_SELL_FILL\x10\b\x12\x1e\n" +
-	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t*\x85\x01\n" +
+	"\x1aLEDGER_REASON_SALE_SETTLED\x10\t\x12\x1a\n" +
+	"\x16LEDGER_REASON_INTEREST\x10\x14*\x85\x01\n" +
 	"\x11TransferDirection\x12\"\n" +
 	"\x1eTRANSFER_DIRECTION_UNSPECIFIED\x10\x00\x12%\n" +
 	"!TRANSFER_DIRECTION_BANK_TO_BROKER\x10\x01\x12%\n" +

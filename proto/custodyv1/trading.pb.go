@@ -358,6 +358,57 @@ func (OrderStatus) EnumDescriptor() ([]byte, []int) {
 	return file_custody_v1_trading_proto_rawDescGZIP(), []int{5}
 }
 
+// FeeClass is a security's product class for fees (fees.Class), from its
+// board: A-shares, funds and ETFs, bonds.
+type FeeClass int32
+
+const (
+	FeeClass_FEE_CLASS_EQUITY FeeClass = 0
+	FeeClass_FEE_CLASS_FUND   FeeClass = 1
+	FeeClass_FEE_CLASS_BOND   FeeClass = 2
+)
+
+// Enum value maps for FeeClass.
+var (
+	FeeClass_name = map[int32]string{
+		0: "FEE_CLASS_EQUITY",
+		1: "FEE_CLASS_FUND",
+		2: "FEE_CLASS_BOND",
+	}
+	FeeClass_value = map[string]int32{
+		"FEE_CLASS_EQUITY": 0,
+		"FEE_CLASS_FUND":   1,
+		"FEE_CLASS_BOND":   2,
+	}
+)
+
+func (x FeeClass) Enum() *FeeClass {
+	p := new(FeeClass)
+	*p = x
+	return p
+}
+
+func (x FeeClass) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FeeClass) Descriptor() protoreflect.EnumDescriptor {
+	return file_custody_v1_trading_proto_enumTypes[6].Descriptor()
+}
+
+func (FeeClass) Type() protoreflect.EnumType {
+	return &file_custody_v1_trading_proto_enumTypes[6]
+}
+
+func (x FeeClass) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FeeClass.Descriptor instead.
+func (FeeClass) EnumDescriptor() ([]byte, []int) {
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{6}
+}
+
 // FeeMinimumRule: what the minimum commission applies to.
 type FeeMinimumRule int32
 
@@ -390,11 +441,11 @@ func (x FeeMinimumRule) String() string {
 }
 
 func (FeeMinimumRule) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_trading_proto_enumTypes[6].Descriptor()
+	return file_custody_v1_trading_proto_enumTypes[7].Descriptor()
 }
 
 func (FeeMinimumRule) Type() protoreflect.EnumType {
-	return &file_custody_v1_trading_proto_enumTypes[6]
+	return &file_custody_v1_trading_proto_enumTypes[7]
 }
 
 func (x FeeMinimumRule) Number() protoreflect.EnumNumber {
@@ -403,7 +454,7 @@ func (x FeeMinimumRule) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FeeMinimumRule.Descriptor instead.
 func (FeeMinimumRule) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{6}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{7}
 }
 
 // FeeRoundingRule: where fees round to the fen (half up).
@@ -438,11 +489,11 @@ func (x FeeRoundingRule) String() string {
 }
 
 func (FeeRoundingRule) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_trading_proto_enumTypes[7].Descriptor()
+	return file_custody_v1_trading_proto_enumTypes[8].Descriptor()
 }
 
 func (FeeRoundingRule) Type() protoreflect.EnumType {
-	return &file_custody_v1_trading_proto_enumTypes[7]
+	return &file_custody_v1_trading_proto_enumTypes[8]
 }
 
 func (x FeeRoundingRule) Number() protoreflect.EnumNumber {
@@ -451,7 +502,7 @@ func (x FeeRoundingRule) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FeeRoundingRule.Descriptor instead.
 func (FeeRoundingRule) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{7}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{8}
 }
 
 // ReconStatus is the outcome of a reconciliation.
@@ -488,11 +539,11 @@ func (x ReconStatus) String() string {
 }
 
 func (ReconStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_trading_proto_enumTypes[8].Descriptor()
+	return file_custody_v1_trading_proto_enumTypes[9].Descriptor()
 }
 
 func (ReconStatus) Type() protoreflect.EnumType {
-	return &file_custody_v1_trading_proto_enumTypes[8]
+	return &file_custody_v1_trading_proto_enumTypes[9]
 }
 
 func (x ReconStatus) Number() protoreflect.EnumNumber {
@@ -501,7 +552,7 @@ func (x ReconStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReconStatus.Descriptor instead.
 func (ReconStatus) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{8}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{9}
 }
 
 // Instrument is one security of the instrument master, keyed by security.
@@ -901,7 +952,8 @@ type Order struct {
 	// bound_price bounds every fill: the limit price, or for a market order
 	// the day's up limit (buy) or down limit (sell).
 	BoundPrice int64 `protobuf:"varint,11,opt,name=bound_price,json=boundPrice,proto3" json:"bound_price,omitempty"`
-	// commission_rate is the broker's rate when the order was placed.
+	// commission_rate is the broker's rate for the security's class when the
+	// order was placed; min_commission (25) its minimum.
 	CommissionRate int64 `protobuf:"varint,12,opt,name=commission_rate,json=commissionRate,proto3" json:"commission_rate,omitempty"`
 	FilledQuantity int64 `protobuf:"varint,13,opt,name=filled_quantity,json=filledQuantity,proto3" json:"filled_quantity,omitempty"`
 	// filled_raw is Σ price × quantity of the fills (0.0001 CNY).
@@ -923,6 +975,7 @@ type Order struct {
 	PlacedTime      int64  `protobuf:"varint,22,opt,name=placed_time,json=placedTime,proto3" json:"placed_time,omitempty"`
 	UpdatedHeight   int64  `protobuf:"varint,23,opt,name=updated_height,json=updatedHeight,proto3" json:"updated_height,omitempty"`
 	UpdatedTime     int64  `protobuf:"varint,24,opt,name=updated_time,json=updatedTime,proto3" json:"updated_time,omitempty"`
+	MinCommission   int64  `protobuf:"varint,25,opt,name=min_commission,json=minCommission,proto3" json:"min_commission,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -1121,6 +1174,13 @@ func (x *Order) GetUpdatedHeight() int64 {
 func (x *Order) GetUpdatedTime() int64 {
 	if x != nil {
 		return x.UpdatedTime
+	}
+	return 0
+}
+
+func (x *Order) GetMinCommission() int64 {
+	if x != nil {
+		return x.MinCommission
 	}
 	return 0
 }
@@ -1492,18 +1552,17 @@ func (x *BusinessDay) GetOpenedTime() int64 {
 	return 0
 }
 
-// FeeSchedule is one dated set of market fee rates (fees.Schedule).
+// FeeSchedule is one dated set of market fee rates (fees.Schedule), one set
+// per product class. Funds, ETFs and bonds carry zero stamp duty and zero
+// transfer fee: they pay neither (DOMAIN.md).
 type FeeSchedule struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Effective       uint32                 `protobuf:"varint,1,opt,name=effective,proto3" json:"effective,omitempty"`
-	StampDutySell   int64                  `protobuf:"varint,2,opt,name=stamp_duty_sell,json=stampDutySell,proto3" json:"stamp_duty_sell,omitempty"`
-	TransferFee     int64                  `protobuf:"varint,3,opt,name=transfer_fee,json=transferFee,proto3" json:"transfer_fee,omitempty"`
-	HandlingFee     int64                  `protobuf:"varint,4,opt,name=handling_fee,json=handlingFee,proto3" json:"handling_fee,omitempty"`
-	HandlingFeeFund int64                  `protobuf:"varint,5,opt,name=handling_fee_fund,json=handlingFeeFund,proto3" json:"handling_fee_fund,omitempty"`
-	HandlingFeeBond int64                  `protobuf:"varint,6,opt,name=handling_fee_bond,json=handlingFeeBond,proto3" json:"handling_fee_bond,omitempty"`
-	RegulatorLevy   int64                  `protobuf:"varint,7,opt,name=regulator_levy,json=regulatorLevy,proto3" json:"regulator_levy,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Effective     uint32                 `protobuf:"varint,1,opt,name=effective,proto3" json:"effective,omitempty"`
+	Equity        *FeeRates              `protobuf:"bytes,8,opt,name=equity,proto3" json:"equity,omitempty"`
+	Fund          *FeeRates              `protobuf:"bytes,9,opt,name=fund,proto3" json:"fund,omitempty"`
+	Bond          *FeeRates              `protobuf:"bytes,10,opt,name=bond,proto3" json:"bond,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FeeSchedule) Reset() {
@@ -1543,60 +1602,174 @@ func (x *FeeSchedule) GetEffective() uint32 {
 	return 0
 }
 
-func (x *FeeSchedule) GetStampDutySell() int64 {
+func (x *FeeSchedule) GetEquity() *FeeRates {
+	if x != nil {
+		return x.Equity
+	}
+	return nil
+}
+
+func (x *FeeSchedule) GetFund() *FeeRates {
+	if x != nil {
+		return x.Fund
+	}
+	return nil
+}
+
+func (x *FeeSchedule) GetBond() *FeeRates {
+	if x != nil {
+		return x.Bond
+	}
+	return nil
+}
+
+// FeeRates are one product class's market rates in parts per 10^8
+// (fees.ClassRates); zero means the class does not pay the item.
+type FeeRates struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StampDutySell int64                  `protobuf:"varint,1,opt,name=stamp_duty_sell,json=stampDutySell,proto3" json:"stamp_duty_sell,omitempty"`
+	TransferFee   int64                  `protobuf:"varint,2,opt,name=transfer_fee,json=transferFee,proto3" json:"transfer_fee,omitempty"`
+	HandlingFee   int64                  `protobuf:"varint,3,opt,name=handling_fee,json=handlingFee,proto3" json:"handling_fee,omitempty"`
+	RegulatorLevy int64                  `protobuf:"varint,4,opt,name=regulator_levy,json=regulatorLevy,proto3" json:"regulator_levy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeeRates) Reset() {
+	*x = FeeRates{}
+	mi := &file_custody_v1_trading_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeeRates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeeRates) ProtoMessage() {}
+
+func (x *FeeRates) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_trading_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeeRates.ProtoReflect.Descriptor instead.
+func (*FeeRates) Descriptor() ([]byte, []int) {
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *FeeRates) GetStampDutySell() int64 {
 	if x != nil {
 		return x.StampDutySell
 	}
 	return 0
 }
 
-func (x *FeeSchedule) GetTransferFee() int64 {
+func (x *FeeRates) GetTransferFee() int64 {
 	if x != nil {
 		return x.TransferFee
 	}
 	return 0
 }
 
-func (x *FeeSchedule) GetHandlingFee() int64 {
+func (x *FeeRates) GetHandlingFee() int64 {
 	if x != nil {
 		return x.HandlingFee
 	}
 	return 0
 }
 
-func (x *FeeSchedule) GetHandlingFeeFund() int64 {
-	if x != nil {
-		return x.HandlingFeeFund
-	}
-	return 0
-}
-
-func (x *FeeSchedule) GetHandlingFeeBond() int64 {
-	if x != nil {
-		return x.HandlingFeeBond
-	}
-	return 0
-}
-
-func (x *FeeSchedule) GetRegulatorLevy() int64 {
+func (x *FeeRates) GetRegulatorLevy() int64 {
 	if x != nil {
 		return x.RegulatorLevy
 	}
 	return 0
 }
 
-// BrokerCommission is one broker's commission rate (parts per 10^8).
+// ClassCommission is a commission schedule for one product class: the rate
+// (parts per 10^8) and the minimum in fen.
+type ClassCommission struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Class         FeeClass               `protobuf:"varint,1,opt,name=class,proto3,enum=custody.v1.FeeClass" json:"class,omitempty"`
+	Rate          int64                  `protobuf:"varint,2,opt,name=rate,proto3" json:"rate,omitempty"`
+	Minimum       int64                  `protobuf:"varint,3,opt,name=minimum,proto3" json:"minimum,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClassCommission) Reset() {
+	*x = ClassCommission{}
+	mi := &file_custody_v1_trading_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClassCommission) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClassCommission) ProtoMessage() {}
+
+func (x *ClassCommission) ProtoReflect() protoreflect.Message {
+	mi := &file_custody_v1_trading_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClassCommission.ProtoReflect.Descriptor instead.
+func (*ClassCommission) Descriptor() ([]byte, []int) {
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ClassCommission) GetClass() FeeClass {
+	if x != nil {
+		return x.Class
+	}
+	return FeeClass_FEE_CLASS_EQUITY
+}
+
+func (x *ClassCommission) GetRate() int64 {
+	if x != nil {
+		return x.Rate
+	}
+	return 0
+}
+
+func (x *ClassCommission) GetMinimum() int64 {
+	if x != nil {
+		return x.Minimum
+	}
+	return 0
+}
+
+// BrokerCommission is one broker's commission schedule: rate (parts per
+// 10^8) for every class it does not list in classes; a class it lists has
+// its own rate and minimum.
 type BrokerCommission struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BrokerId      string                 `protobuf:"bytes,1,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
 	Rate          int64                  `protobuf:"varint,2,opt,name=rate,proto3" json:"rate,omitempty"`
+	Classes       []*ClassCommission     `protobuf:"bytes,3,rep,name=classes,proto3" json:"classes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BrokerCommission) Reset() {
 	*x = BrokerCommission{}
-	mi := &file_custody_v1_trading_proto_msgTypes[10]
+	mi := &file_custody_v1_trading_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1781,7 @@ func (x *BrokerCommission) String() string {
 func (*BrokerCommission) ProtoMessage() {}
 
 func (x *BrokerCommission) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[10]
+	mi := &file_custody_v1_trading_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1794,7 @@ func (x *BrokerCommission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BrokerCommission.ProtoReflect.Descriptor instead.
 func (*BrokerCommission) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{10}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BrokerCommission) GetBrokerId() string {
@@ -1638,6 +1811,13 @@ func (x *BrokerCommission) GetRate() int64 {
 	return 0
 }
 
+func (x *BrokerCommission) GetClasses() []*ClassCommission {
+	if x != nil {
+		return x.Classes
+	}
+	return nil
+}
+
 // DatedLimit is a daily limit (basis points) in force from a date.
 type DatedLimit struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1649,7 +1829,7 @@ type DatedLimit struct {
 
 func (x *DatedLimit) Reset() {
 	*x = DatedLimit{}
-	mi := &file_custody_v1_trading_proto_msgTypes[11]
+	mi := &file_custody_v1_trading_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1841,7 @@ func (x *DatedLimit) String() string {
 func (*DatedLimit) ProtoMessage() {}
 
 func (x *DatedLimit) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[11]
+	mi := &file_custody_v1_trading_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1854,7 @@ func (x *DatedLimit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatedLimit.ProtoReflect.Descriptor instead.
 func (*DatedLimit) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{11}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DatedLimit) GetEffective() uint32 {
@@ -1711,7 +1891,7 @@ type BoardRule struct {
 
 func (x *BoardRule) Reset() {
 	*x = BoardRule{}
-	mi := &file_custody_v1_trading_proto_msgTypes[12]
+	mi := &file_custody_v1_trading_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1903,7 @@ func (x *BoardRule) String() string {
 func (*BoardRule) ProtoMessage() {}
 
 func (x *BoardRule) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[12]
+	mi := &file_custody_v1_trading_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1916,7 @@ func (x *BoardRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BoardRule.ProtoReflect.Descriptor instead.
 func (*BoardRule) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{12}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BoardRule) GetBoard() Board {
@@ -1830,7 +2010,7 @@ type Session struct {
 
 func (x *Session) Reset() {
 	*x = Session{}
-	mi := &file_custody_v1_trading_proto_msgTypes[13]
+	mi := &file_custody_v1_trading_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +2022,7 @@ func (x *Session) String() string {
 func (*Session) ProtoMessage() {}
 
 func (x *Session) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[13]
+	mi := &file_custody_v1_trading_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +2035,7 @@ func (x *Session) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Session.ProtoReflect.Descriptor instead.
 func (*Session) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{13}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Session) GetStart() uint32 {
@@ -1893,7 +2073,7 @@ type TradingHours struct {
 
 func (x *TradingHours) Reset() {
 	*x = TradingHours{}
-	mi := &file_custody_v1_trading_proto_msgTypes[14]
+	mi := &file_custody_v1_trading_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +2085,7 @@ func (x *TradingHours) String() string {
 func (*TradingHours) ProtoMessage() {}
 
 func (x *TradingHours) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[14]
+	mi := &file_custody_v1_trading_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2098,7 @@ func (x *TradingHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TradingHours.ProtoReflect.Descriptor instead.
 func (*TradingHours) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{14}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TradingHours) GetEnabled() bool {
@@ -1959,14 +2139,18 @@ type TradingParams struct {
 	// daily limit when its listing does not say (DOMAIN.md: 5).
 	NewListingNoLimitDays uint32 `protobuf:"varint,10,opt,name=new_listing_no_limit_days,json=newListingNoLimitDays,proto3" json:"new_listing_no_limit_days,omitempty"`
 	// max_eod_items bounds each list of an end_of_day message.
-	MaxEodItems   uint32 `protobuf:"varint,11,opt,name=max_eod_items,json=maxEodItems,proto3" json:"max_eod_items,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxEodItems uint32 `protobuf:"varint,11,opt,name=max_eod_items,json=maxEodItems,proto3" json:"max_eod_items,omitempty"`
+	// class_commissions are the commission schedules of a broker that does
+	// not list the class itself, per class; a class absent here uses
+	// default_commission_rate (or the broker's rate) and min_commission.
+	ClassCommissions []*ClassCommission `protobuf:"bytes,12,rep,name=class_commissions,json=classCommissions,proto3" json:"class_commissions,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TradingParams) Reset() {
 	*x = TradingParams{}
-	mi := &file_custody_v1_trading_proto_msgTypes[15]
+	mi := &file_custody_v1_trading_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2162,7 @@ func (x *TradingParams) String() string {
 func (*TradingParams) ProtoMessage() {}
 
 func (x *TradingParams) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[15]
+	mi := &file_custody_v1_trading_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2175,7 @@ func (x *TradingParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TradingParams.ProtoReflect.Descriptor instead.
 func (*TradingParams) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{15}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TradingParams) GetFeeSchedules() []*FeeSchedule {
@@ -2071,6 +2255,13 @@ func (x *TradingParams) GetMaxEodItems() uint32 {
 	return 0
 }
 
+func (x *TradingParams) GetClassCommissions() []*ClassCommission {
+	if x != nil {
+		return x.ClassCommissions
+	}
+	return nil
+}
+
 // TradingGenesis is the trading part of the genesis state. Absent params
 // mean the defaults (DOMAIN.md); business_date 0 means trading opens with
 // the clearing house's first end_of_day.
@@ -2085,7 +2276,7 @@ type TradingGenesis struct {
 
 func (x *TradingGenesis) Reset() {
 	*x = TradingGenesis{}
-	mi := &file_custody_v1_trading_proto_msgTypes[16]
+	mi := &file_custody_v1_trading_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2288,7 @@ func (x *TradingGenesis) String() string {
 func (*TradingGenesis) ProtoMessage() {}
 
 func (x *TradingGenesis) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[16]
+	mi := &file_custody_v1_trading_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2301,7 @@ func (x *TradingGenesis) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TradingGenesis.ProtoReflect.Descriptor instead.
 func (*TradingGenesis) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{16}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TradingGenesis) GetParams() *TradingParams {
@@ -2146,7 +2337,7 @@ type ClosingPrice struct {
 
 func (x *ClosingPrice) Reset() {
 	*x = ClosingPrice{}
-	mi := &file_custody_v1_trading_proto_msgTypes[17]
+	mi := &file_custody_v1_trading_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2349,7 @@ func (x *ClosingPrice) String() string {
 func (*ClosingPrice) ProtoMessage() {}
 
 func (x *ClosingPrice) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[17]
+	mi := &file_custody_v1_trading_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2362,7 @@ func (x *ClosingPrice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClosingPrice.ProtoReflect.Descriptor instead.
 func (*ClosingPrice) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{17}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ClosingPrice) GetSecurity() string {
@@ -2203,7 +2394,7 @@ type TradeTotals struct {
 
 func (x *TradeTotals) Reset() {
 	*x = TradeTotals{}
-	mi := &file_custody_v1_trading_proto_msgTypes[18]
+	mi := &file_custody_v1_trading_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2406,7 @@ func (x *TradeTotals) String() string {
 func (*TradeTotals) ProtoMessage() {}
 
 func (x *TradeTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[18]
+	mi := &file_custody_v1_trading_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2419,7 @@ func (x *TradeTotals) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TradeTotals.ProtoReflect.Descriptor instead.
 func (*TradeTotals) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{18}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TradeTotals) GetBrokerId() string {
@@ -2297,7 +2488,7 @@ type SettlementReport struct {
 
 func (x *SettlementReport) Reset() {
 	*x = SettlementReport{}
-	mi := &file_custody_v1_trading_proto_msgTypes[19]
+	mi := &file_custody_v1_trading_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2309,7 +2500,7 @@ func (x *SettlementReport) String() string {
 func (*SettlementReport) ProtoMessage() {}
 
 func (x *SettlementReport) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[19]
+	mi := &file_custody_v1_trading_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2322,7 +2513,7 @@ func (x *SettlementReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettlementReport.ProtoReflect.Descriptor instead.
 func (*SettlementReport) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{19}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SettlementReport) GetDate() uint32 {
@@ -2465,7 +2656,7 @@ type SettlementBreak struct {
 
 func (x *SettlementBreak) Reset() {
 	*x = SettlementBreak{}
-	mi := &file_custody_v1_trading_proto_msgTypes[20]
+	mi := &file_custody_v1_trading_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2477,7 +2668,7 @@ func (x *SettlementBreak) String() string {
 func (*SettlementBreak) ProtoMessage() {}
 
 func (x *SettlementBreak) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[20]
+	mi := &file_custody_v1_trading_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2490,7 +2681,7 @@ func (x *SettlementBreak) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettlementBreak.ProtoReflect.Descriptor instead.
 func (*SettlementBreak) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{20}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SettlementBreak) GetDate() uint32 {
@@ -2542,7 +2733,7 @@ type CustodySnapshot struct {
 
 func (x *CustodySnapshot) Reset() {
 	*x = CustodySnapshot{}
-	mi := &file_custody_v1_trading_proto_msgTypes[21]
+	mi := &file_custody_v1_trading_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2554,7 +2745,7 @@ func (x *CustodySnapshot) String() string {
 func (*CustodySnapshot) ProtoMessage() {}
 
 func (x *CustodySnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[21]
+	mi := &file_custody_v1_trading_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2567,7 +2758,7 @@ func (x *CustodySnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustodySnapshot.ProtoReflect.Descriptor instead.
 func (*CustodySnapshot) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{21}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CustodySnapshot) GetDate() uint32 {
@@ -2634,7 +2825,7 @@ type ReconResult struct {
 
 func (x *ReconResult) Reset() {
 	*x = ReconResult{}
-	mi := &file_custody_v1_trading_proto_msgTypes[22]
+	mi := &file_custody_v1_trading_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +2837,7 @@ func (x *ReconResult) String() string {
 func (*ReconResult) ProtoMessage() {}
 
 func (x *ReconResult) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_trading_proto_msgTypes[22]
+	mi := &file_custody_v1_trading_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +2850,7 @@ func (x *ReconResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconResult.ProtoReflect.Descriptor instead.
 func (*ReconResult) Descriptor() ([]byte, []int) {
-	return file_custody_v1_trading_proto_rawDescGZIP(), []int{22}
+	return file_custody_v1_trading_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReconResult) GetDate() uint32 {
@@ -2788,7 +2979,7 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\rbusiness_date\x18\t \x01(\rR\fbusinessDate\"D\n" +
 	"\fCancelTicket\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x19\n" +
-	"\border_id\x18\x02 \x01(\tR\aorderId\"\xc7\x06\n" +
+	"\border_id\x18\x02 \x01(\tR\aorderId\"\xee\x06\n" +
 	"\x05Order\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -2820,7 +3011,8 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\vplaced_time\x18\x16 \x01(\x03R\n" +
 	"placedTime\x12%\n" +
 	"\x0eupdated_height\x18\x17 \x01(\x03R\rupdatedHeight\x12!\n" +
-	"\fupdated_time\x18\x18 \x01(\x03R\vupdatedTime\"\x8b\x03\n" +
+	"\fupdated_time\x18\x18 \x01(\x03R\vupdatedTime\x12%\n" +
+	"\x0emin_commission\x18\x19 \x01(\x03R\rminCommission\"\x8b\x03\n" +
 	"\x04Fill\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12\x1d\n" +
@@ -2854,18 +3046,26 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\rprevious_date\x18\x02 \x01(\rR\fpreviousDate\x12#\n" +
 	"\ropened_height\x18\x03 \x01(\x03R\fopenedHeight\x12\x1f\n" +
 	"\vopened_time\x18\x04 \x01(\x03R\n" +
-	"openedTime\"\x98\x02\n" +
+	"openedTime\"\xb4\x02\n" +
 	"\vFeeSchedule\x12\x1c\n" +
-	"\teffective\x18\x01 \x01(\rR\teffective\x12&\n" +
-	"\x0fstamp_duty_sell\x18\x02 \x01(\x03R\rstampDutySell\x12!\n" +
-	"\ftransfer_fee\x18\x03 \x01(\x03R\vtransferFee\x12!\n" +
-	"\fhandling_fee\x18\x04 \x01(\x03R\vhandlingFee\x12*\n" +
-	"\x11handling_fee_fund\x18\x05 \x01(\x03R\x0fhandlingFeeFund\x12*\n" +
-	"\x11handling_fee_bond\x18\x06 \x01(\x03R\x0fhandlingFeeBond\x12%\n" +
-	"\x0eregulator_levy\x18\a \x01(\x03R\rregulatorLevy\"C\n" +
+	"\teffective\x18\x01 \x01(\rR\teffective\x12,\n" +
+	"\x06equity\x18\b \x01(\v2\x14.custody.v1.FeeRatesR\x06equity\x12(\n" +
+	"\x04fund\x18\t \x01(\v2\x14.custody.v1.FeeRatesR\x04fund\x12(\n" +
+	"\x04bond\x18\n" +
+	" \x01(\v2\x14.custody.v1.FeeRatesR\x04bondJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\a\x10\bR\x0fstamp_duty_sellR\ftransfer_feeR\fhandling_feeR\x11handling_fee_fundR\x11handling_fee_bondR\x0eregulator_levy\"\x9f\x01\n" +
+	"\bFeeRates\x12&\n" +
+	"\x0fstamp_duty_sell\x18\x01 \x01(\x03R\rstampDutySell\x12!\n" +
+	"\ftransfer_fee\x18\x02 \x01(\x03R\vtransferFee\x12!\n" +
+	"\fhandling_fee\x18\x03 \x01(\x03R\vhandlingFee\x12%\n" +
+	"\x0eregulator_levy\x18\x04 \x01(\x03R\rregulatorLevy\"k\n" +
+	"\x0fClassCommission\x12*\n" +
+	"\x05class\x18\x01 \x01(\x0e2\x14.custody.v1.FeeClassR\x05class\x12\x12\n" +
+	"\x04rate\x18\x02 \x01(\x03R\x04rate\x12\x18\n" +
+	"\aminimum\x18\x03 \x01(\x03R\aminimum\"z\n" +
 	"\x10BrokerCommission\x12\x1b\n" +
 	"\tbroker_id\x18\x01 \x01(\tR\bbrokerId\x12\x12\n" +
-	"\x04rate\x18\x02 \x01(\x03R\x04rate\":\n" +
+	"\x04rate\x18\x02 \x01(\x03R\x04rate\x125\n" +
+	"\aclasses\x18\x03 \x03(\v2\x1b.custody.v1.ClassCommissionR\aclasses\":\n" +
 	"\n" +
 	"DatedLimit\x12\x1c\n" +
 	"\teffective\x18\x01 \x01(\rR\teffective\x12\x0e\n" +
@@ -2892,7 +3092,7 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\fTradingHours\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12,\n" +
 	"\x12utc_offset_seconds\x18\x02 \x01(\x05R\x10utcOffsetSeconds\x12/\n" +
-	"\bsessions\x18\x03 \x03(\v2\x13.custody.v1.SessionR\bsessions\"\xff\x04\n" +
+	"\bsessions\x18\x03 \x03(\v2\x13.custody.v1.SessionR\bsessions\"\xc9\x05\n" +
 	"\rTradingParams\x12<\n" +
 	"\rfee_schedules\x18\x01 \x03(\v2\x17.custody.v1.FeeScheduleR\ffeeSchedules\x12%\n" +
 	"\x0emin_commission\x18\x02 \x01(\x03R\rminCommission\x12.\n" +
@@ -2906,7 +3106,8 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\rtrading_hours\x18\t \x01(\v2\x18.custody.v1.TradingHoursR\ftradingHours\x128\n" +
 	"\x19new_listing_no_limit_days\x18\n" +
 	" \x01(\rR\x15newListingNoLimitDays\x12\"\n" +
-	"\rmax_eod_items\x18\v \x01(\rR\vmaxEodItems\"\xa2\x01\n" +
+	"\rmax_eod_items\x18\v \x01(\rR\vmaxEodItems\x12H\n" +
+	"\x11class_commissions\x18\f \x03(\v2\x1b.custody.v1.ClassCommissionR\x10classCommissions\"\xa2\x01\n" +
 	"\x0eTradingGenesis\x121\n" +
 	"\x06params\x18\x01 \x01(\v2\x19.custody.v1.TradingParamsR\x06params\x12#\n" +
 	"\rbusiness_date\x18\x02 \x01(\rR\fbusinessDate\x128\n" +
@@ -3007,7 +3208,11 @@ const file_custody_v1_trading_proto_rawDesc = "" +
 	"\x1dORDER_STATUS_PARTIALLY_FILLED\x10\x02\x12\x17\n" +
 	"\x13ORDER_STATUS_FILLED\x10\x03\x12\x1a\n" +
 	"\x16ORDER_STATUS_CANCELLED\x10\x04\x12\x18\n" +
-	"\x14ORDER_STATUS_EXPIRED\x10\x05*O\n" +
+	"\x14ORDER_STATUS_EXPIRED\x10\x05*H\n" +
+	"\bFeeClass\x12\x14\n" +
+	"\x10FEE_CLASS_EQUITY\x10\x00\x12\x12\n" +
+	"\x0eFEE_CLASS_FUND\x10\x01\x12\x12\n" +
+	"\x0eFEE_CLASS_BOND\x10\x02*O\n" +
 	"\x0eFeeMinimumRule\x12\x1e\n" +
 	"\x1aFEE_MINIMUM_RULE_PER_ORDER\x10\x00\x12\x1d\n" +
 	"\x19FEE_MINIMUM_RULE_PER_FILL\x10\x01*Q\n" +
@@ -3031,8 +3236,8 @@ func file_custody_v1_trading_proto_rawDescGZIP() []byte {
 	return file_custody_v1_trading_proto_rawDescData
 }
 
-var file_custody_v1_trading_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_custody_v1_trading_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_custody_v1_trading_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
+var file_custody_v1_trading_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_custody_v1_trading_proto_goTypes = []any{
 	(Market)(0),              // 0: custody.v1.Market
 	(Board)(0),               // 1: custody.v1.Board
@@ -3040,32 +3245,35 @@ var file_custody_v1_trading_proto_goTypes = []any{
 	(Side)(0),                // 3: custody.v1.Side
 	(OrderType)(0),           // 4: custody.v1.OrderType
 	(OrderStatus)(0),         // 5: custody.v1.OrderStatus
-	(FeeMinimumRule)(0),      // 6: custody.v1.FeeMinimumRule
-	(FeeRoundingRule)(0),     // 7: custody.v1.FeeRoundingRule
-	(ReconStatus)(0),         // 8: custody.v1.ReconStatus
-	(*Instrument)(nil),       // 9: custody.v1.Instrument
-	(*Fees)(nil),             // 10: custody.v1.Fees
-	(*OrderTicket)(nil),      // 11: custody.v1.OrderTicket
-	(*CancelTicket)(nil),     // 12: custody.v1.CancelTicket
-	(*Order)(nil),            // 13: custody.v1.Order
-	(*Fill)(nil),             // 14: custody.v1.Fill
-	(*Holding)(nil),          // 15: custody.v1.Holding
-	(*Position)(nil),         // 16: custody.v1.Position
-	(*BusinessDay)(nil),      // 17: custody.v1.BusinessDay
-	(*FeeSchedule)(nil),      // 18: custody.v1.FeeSchedule
-	(*BrokerCommission)(nil), // 19: custody.v1.BrokerCommission
-	(*DatedLimit)(nil),       // 20: custody.v1.DatedLimit
-	(*BoardRule)(nil),        // 21: custody.v1.BoardRule
-	(*Session)(nil),          // 22: custody.v1.Session
-	(*TradingHours)(nil),     // 23: custody.v1.TradingHours
-	(*TradingParams)(nil),    // 24: custody.v1.TradingParams
-	(*TradingGenesis)(nil),   // 25: custody.v1.TradingGenesis
-	(*ClosingPrice)(nil),     // 26: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),      // 27: custody.v1.TradeTotals
-	(*SettlementReport)(nil), // 28: custody.v1.SettlementReport
-	(*SettlementBreak)(nil),  // 29: custody.v1.SettlementBreak
-	(*CustodySnapshot)(nil),  // 30: custody.v1.CustodySnapshot
-	(*ReconResult)(nil),      // 31: custody.v1.ReconResult
+	(FeeClass)(0),            // 6: custody.v1.FeeClass
+	(FeeMinimumRule)(0),      // 7: custody.v1.FeeMinimumRule
+	(FeeRoundingRule)(0),     // 8: custody.v1.FeeRoundingRule
+	(ReconStatus)(0),         // 9: custody.v1.ReconStatus
+	(*Instrument)(nil),       // 10: custody.v1.Instrument
+	(*Fees)(nil),             // 11: custody.v1.Fees
+	(*OrderTicket)(nil),      // 12: custody.v1.OrderTicket
+	(*CancelTicket)(nil),     // 13: custody.v1.CancelTicket
+	(*Order)(nil),            // 14: custody.v1.Order
+	(*Fill)(nil),             // 15: custody.v1.Fill
+	(*Holding)(nil),          // 16: custody.v1.Holding
+	(*Position)(nil),         // 17: custody.v1.Position
+	(*BusinessDay)(nil),      // 18: custody.v1.BusinessDay
+	(*FeeSchedule)(nil),      // 19: custody.v1.FeeSchedule
+	(*FeeRates)(nil),         // 20: custody.v1.FeeRates
+	(*ClassCommission)(nil),  // 21: custody.v1.ClassCommission
+	(*BrokerCommission)(nil), // 22: custody.v1.BrokerCommission
+	(*DatedLimit)(nil),       // 23: custody.v1.DatedLimit
+	(*BoardRule)(nil),        // 24: custody.v1.BoardRule
+	(*Session)(nil),          // 25: custody.v1.Session
+	(*TradingHours)(nil),     // 26: custody.v1.TradingHours
+	(*TradingParams)(nil),    // 27: custody.v1.TradingParams
+	(*TradingGenesis)(nil),   // 28: custody.v1.TradingGenesis
+	(*ClosingPrice)(nil),     // 29: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),      // 30: custody.v1.TradeTotals
+	(*SettlementReport)(nil), // 31: custody.v1.SettlementReport
+	(*SettlementBreak)(nil),  // 32: custody.v1.SettlementBreak
+	(*CustodySnapshot)(nil),  // 33: custody.v1.CustodySnapshot
+	(*ReconResult)(nil),      // 34: custody.v1.ReconResult
 }
 var file_custody_v1_trading_proto_depIdxs = []int32{
 	0,  // 0: custody.v1.Instrument.market:type_name -> custody.v1.Market
@@ -3076,30 +3284,36 @@ var file_custody_v1_trading_proto_depIdxs = []int32{
 	3,  // 5: custody.v1.Order.side:type_name -> custody.v1.Side
 	4,  // 6: custody.v1.Order.type:type_name -> custody.v1.OrderType
 	5,  // 7: custody.v1.Order.status:type_name -> custody.v1.OrderStatus
-	10, // 8: custody.v1.Order.fees:type_name -> custody.v1.Fees
+	11, // 8: custody.v1.Order.fees:type_name -> custody.v1.Fees
 	3,  // 9: custody.v1.Fill.side:type_name -> custody.v1.Side
-	10, // 10: custody.v1.Fill.fees:type_name -> custody.v1.Fees
-	1,  // 11: custody.v1.BoardRule.board:type_name -> custody.v1.Board
-	20, // 12: custody.v1.BoardRule.st_limits:type_name -> custody.v1.DatedLimit
-	22, // 13: custody.v1.TradingHours.sessions:type_name -> custody.v1.Session
-	18, // 14: custody.v1.TradingParams.fee_schedules:type_name -> custody.v1.FeeSchedule
-	6,  // 15: custody.v1.TradingParams.minimum_rule:type_name -> custody.v1.FeeMinimumRule
-	7,  // 16: custody.v1.TradingParams.rounding_rule:type_name -> custody.v1.FeeRoundingRule
-	19, // 17: custody.v1.TradingParams.broker_commissions:type_name -> custody.v1.BrokerCommission
-	21, // 18: custody.v1.TradingParams.board_rules:type_name -> custody.v1.BoardRule
-	23, // 19: custody.v1.TradingParams.trading_hours:type_name -> custody.v1.TradingHours
-	24, // 20: custody.v1.TradingGenesis.params:type_name -> custody.v1.TradingParams
-	9,  // 21: custody.v1.TradingGenesis.instruments:type_name -> custody.v1.Instrument
-	10, // 22: custody.v1.SettlementReport.fees:type_name -> custody.v1.Fees
-	27, // 23: custody.v1.SettlementReport.clearing_house_totals:type_name -> custody.v1.TradeTotals
-	27, // 24: custody.v1.SettlementBreak.chain:type_name -> custody.v1.TradeTotals
-	27, // 25: custody.v1.SettlementBreak.clearing_house:type_name -> custody.v1.TradeTotals
-	8,  // 26: custody.v1.ReconResult.status:type_name -> custody.v1.ReconStatus
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	11, // 10: custody.v1.Fill.fees:type_name -> custody.v1.Fees
+	20, // 11: custody.v1.FeeSchedule.equity:type_name -> custody.v1.FeeRates
+	20, // 12: custody.v1.FeeSchedule.fund:type_name -> custody.v1.FeeRates
+	20, // 13: custody.v1.FeeSchedule.bond:type_name -> custody.v1.FeeRates
+	6,  // 14: custody.v1.ClassCommission.class:type_name -> custody.v1.FeeClass
+	21, // 15: custody.v1.BrokerCommission.classes:type_name -> custody.v1.ClassCommission
+	1,  // 16: custody.v1.BoardRule.board:type_name -> custody.v1.Board
+	23, // 17: custody.v1.BoardRule.st_limits:type_name -> custody.v1.DatedLimit
+	25, // 18: custody.v1.TradingHours.sessions:type_name -> custody.v1.Session
+	19, // 19: custody.v1.TradingParams.fee_schedules:type_name -> custody.v1.FeeSchedule
+	7,  // 20: custody.v1.TradingParams.minimum_rule:type_name -> custody.v1.FeeMinimumRule
+	8,  // 21: custody.v1.TradingParams.rounding_rule:type_name -> custody.v1.FeeRoundingRule
+	22, // 22: custody.v1.TradingParams.broker_commissions:type_name -> custody.v1.BrokerCommission
+	24, // 23: custody.v1.TradingParams.board_rules:type_name -> custody.v1.BoardRule
+	26, // 24: custody.v1.TradingParams.trading_hours:type_name -> custody.v1.TradingHours
+	21, // 25: custody.v1.TradingParams.class_commissions:type_name -> custody.v1.ClassCommission
+	27, // 26: custody.v1.TradingGenesis.params:type_name -> custody.v1.TradingParams
+	10, // 27: custody.v1.TradingGenesis.instruments:type_name -> custody.v1.Instrument
+	11, // 28: custody.v1.SettlementReport.fees:type_name -> custody.v1.Fees
+	30, // 29: custody.v1.SettlementReport.clearing_house_totals:type_name -> custody.v1.TradeTotals
+	30, // 30: custody.v1.SettlementBreak.chain:type_name -> custody.v1.TradeTotals
+	30, // 31: custody.v1.SettlementBreak.clearing_house:type_name -> custody.v1.TradeTotals
+	9,  // 32: custody.v1.ReconResult.status:type_name -> custody.v1.ReconStatus
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_trading_proto_init() }
@@ -3112,8 +3326,8 @@ func file_custody_v1_trading_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_trading_proto_rawDesc), len(file_custody_v1_trading_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   23,
+			NumEnums:      10,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -53,6 +53,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -71,7 +72,7 @@ import (
 
 // Options are the daemon's dependencies beyond its configuration.
 type Options struct {
-	// Logf logs one line; default: the standard logger.
+	// Logf logs one line; default: log/slog's default logger, at Info.
 	Logf func(format string, args ...any)
 	// OnReady is called once the process leads and its admin API and
 	// market feed listen, with their addresses (useful with port 0). A
@@ -125,18 +126,22 @@ type daemon struct {
 	role    atomic.Value // Role
 	paramCh chan risk.ParamVersion
 
-	mu        sync.Mutex // guards the fields below
-	anchorErr string
-	eventSeq  uint64 // last capture Seq submitted (the pump numbers events)
-	replays   uint64 // captured events dropped as replays of stored ones
-	ledgerH   int64  // last block the ledger feed fully took
+	met *metrics
+
+	mu         sync.Mutex // guards the fields below
+	capEmitted uint64     // events the capture decoder produced
+	capTaken   uint64     // of those, submitted or dropped as replays by the pump
+	anchorErr  string
+	eventSeq   uint64 // last capture Seq submitted (the pump numbers events)
+	replays    uint64 // captured events dropped as replays of stored ones
+	ledgerH    int64  // last block the ledger feed fully took
 }
 
 // Run runs the daemon until ctx ends, then stops it cleanly.
 func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
-	d := &daemon{cfg: cfg, o: o, logf: o.Logf, paramCh: make(chan risk.ParamVersion, 16)}
+	d := &daemon{cfg: cfg, o: o, logf: o.Logf, paramCh: make(chan risk.ParamVersion, 16), met: newMetrics()}
 	if d.logf == nil {
-		d.logf = log.Printf
+		d.logf = func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
 	}
 	role := RoleLeader
 	if cfg.Standby.Leader != "" {
@@ -207,6 +212,7 @@ func Run(ctx context.Context, cfg config.Config, o Options) (err error) {
 	d.runner, err = risk.NewRunner(ctx, risk.RunnerConfig{
 		Params: d.first.Params, Groups: d.groups, Workers: d.cfg.Engine.Workers, Store: markingStore{d.st, d.guard},
 		CheckpointEvery: cfg.Engine.CheckpointEvery,
+		OnAlert:         d.met.alerted, OnStoreWrite: d.met.storeWrote,
 	})
 	if err != nil {
 		return err
@@ -325,6 +331,7 @@ func (d *daemon) serve() (*http.Server, Ready, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", d.auth.Require(admin.AccessRead, d.logf, d.handleStatus))
+	mux.HandleFunc("GET /metrics", d.auth.Require(admin.AccessRead, d.logf, d.met.handler().ServeHTTP))
 	mux.HandleFunc("GET /v1/stream", d.auth.Require(admin.AccessStream, d.logf, d.handleStream))
 	mux.HandleFunc("POST /v1/onboard", d.auth.Require(admin.AccessWrite, d.logf, d.handleOnboard))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

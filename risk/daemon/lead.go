@@ -126,9 +126,12 @@ func (d *daemon) startCapture(ctx context.Context, wg *sync.WaitGroup, send func
 	if c.Iface == "" && c.Pcap == "" {
 		return nil
 	}
-	ccfg := capture.Config{SZSE: c.SZSE, SSE: c.SSE}
+	ccfg := capture.Config{SZSE: c.SZSE, SSE: c.SSE, Observe: d.met.captured}
 	emit := func(e *capture.Event) error {
 		ev := *e
+		d.mu.Lock()
+		d.capEmitted++
+		d.mu.Unlock()
 		return send(item{in: &risk.Input{Kind: risk.InputEvent, Event: &ev}})
 	}
 	wg.Add(1)
@@ -150,7 +153,7 @@ func (d *daemon) startCapture(ctx context.Context, wg *sync.WaitGroup, send func
 			fatal <- fmt.Errorf("daemon: capture: %w", err)
 			return
 		}
-		d.logf("riskd: capture file %s done: %d packets", c.Pcap, st.Packets)
+		d.logf("riskd: capture file %s done: %d packets, %d events, %d gaps, %d messages cut", c.Pcap, st.Packets, st.Events, st.Gaps, st.CutMessages)
 	}()
 	return nil
 }
@@ -259,15 +262,18 @@ func (d *daemon) pump(items <-chan item) error {
 				return err
 			}
 			d.mu.Lock()
+			d.capTaken++
 			if !fresh {
 				d.replays++
 				d.mu.Unlock()
+				d.met.replays.Inc()
 				return nil
 			}
 			d.eventSeq++
 			in.Event.Seq = d.eventSeq
 			d.mu.Unlock()
 		}
+		d.met.submitted(&in)
 		return d.runner.Submit(in)
 	}
 	for {

@@ -394,6 +394,9 @@ type Status struct {
 	ReplaysDropped uint64 `json:"replays_dropped"`
 	ParamsVersion  int64  `json:"params_version"`
 	AnchorError    string `json:"anchor_error,omitempty"`
+	// Capture is the leader's capture: what it decoded and lost (absent
+	// before its first report, and on a standby).
+	Capture *CaptureStatus `json:"capture,omitempty"`
 }
 
 func (d *daemon) status() (Status, error) {
@@ -423,7 +426,12 @@ func (d *daemon) status() (Status, error) {
 	}
 	d.mu.Lock()
 	s.LastEventSeq, s.LedgerHeight, s.AnchorError, s.ReplaysDropped = d.eventSeq, d.ledgerH, d.anchorErr, d.replays
+	emitted, taken := d.capEmitted, d.capTaken
 	d.mu.Unlock()
+	if cs, ok := d.met.captureStats(); ok {
+		s.Capture = &CaptureStatus{Packets: cs.Packets, Events: emitted, KernelPackets: cs.KernelPackets, KernelDrops: cs.KernelDrops,
+			Gaps: cs.Gaps, LostBytes: cs.LostBytes, CutMessages: cs.CutMessages, Taken: taken == emitted}
+	}
 	return s, nil
 }
 

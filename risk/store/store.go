@@ -10,7 +10,8 @@
 //
 // Key layout (all integers big-endian, so ranges iterate in order):
 //
-//	i/<seq>            input: 8-byte event time (ns) + JSON(risk.Input)
+//	i/<seq>            input: 8-byte event time (ns) + a format byte and the
+//	                   binary input (codec.go), or JSON(risk.Input) (older)
 //	a/<id>             JSON(risk.Alert)
 //	s/<alert seq>      alert id
 //	t/<time><id>       alert time index, for retention
@@ -47,9 +48,14 @@ var ErrNotFound = errors.New("store: not found")
 type Options struct {
 	// InMemory keeps everything in memory (tests, tools); Dir is then ignored.
 	InMemory bool
-	// MemTableSize bounds each memtable (default 8 MiB; badger's own is 64).
+	// MemTableSize bounds each memtable (default 32 MiB; badger's own is
+	// 64). NumMemtables of them may be held at once (default 3): writes
+	// stall only when all are full and not yet flushed, and larger
+	// memtables mean fewer level-0 tables to compact.
 	MemTableSize int64
-	// BlockCacheSize and IndexCacheSize bound badger's caches (default 8 and 4 MiB).
+	NumMemtables int
+	// BlockCacheSize and IndexCacheSize bound badger's caches (default 16
+	// and 8 MiB: the store is written far more than it is read).
 	BlockCacheSize, IndexCacheSize int64
 }
 
@@ -62,25 +68,30 @@ type Store struct {
 
 // Open opens (creating if needed) the store in dir with memory limits: a
 // risk core shares its machine, and badger's defaults take about 1 GB.
+// With the defaults badger holds at most about 3 × 32 MiB of memtables
+// plus 24 MiB of caches.
 func Open(dir string, o Options) (*Store, error) {
 	if o.MemTableSize == 0 {
-		o.MemTableSize = 8 << 20
+		o.MemTableSize = 32 << 20
+	}
+	if o.NumMemtables == 0 {
+		o.NumMemtables = 3
 	}
 	if o.BlockCacheSize == 0 {
-		o.BlockCacheSize = 8 << 20
+		o.BlockCacheSize = 16 << 20
 	}
 	if o.IndexCacheSize == 0 {
-		o.IndexCacheSize = 4 << 20
+		o.IndexCacheSize = 8 << 20
 	}
 	opts := badger.DefaultOptions(dir).
 		WithInMemory(o.InMemory).
 		WithMemTableSize(o.MemTableSize).
-		WithNumMemtables(2).
+		WithNumMemtables(o.NumMemtables).
 		WithBlockCacheSize(o.BlockCacheSize).
 		WithIndexCacheSize(o.IndexCacheSize).
 		WithValueLogFileSize(64 << 20).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
+		WithNumLevelZeroTables(4).
+		WithNumLevelZeroTablesStall(12).
 		WithNumCompactors(2).
 		WithLogger(nil)
 	if o.InMemory {
@@ -122,17 +133,25 @@ func (s *Store) PutInputs(ins []risk.Input) error {
 func (s *Store) PutInputsAndMarks(ins []risk.Input, marks []string) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
+	// One arena for the batch's keys and values: badger keeps the slices
+	// until the batch is written, so they must not be reused before.
+	arena := make([]byte, 0, len(ins)*160)
 	for i := range ins {
 		in := &ins[i]
 		if in.Seq == 0 {
 			return fmt.Errorf("store: input without seq")
 		}
-		js, err := json.Marshal(in)
-		if err != nil {
+		start := len(arena)
+		arena = binary.BigEndian.AppendUint64(append(arena, 'i', '/'), in.Seq)
+		kEnd := len(arena)
+		var err error
+		if arena, err = encodeInput(arena, in); err != nil {
 			return fmt.Errorf("store: encode input %d: %w", in.Seq, err)
 		}
-		v := binary.BigEndian.AppendUint64(nil, uint64(in.Time().UnixNano()))
-		if err := wb.Set(key("i/", be(in.Seq)), append(v, js...)); err != nil {
+		// Appending may have moved the arena: slice it only now (a moved
+		// arena leaves the earlier entries' slices on the old, intact array).
+		k, v := arena[start:kEnd:kEnd], arena[kEnd:len(arena):len(arena)]
+		if err := wb.Set(k, v); err != nil {
 			return fmt.Errorf("store: put input %d: %w", in.Seq, err)
 		}
 	}
@@ -173,10 +192,7 @@ func (s *Store) InputsAfter(after uint64, fn func(risk.Input) error) error {
 		for it.Seek(key("i/", be(after+1))); it.ValidForPrefix([]byte("i/")); it.Next() {
 			var in risk.Input
 			err := it.Item().Value(func(v []byte) error {
-				if len(v) < 8 {
-					return fmt.Errorf("store: short input record")
-				}
-				return json.Unmarshal(v[8:], &in)
+				return decodeInput(v, &in)
 			})
 			if err != nil {
 				return fmt.Errorf("store: read input: %w", err)
@@ -602,10 +618,7 @@ func (s *Store) LastInputOf(kind risk.InputKind) (risk.Input, bool, error) {
 		for it.Seek(key("i/", be(^uint64(0)))); it.ValidForPrefix([]byte("i/")); it.Next() {
 			var x risk.Input
 			err := it.Item().Value(func(v []byte) error {
-				if len(v) < 8 {
-					return fmt.Errorf("store: short input record")
-				}
-				return json.Unmarshal(v[8:], &x)
+				return decodeInput(v, &x)
 			})
 			if err != nil {
 				return fmt.Errorf("store: read input: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type Config struct {
 	Date uint32
 	// Progress receives the demo's progress; nil discards it.
 	Progress func(Progress)
+	// Lock, when set, is the run lock the command holds on Dir: the risk
+	// core's pid is recorded in it (give the same lock to
+	// testnet.Processes for the nodes'). Replacing Dir keeps its files.
+	Lock *testnet.RunLock
 }
 
 // Demo is one run of the scripted day. New prepares it, Play plays it,
@@ -54,7 +59,9 @@ type Config struct {
 type Demo struct {
 	cfg        Config
 	date, next uint32
-	log        *os.File // Dir/demo.log: what each phase did, in words
+	// interestEnd is the settlement day the interest phase paid.
+	interestEnd uint32
+	log         *os.File // Dir/demo.log: what each phase did, in words
 
 	tn   *testnet.Testnet
 	l    *testnet.Launcher
@@ -69,16 +76,21 @@ type Demo struct {
 	// opKey is risk-1's signing key (in Dir/risk-1/keyring-test).
 	opKey ed25519.PrivateKey
 
-	pending  []pendingTx
-	orders   map[string]*order // by ClOrdID on the wire
-	nextCl   int
-	wire     wireTotals
-	events   uint64 // order-flow events the risk core must have captured
-	refusals []Refusal
-	lastFill time.Time // when the last fill was committed on chain
-	ledgerH  int64     // the last height whose events the risk core must take
-	rest     restStatus
-	restDone []string // the REST checks that passed
+	pending []pendingTx
+	orders  map[string]*order // by ClOrdID on the wire
+	nextCl  int
+	wire    wireTotals
+	events  uint64 // order-flow events the risk core must have captured
+	// missed counts events live capture lost (kernel drops, gaps); lossAt
+	// and lossSince track how long the capture has been still since.
+	missed    uint64
+	lossAt    *[2]uint64
+	lossSince time.Time
+	refusals  []Refusal
+	lastFill  time.Time // when the last fill was committed on chain
+	ledgerH   int64     // the last height whose events the risk core must take
+	rest      restStatus
+	restDone  []string // the REST checks that passed
 	// agreedHeight is the height up to which every node reported the same
 	// blocks and app hashes (the checks phase).
 	agreedHeight int64
@@ -147,6 +159,25 @@ func New(cfg Config) (*Demo, error) {
 	return d, nil
 }
 
+// removeContents empties dir except the named entries (the run lock the
+// command holds there: removing its file would let a second demo take a
+// fresh lock on the same directory).
+func removeContents(dir string, keep ...string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if slices.Contains(keep, e.Name()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 var chinaTime = time.FixedZone("CST", 8*3600)
 
 func dateOf(t time.Time) uint32 {
@@ -185,7 +216,7 @@ func (d *Demo) Play(ctx context.Context) (*Summary, error) {
 	// A directory holding a testnet (an earlier demo's) is replaced, as
 	// testnet.Generate does with Force; any other is written into.
 	if _, err := os.Stat(filepath.Join(d.cfg.Dir, testnet.StateFile)); err == nil {
-		if err := os.RemoveAll(d.cfg.Dir); err != nil {
+		if err := removeContents(d.cfg.Dir, testnet.RunLockFile, testnet.RunPIDsFile); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,20 +24,24 @@ import (
 
 // The day's figures, computed by hand from the script (phases.go) and
 // DOMAIN.md's fee rules: commission 0.025% with a 5.00 minimum per order,
-// stamp duty 0.05% on sells, transfer fee 0.001%, handling fee 0.00341%
-// (funds 0.004%), levy 0.002%; each item rounded half up to the fen on the
-// order's whole filled value. Money in fen.
+// stamp duty 0.05% on A-share sells, transfer fee 0.001% on A-shares,
+// handling fee 0.00341% (funds 0.004%), levy 0.002%; each item rounded half
+// up to the fen on the order's whole filled value. 510300.SH is an ETF: it
+// pays no stamp duty and no transfer fee on either side. Money in fen.
 //
-//	order                         value       comm  stamp  trans  handl  levy   fees
-//	ACC-01 buy 1 000 600000 @10   10 000.00   5.00      -   0.10   0.34  0.20   5.64
-//	ACC-02 buy 1 000 000001 @12   12 000.00   5.00      -   0.12   0.41  0.24   5.77  (of 2 000; rest cancelled)
-//	ACC-03 buy 300 300750 @200    60 000.00  15.00      -   0.60   2.05  1.20  18.85
-//	ACC-04 buy 200 688981 @50     10 000.00   5.00      -   0.10   0.34  0.20   5.64
-//	ACC-05 buy 10 000 510300 @4   40 000.00  10.00      -   0.40   1.60  0.80  12.80  (fund rate 0.004%)
-//	ACC-05 sell 10 000 @4.01      40 100.00  10.03  20.05   0.40   1.60  0.80  32.88  (10.025 → 10.03, 0.401 → 0.40, 1.604 → 1.60, 0.802 → 0.80)
-//	ACC-07 buy 20 000 @3.99       79 800.00  19.95      -   0.80   3.19  1.60  25.54  (0.798 → 0.80, 3.192 → 3.19, 1.596 → 1.60)
-//	4 wash sells 10 000 @4        40 000.00  10.00  20.00   0.40   1.60  0.80  32.80 each
-//	4 wash buys 10 000 @4         40 000.00  10.00      -   0.40   1.60  0.80  12.80 each
+//	order                         class    value       comm  stamp  trans  handl  levy   fees
+//	ACC-01 buy 1 000 600000 @10   A-share  10 000.00   5.00      -   0.10   0.34  0.20   5.64
+//	ACC-02 buy 1 000 000001 @12   A-share  12 000.00   5.00      -   0.12   0.41  0.24   5.77  (of 2 000; rest cancelled)
+//	ACC-03 buy 300 300750 @200    A-share  60 000.00  15.00      -   0.60   2.05  1.20  18.85
+//	ACC-04 buy 200 688981 @50     A-share  10 000.00   5.00      -   0.10   0.34  0.20   5.64
+//	ACC-05 buy 10 000 510300 @4   ETF      40 000.00  10.00      -      -   1.60  0.80  12.40  (fund rate 0.004%)
+//	ACC-05 sell 10 000 @4.01      ETF      40 100.00  10.03      -      -   1.60  0.80  12.43  (10.025 → 10.03, 1.604 → 1.60, 0.802 → 0.80)
+//	ACC-07 buy 20 000 @3.99       ETF      79 800.00  19.95      -      -   3.19  1.60  24.74  (3.192 → 3.19, 1.596 → 1.60)
+//	4 wash sells 10 000 @4        ETF      40 000.00  10.00      -      -   1.60  0.80  12.40 each
+//	4 wash buys 10 000 @4         ETF      40 000.00  10.00      -      -   1.60  0.80  12.40 each
+//
+// By class: A-shares 30.00 + 0.92 + 3.14 + 1.84 = 35.90; ETF 119.98 + 19.19
+// + 9.60 = 148.77.
 //
 // Each filled order fills in two reports on the wire (the simulated
 // exchange splits fills over 100 shares), each reported on chain: 7 × 2 +
@@ -46,22 +51,25 @@ const (
 	wantBuyValue  = 1_000_000 + 1_200_000 + 6_000_000 + 1_000_000 + 4_000_000 + 7_980_000 + 4*4_000_000 // 371 800.00
 	wantSellValue = 4_010_000 + 4*4_000_000                                                             // 200 100.00
 	wantComm      = 500 + 500 + 1_500 + 500 + 1_000 + 1_003 + 1_995 + 8*1_000                           // 149.98
-	wantStamp     = 2_005 + 4*2_000                                                                     // 100.05
-	wantTransfer  = 10 + 12 + 60 + 10 + 40 + 40 + 80 + 8*40                                             // 5.72
+	wantStamp     = 0                                                                                   // the only sales are of the ETF
+	wantTransfer  = 10 + 12 + 60 + 10                                                                   // 0.92, A-shares only
 	wantHandling  = 34 + 41 + 205 + 34 + 160 + 160 + 319 + 8*160                                        // 22.33
 	wantLevy      = 20 + 24 + 120 + 20 + 80 + 80 + 160 + 8*80                                           // 11.44
-	wantFees      = 28_952                                                                              // 289.52
+	wantFees      = 18_467                                                                              // 184.67
 	wantNet       = 17_170_000                                                                          // buys − sells: 171 700.00 to the clearing house
+
+	wantShareFees = 3_590  // 35.90
+	wantFundFees  = 14_877 // 148.77
 
 	// Deposits: 50 000 + 50 000 + 100 000 + 30 000 + 60 000 + 12 000 000 +
 	// 200 000 + 200 000 + 500 000.
 	wantDeposits = 1_319_000_000
 	// Withdrawals: ACC-01 5 000.00 during the day; ACC-05 its whole balance
-	// after clearing: 60 000.00 − 40 012.80 + (40 100.00 − 32.88) = 60 054.32.
-	wantWithdrawals = 500_000 + 6_005_432
+	// after clearing: 60 000.00 − 40 012.40 + (40 100.00 − 12.43) = 60 075.17.
+	wantWithdrawals = 500_000 + 6_007_517
 	// Custody total at clearing: deposits − ACC-01's withdrawal − what the
-	// clients paid in net (buys − sells + fees = 171 989.52).
-	wantCustody = wantDeposits - 500_000 - (wantNet + wantFees) // 13 013 010.48
+	// clients paid in net (buys − sells + fees = 171 884.67).
+	wantCustody = wantDeposits - 500_000 - (wantNet + wantFees) // 13 013 115.33
 
 	// Orders: ACC-01 2, ACC-02 1, ACC-03 1, ACC-04 1, ACC-05 2, ACC-06 3,
 	// ACC-07 1 + 4, ACC-08 4, ACC-09 400.
@@ -77,8 +85,9 @@ func TestDemo_Figures(t *testing.T) {
 	require.EqualValues(t, 20_010_000, wantSellValue)
 	require.EqualValues(t, wantBuyValue-wantSellValue, wantNet)
 	require.EqualValues(t, wantFees, wantComm+wantStamp+wantTransfer+wantHandling+wantLevy)
-	require.EqualValues(t, 1_301_301_048, wantCustody)
-	require.Equal(t, "13 013 010.48", yuan(wantCustody))
+	require.EqualValues(t, wantFees, wantShareFees+wantFundFees)
+	require.EqualValues(t, 1_301_311_533, wantCustody)
+	require.Equal(t, "13 013 115.33", yuan(wantCustody))
 	require.Equal(t, "-0.05", yuan(-5))
 }
 
@@ -151,6 +160,10 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	require.EqualValues(t, wantSellValue, b.SellValue, "sell value")
 	require.Equal(t, Fees{Commission: wantComm, StampDuty: wantStamp, TransferFee: wantTransfer, HandlingFee: wantHandling, RegulatorLevy: wantLevy}, b.Fees)
 	require.EqualValues(t, wantFees, b.FeeTotal, "fees")
+	require.Equal(t, []ClassFees{
+		{Class: "A-share", Fees: Fees{Commission: 3_000, TransferFee: 92, HandlingFee: 314, RegulatorLevy: 184}, Total: wantShareFees},
+		{Class: "fund/ETF", Fees: Fees{Commission: 11_998, HandlingFee: 1_919, RegulatorLevy: 960}, Total: wantFundFees},
+	}, b.FeesByClass, "an ETF pays no stamp duty and no transfer fee")
 	require.EqualValues(t, wantNet, b.NetObligation, "net obligation")
 	require.EqualValues(t, wantNet+wantFees, b.NetCash, "net cash")
 	require.False(t, b.SettlementBreak, "the clearing house's trade file is the exchange's: no settlement break")
@@ -159,6 +172,53 @@ func TestDemo_ScriptedDay(t *testing.T) {
 	// counts agree; the per-client hash does not.
 	require.Equal(t, []ReconSummary{{Bank: Bank, Broker: Broker, Date: d.Date(), Status: "BREAK", BankTotal: wantCustody,
 		ChainTotal: wantCustody, BankClients: 9, ChainClients: 9, HashesAgree: false}}, s.Reconciliations)
+
+	// The six checks as results on chain, each from the party that owns
+	// the file: only check 2 breaks, naming both accounts of the posting
+	// mistake with both amounts.
+	require.Len(t, s.Checks, 6)
+	for i, want := range []struct{ check, counterparty, status string }{
+		{"TOTAL", Bank, "MATCH"}, {"CLIENTS", Bank, "BREAK"}, {"TRANSFERS", Bank, "MATCH"},
+		{"CLEARING", ClearingHouse, "MATCH"}, {"HOLDINGS", ClearingHouse, "MATCH"}, {"INTEREST", Bank, "MATCH"},
+	} {
+		c := s.Checks[i]
+		require.Equal(t, want.check, c.Check)
+		require.Equal(t, want.counterparty, c.Counterparty, c.Check)
+		require.Equal(t, want.status, c.Status, "%s: %v", c.Check, c.Breaks)
+		require.Positive(t, c.Items, c.Check)
+	}
+	require.EqualValues(t, 10, s.Checks[2].Items, "9 deposits and ACC-01's withdrawal in the day's journal")
+	require.Len(t, s.Checks[1].Breaks, 2)
+	for i, id := range []string{breakFrom, breakTo} {
+		b := s.Checks[1].Breaks[i]
+		require.Equal(t, id, b.Item)
+		require.Equal(t, "amount", b.What)
+		diff := int64(breakAmount)
+		if id == breakFrom {
+			diff = -breakAmount
+		}
+		require.Equal(t, b.Chain+diff, b.File, "%s: the bank's mirror differs by the misposted 100.00", id)
+	}
+
+	// Interest (结息): 0.35% from the next business date through the
+	// settlement day, on every client's balance after ACC-05 withdrew all
+	// of its own. Each account rounds once, so the total is within half a
+	// fen per paid account of the exact figure on the sum of balances.
+	in := s.Interest
+	require.NotZero(t, in.PeriodEnd)
+	days := int64(dayNumber(in.PeriodEnd) - dayNumber(d.NextDate()) + 1)
+	held := int64(wantCustody - (wantWithdrawals - 500_000)) // everyone's balance but ACC-05's
+	exact := new(big.Rat).SetFrac(big.NewInt(held*days*InterestRate), big.NewInt(360*100_000_000))
+	slack := new(big.Rat).SetFrac64(int64(len(in.ByAccount)), 2)
+	off := new(big.Rat).Sub(new(big.Rat).SetInt64(in.Total), exact)
+	require.True(t, off.Abs(off).Cmp(slack) <= 0, "interest %d, exact %s", in.Total, exact.FloatString(2))
+	require.Len(t, in.ByAccount, 8, "ACC-05 held nothing")
+	require.NotContains(t, in.ByAccount, "ACC-05")
+	var sum int64
+	for _, v := range in.ByAccount {
+		sum += v
+	}
+	require.Equal(t, in.Total, sum)
 
 	// The refusals: a broker-generated client key the bank does not
 	// confirm, a T+1 sale, a withdrawal of unsettled proceeds.
@@ -221,4 +281,9 @@ func exploreCommands(t *testing.T, ctx context.Context, e Explore) {
 		}
 	}
 	t.Logf("the %d printed commands ran", len(lines)-1)
+}
+
+// dayNumber counts calendar days (for the interest period).
+func dayNumber(d uint32) int {
+	return int(time.Date(int(d/10000), time.Month(d/100%100), int(d%100), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }

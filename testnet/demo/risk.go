@@ -25,6 +25,7 @@ import (
 	"github.com/custody-ledger/custody/risk/daemon"
 	"github.com/custody-ledger/custody/testnet"
 	"github.com/custody-ledger/custody/testnet/exchsim"
+	"github.com/custody-ledger/custody/testnet/internal/proc"
 )
 
 // wireLedgerBound is the risk core's wire-versus-ledger bound in the demo:
@@ -169,17 +170,29 @@ func (d *Demo) startRisk(ctx context.Context) error {
 	if d.cfg.Riskd != "" {
 		cmd := exec.Command(d.cfg.Riskd, "run", "--config", r.cfgPath)
 		cmd.Stdout, cmd.Stderr = logf, logf
-		// Own process group: Ctrl-C reaches the demo only, which stops the
-		// risk core before the nodes it anchors on.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
+		// Own process group (Ctrl-C reaches the demo only, which stops the
+		// risk core before the nodes it anchors on), and bound to die with
+		// the demo however it ends.
+		if err := proc.Start(cmd); err != nil {
 			logf.Close()
 			return fmt.Errorf("demo: start %s: %w", d.cfg.Riskd, err)
+		}
+		pid := cmd.Process.Pid
+		if d.cfg.Lock != nil {
+			if err := d.cfg.Lock.Add("riskd", pid); err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				logf.Close()
+				return err
+			}
 		}
 		var waitErr error
 		go func() {
 			waitErr = cmd.Wait()
 			logf.Close()
+			if d.cfg.Lock != nil {
+				_ = d.cfg.Lock.Remove(pid)
+			}
 			close(r.done)
 		}()
 		r.stop = func() error {
@@ -378,4 +391,30 @@ func (d *Demo) syncRisk(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// captureSettledShort says whether the risk core's capture has lost
+// packets and has, for two seconds, neither read a packet nor produced an
+// event it has not taken: the events still missing will not come.
+func (d *Demo) captureSettledShort(s daemon.Status) bool {
+	c := s.Capture
+	if c == nil || !c.Lossy() || !c.Taken {
+		d.lossAt = nil
+		return false
+	}
+	now := [2]uint64{c.Packets, s.LastEventSeq}
+	if d.lossAt == nil || *d.lossAt != now {
+		d.lossAt, d.lossSince = &now, time.Now()
+		return false
+	}
+	return time.Since(d.lossSince) >= 2*time.Second
+}
+
+// lossText says what the capture lost.
+func lossText(c *daemon.CaptureStatus) string {
+	if c == nil {
+		return "no capture counters"
+	}
+	return fmt.Sprintf("kernel dropped %d of %d packets, %d gaps, %d bytes lost, %d messages cut",
+		c.KernelDrops, c.KernelPackets, c.Gaps, c.LostBytes, c.CutMessages)
 }

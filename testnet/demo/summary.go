@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/custody-ledger/custody/contracts"
+	"github.com/custody-ledger/custody/contracts/fees"
+	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 	"github.com/custody-ledger/custody/risk/chain"
 )
@@ -29,6 +31,11 @@ type Summary struct {
 
 	Brokers         []BrokerSummary `json:"brokers"`
 	Reconciliations []ReconSummary  `json:"reconciliations"`
+	// Checks are the reconciliation checks recorded for the date (DOMAIN.md's
+	// six; the demo's bank files checks 1 and 2), each with what broke.
+	Checks []CheckSummary `json:"checks"`
+	// Interest is the quarter's interest the interest phase paid.
+	Interest InterestSummary `json:"interest"`
 	// Refusals are the txs the script sent for the chain to refuse.
 	Refusals   []Refusal        `json:"refusals"`
 	Alerts     AlertSummary     `json:"alerts"`
@@ -66,6 +73,17 @@ type BrokerSummary struct {
 	NetObligation   int64  `json:"net_obligation"` // buys − sells: paid to the clearing house (received when negative)
 	NetCash         int64  `json:"net_cash"`       // net obligation + fees: what the clients paid in net
 	SettlementBreak bool   `json:"settlement_break"`
+	// FeesByClass are the fees of the broker's orders by product class
+	// (A-share, fund/ETF, bond), in that order, classes without fees left
+	// out: funds and bonds pay no stamp duty and no transfer fee.
+	FeesByClass []ClassFees `json:"fees_by_class"`
+}
+
+// ClassFees are the fees of one product class's orders.
+type ClassFees struct {
+	Class string `json:"class"`
+	Fees  Fees   `json:"fees"`
+	Total int64  `json:"total"`
 }
 
 // Fees are a report's fees by item, fen.
@@ -93,6 +111,106 @@ type ReconSummary struct {
 	ChainClients uint32
 	// HashesAgree says whether the bank's per-client hash is the chain's.
 	HashesAgree bool
+}
+
+// InterestSummary is one settlement's interest postings (结息).
+type InterestSummary struct {
+	PeriodEnd  uint32           `json:"period_end"`
+	CreditDate uint32           `json:"credit_date"`
+	Total      int64            `json:"total"`
+	ByAccount  map[string]int64 `json:"by_account"`
+	// Example is one posting: its period and 积数 (fen × days).
+	Example struct {
+		Account     string `json:"account"`
+		PeriodStart uint32 `json:"period_start"`
+		BalanceDays int64  `json:"balance_days"`
+		Amount      int64  `json:"amount"`
+	} `json:"example"`
+}
+
+// interestPostings reads the postings of the interest phase's settlement.
+func (d *Demo) interestPostings(ctx context.Context) (InterestSummary, error) {
+	s := InterestSummary{PeriodEnd: d.interestEnd, ByAccount: map[string]int64{}}
+	var res struct {
+		Postings []json.RawMessage `json:"postings"`
+	}
+	if err := d.queryList(ctx, fmt.Sprintf("interest-postings/%d", d.interestEnd), &res); err != nil {
+		return s, err
+	}
+	for _, raw := range res.Postings {
+		var p custodyv1.InterestPosting
+		if err := protojson.Unmarshal(raw, &p); err != nil {
+			return s, fmt.Errorf("interest posting: %w", err)
+		}
+		s.CreditDate = p.CreditDate
+		s.Total += p.Amount
+		s.ByAccount[p.AccountId] = p.Amount
+		if s.Example.Account == "" {
+			s.Example.Account, s.Example.PeriodStart, s.Example.Amount = p.AccountId, p.PeriodStart, p.Amount
+			for _, seg := range p.Segments {
+				s.Example.BalanceDays += seg.BalanceDays
+			}
+		}
+	}
+	return s, nil
+}
+
+// CheckSummary is one reconciliation check's result and its breaks.
+type CheckSummary struct {
+	Check        string        `json:"check"` // TOTAL, CLIENTS, TRANSFERS, CLEARING, HOLDINGS, INTEREST
+	Counterparty string        `json:"counterparty"`
+	Broker       string        `json:"broker"`
+	Status       string        `json:"status"`
+	Items        uint32        `json:"items"`
+	Breaks       []BreakDetail `json:"breaks"`
+}
+
+// BreakDetail is one item that differs, with both figures.
+type BreakDetail struct {
+	Item  string `json:"item"`
+	What  string `json:"what"`
+	Chain int64  `json:"chain"`
+	File  int64  `json:"file"`
+}
+
+// reconChecks reads the date's reconciliation checks from the regulator's node.
+func (d *Demo) reconChecks(ctx context.Context) ([]CheckSummary, error) {
+	var res struct {
+		Checks []json.RawMessage `json:"checks"`
+		Breaks []json.RawMessage `json:"breaks"`
+	}
+	for _, date := range []uint32{d.date, d.interestEnd} {
+		var r struct {
+			Checks []json.RawMessage `json:"checks"`
+			Breaks []json.RawMessage `json:"breaks"`
+		}
+		if err := d.queryList(ctx, fmt.Sprintf("reconciliation-checks/%d", date), &r); err != nil {
+			return nil, err
+		}
+		res.Checks = append(res.Checks, r.Checks...)
+		res.Breaks = append(res.Breaks, r.Breaks...)
+	}
+	var out []CheckSummary
+	for _, raw := range res.Checks {
+		var c custodyv1.ReconCheck
+		if err := protojson.Unmarshal(raw, &c); err != nil {
+			return nil, fmt.Errorf("reconciliation check: %w", err)
+		}
+		out = append(out, CheckSummary{Check: strings.TrimPrefix(c.Check.String(), "RECON_CHECK_"), Counterparty: c.CounterpartyId,
+			Broker: c.BrokerId, Status: statusName(c.Status), Items: c.Items})
+	}
+	for _, raw := range res.Breaks {
+		var b custodyv1.ReconBreak
+		if err := protojson.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("reconciliation break: %w", err)
+		}
+		for i := range out {
+			if out[i].Check == strings.TrimPrefix(b.Check.String(), "RECON_CHECK_") && out[i].Counterparty == b.CounterpartyId && out[i].Broker == b.BrokerId {
+				out[i].Breaks = append(out[i].Breaks, BreakDetail{Item: b.ItemKey, What: b.What, Chain: b.ChainAmount, File: b.FileAmount})
+			}
+		}
+	}
+	return out, nil
 }
 
 // AlertSummary is the risk core's alerts and their anchoring.
@@ -232,6 +350,8 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 		}
 	}
 	byBroker := map[string]*BrokerSummary{}
+	byClass := map[string]*[3]Fees{} // broker → fees by fees.Class
+	classOf := map[string]fees.Class{}
 	for _, b := range brokers {
 		r, _, err := c.ProvenReport(ctx, d.v, d.date, b)
 		if err != nil {
@@ -308,10 +428,47 @@ func (d *Demo) summary(ctx context.Context) (*Summary, error) {
 				return nil, fmt.Errorf("order of %s: %w", cl.ID, err)
 			}
 			bs.Orders[orderStatusName(o.Status)]++
+			class, ok := classOf[o.Security]
+			if !ok {
+				inst, _, err := c.ProvenInstrument(ctx, d.v, o.Security)
+				if err != nil {
+					return nil, fmt.Errorf("instrument %s: %w", o.Security, err)
+				}
+				class = trading.FeeClass(inst)
+				classOf[o.Security] = class
+			}
+			if byClass[acct.BrokerId] == nil {
+				byClass[acct.BrokerId] = &[3]Fees{}
+			}
+			if f := o.Fees; f != nil {
+				cf := &byClass[acct.BrokerId][class]
+				cf.Commission += f.Commission
+				cf.StampDuty += f.StampDuty
+				cf.TransferFee += f.TransferFee
+				cf.HandlingFee += f.HandlingFee
+				cf.RegulatorLevy += f.RegulatorLevy
+			}
 		}
 	}
 	for i, b := range brokers {
-		s.Brokers[i] = *byBroker[b]
+		bs := byBroker[b]
+		if bc := byClass[b]; bc != nil {
+			for _, class := range fees.Classes() {
+				f := bc[class]
+				if total := f.Commission + f.StampDuty + f.TransferFee + f.HandlingFee + f.RegulatorLevy; total != 0 {
+					bs.FeesByClass = append(bs.FeesByClass, ClassFees{Class: class.String(), Fees: f, Total: total})
+				}
+			}
+		}
+		s.Brokers[i] = *bs
+	}
+	checks, err := d.reconChecks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Checks = checks
+	if s.Interest, err = d.interestPostings(ctx); err != nil {
+		return nil, err
 	}
 	inv, err := d.invariants(ctx)
 	if err != nil {
@@ -362,6 +519,11 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 		f := br.Fees
 		row("fees", "%s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)", yuan(br.FeeTotal),
 			yuan(f.Commission), yuan(f.StampDuty), yuan(f.TransferFee), yuan(f.HandlingFee), yuan(f.RegulatorLevy))
+		for _, cf := range br.FeesByClass {
+			f := cf.Fees
+			row("  "+cf.Class, "%s (commission %s, stamp duty %s, transfer %s, handling %s, levy %s)", yuan(cf.Total),
+				yuan(f.Commission), yuan(f.StampDuty), yuan(f.TransferFee), yuan(f.HandlingFee), yuan(f.RegulatorLevy))
+		}
 		dir := "paid to"
 		if br.NetObligation < 0 {
 			dir = "received from"
@@ -390,6 +552,18 @@ func (s *Summary) WriteTo(w io.Writer) (int64, error) {
 			detail = strings.Join(diffs, "; ")
 		}
 		row(fmt.Sprintf("reconciliation %s/%s", r.Bank, r.Broker), "%s: %s", r.Status, detail)
+	}
+	if in := s.Interest; in.PeriodEnd != 0 {
+		row("interest (结息)", "%s to %d accounts for the quarter to %s, credited %s", yuan(in.Total), len(in.ByAccount),
+			dateText(in.PeriodEnd), dateText(in.CreditDate))
+		ex := in.Example
+		row("", "e.g. %s: 积数 %d fen-days from %s × 0.35%% / 360 → %s", ex.Account, ex.BalanceDays, dateText(ex.PeriodStart), yuan(ex.Amount))
+	}
+	for _, c := range s.Checks {
+		row(fmt.Sprintf("check %s %s/%s", strings.ToLower(c.Check), c.Counterparty, c.Broker), "%s (%d items)", c.Status, c.Items)
+		for _, b := range c.Breaks {
+			row("", "→ %s: %s, chain %s, file %s", b.Item, b.What, yuan(b.Chain), yuan(b.File))
+		}
 	}
 	for _, r := range s.Refusals {
 		row("refused as the script intends", "%s", r.What)

@@ -15,8 +15,9 @@
 //	<!-- doccheck: skip REASON -->            the next shell block is not run (REASON says why)
 //
 // Every fenced block whose info string is `sh` or `bash` runs unless a
-// `skip` directive precedes it; `console`, `text` and unlabelled blocks are
-// never run. Inside a block, two comment forms right after a command check
+// `skip` directive precedes it; `console`, `text`, `toml` and the like are
+// never run, and a block without a language is an error (it could hide
+// commands from the check). Inside a block, two comment forms right after a command check
 // it:
 //
 //	#> TEXT      the command's output (stdout and stderr) contains TEXT
@@ -149,6 +150,12 @@ func Parse(name string, md []byte, complete func(string) bool) (*Doc, error) {
 		if m := fenceRE.FindStringSubmatch(line); m != nil {
 			inFence, fence = true, m[1]
 			lang := m[2]
+			if lang == "" {
+				// An unlabelled block could hide commands from the check:
+				// every block says what it is (sh and bash run; text, toml,
+				// go, json, ... do not).
+				return nil, fmt.Errorf("%s:%d: a fenced block without a language: write sh (it runs) or text, toml, go, json ... (it does not)", name, lineNo)
+			}
 			runnable = (lang == "sh" || lang == "bash") && !skipNext
 			skipNext = false
 			blockLine = lineNo + 1

@@ -78,6 +78,7 @@ func TestParse_RefusesWhatCannotBeChecked(t *testing.T) {
 		"unfinished command": "```sh\necho 'open\n```\n",
 		"check first":        "```sh\n#> x\nls\n```\n",
 		"dangling skip":      "<!-- doccheck: skip reason -->\n",
+		"no language":        "```\nriskd decode --pcap x\n```\n",
 	} {
 		if _, err := Parse("x.md", []byte(md), ShellComplete); err == nil {
 			t.Errorf("%s: parsed", name)

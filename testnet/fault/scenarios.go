@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/custody-ledger/custody/node"
+	"github.com/custody-ledger/custody/testnet/internal/proc"
 )
 
 // killOne: SIGKILL one validator under load; the other three keep
@@ -491,8 +492,9 @@ func (h *harness) attempt(home, label string) (*attempt, error) {
 	a.cmd = exec.Command(h.cfg.Binary, "start", "--home", home)
 	a.cmd.Stdout = io.MultiWriter(a, logf)
 	a.cmd.Stderr = a.cmd.Stdout
-	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := a.cmd.Start(); err != nil {
+	// Own process group, and bound to die with the harness (a killed
+	// `custodynet faults` leaves no node behind).
+	if err := proc.Start(a.cmd); err != nil {
 		logf.Close()
 		return nil, err
 	}
