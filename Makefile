@@ -113,4 +113,14 @@ docs-tools:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  else echo "the docs need:$$missing (apt-get install$$missing)"; exit 1; fi; fi
 
-.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go bench-capture bench-risk faults proto verify testnet demo demo-check
+#? browser-deps: install Debian's chromium (and a CJK font for the screenshots) for the console's browser tests (root; skipped when present)
+browser-deps:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	else echo "the console's browser tests need chromium (apt-get install chromium); they skip without it"; fi
+
+#? console-screenshots: drive the console in headless Chromium against a fresh network and save its views under docs/console/
+console-screenshots: browser-deps
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -timeout 10m -run 'TestConsoleInBrowser' -v ./node/api/console
+
+.PHONY: docs-check docs-tools help build test test-short test-race fuzz bench bench-go bench-capture bench-risk faults proto verify testnet demo demo-check browser-deps console-screenshots

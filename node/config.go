@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -112,6 +113,10 @@ type APIConfig struct {
 	// ReadyMaxBlockAge is the oldest latest block with which /readyz still
 	// says ready. Default 30s.
 	ReadyMaxBlockAge time.Duration `toml:"ready_max_block_age"`
+	// RiskAdmin is the risk core's admin API ("http://host:port") whose
+	// alert reads the console proxies (docs/console.md); empty proxies
+	// none. Default empty.
+	RiskAdmin string `toml:"risk_admin"`
 }
 
 // defaultAPIConfig is [api] as api.DefaultConfig has it.
@@ -141,6 +146,7 @@ func (c APIConfig) ServerConfig(home string) api.Config {
 	}
 	s := api.DefaultConfig()
 	s.Address = c.Address
+	s.RiskAdminURL = c.RiskAdmin
 	s.TLSCertFile, s.TLSKeyFile, s.TLSClientCAFile = inHome(c.TLSCertFile), inHome(c.TLSKeyFile), inHome(c.TLSClientCAFile)
 	s.CORSAllowedOrigins, s.TrustedProxies = c.CORSAllowedOrigins, c.TrustedProxies
 	s.RateLimit, s.RateBurst = c.RateLimit, c.RateBurst
@@ -229,6 +235,11 @@ func (c AppConfig) Validate() error {
 				continue
 			}
 			errs = append(errs, err)
+		}
+	}
+	if c.API.RiskAdmin != "" {
+		if u, err := url.Parse(c.API.RiskAdmin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("api.risk_admin", "%q is not an address like http://host:port", c.API.RiskAdmin)
 		}
 	}
 	if c.Invariants.Interval < 0 {
@@ -365,6 +376,9 @@ max_body_bytes = %d
 max_header_bytes = %d
 # /readyz says not ready once the latest block is older than this. (default "30s")
 ready_max_block_age = %q
+# The risk core's admin API (http://host:port) whose alerts the console at
+# /ui/ reads through this node, with the caller's own token; empty: none.
+risk_admin = %q
 
 [tx]
 # Largest tx accepted, in bytes. (default 65536)
@@ -381,7 +395,7 @@ interval = %d
 		strconv.FormatFloat(c.API.RateLimit, 'f', -1, 64), c.API.RateBurst,
 		c.API.ReadHeaderTimeout.String(), c.API.ReadTimeout.String(), c.API.WriteTimeout.String(), c.API.IdleTimeout.String(),
 		c.API.RequestTimeout.String(), c.API.CommitTimeout.String(),
-		c.API.MaxBodyBytes, c.API.MaxHeaderBytes, c.API.ReadyMaxBlockAge.String(),
+		c.API.MaxBodyBytes, c.API.MaxHeaderBytes, c.API.ReadyMaxBlockAge.String(), c.API.RiskAdmin,
 		c.Tx.MaxBytes, c.Invariants.Interval)
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -84,6 +84,10 @@ type Config struct {
 	// every timeout_commit even when idle, so an old block means no
 	// quorum, or this node cut off).
 	ReadyMaxBlockAge time.Duration
+	// RiskAdminURL is the risk core's admin API ("http://host:port") whose
+	// alert reads the console proxies under /ui/risk/ with the caller's
+	// token (package console); empty proxies none. Default empty.
+	RiskAdminURL string
 }
 
 // DefaultConfig returns the defaults.
@@ -149,6 +153,12 @@ func (c Config) Validate() error {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
 			bad("CORSAllowedOrigins", "%q is not an origin like https://host[:port]", o)
+		}
+	}
+	if c.RiskAdminURL != "" {
+		u, err := url.Parse(c.RiskAdminURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("RiskAdminURL", "%q is not an address like http://host:port", c.RiskAdminURL)
 		}
 	}
 	positive := []struct {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/custody-ledger/custody/node/api/console"
 )
 
 // routes builds the gin engine. Every /v1 route authenticates its caller;
@@ -46,6 +48,9 @@ func (s *Server) routes() *gin.Engine {
 
 	read := timeout(s.cfg.RequestTimeout)
 	v1 := r.Group("/v1", wellFormedQuery, s.guardAuth)
+	// The console: static pages under /ui/ (their data calls are the /v1
+	// calls below) and its proof check, authenticated as /v1 is.
+	console.Mount(r, console.Deps{RPC: s.chain.RPC, RiskAdmin: s.cfg.RiskAdminURL, Auth: []gin.HandlerFunc{wellFormedQuery, s.guardAuth, read}})
 	v1.GET("/status", read, s.getStatus)
 	v1.GET("/validators", read, s.getValidators)
 	v1.GET("/participants", read, s.getParticipants)

@@ -70,6 +70,9 @@ type Demo struct {
 	v    *client.Verifier
 	sim  *exchsim.Sim
 	risk *riskCore
+	// riskAdminAddr is the risk core's admin host:port, picked before the
+	// nodes start so that their app.toml can name it (pickRiskAdmin).
+	riskAdminAddr string
 	// opKey is risk-1's signing key (in Dir/risk-1/keyring-test).
 	opKey ed25519.PrivateKey
 

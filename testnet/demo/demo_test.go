@@ -280,7 +280,7 @@ func exploreCommands(t *testing.T, ctx context.Context, e Explore) {
 		require.Contains(t, string(out), want)
 	}
 	if noCurl == nil {
-		for _, want := range []string{`"rule":"spoofing"`, "custody_abci_txs_total"} {
+		for _, want := range []string{`"rule":"spoofing"`, "custody_abci_txs_total", "<title>Custody Ledger console</title>", `console relay: "rule":"spoofing"`} {
 			require.Contains(t, string(out), want)
 		}
 	}

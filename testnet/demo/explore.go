@@ -16,6 +16,9 @@ import (
 type Explore struct {
 	Dir   string
 	Nodes []NodeURLs
+	// Console is the regulator's console (node/api/console) on the
+	// regulator's node, empty when the nodes serve no REST API.
+	Console string
 	// Risk core: admin API, configuration file and log.
 	RiskAdmin, RiskConfig, RiskLog string
 	// Commands are shell lines; a line starting with "#" is a comment.
@@ -72,7 +75,11 @@ func (d *Demo) Explore(bin string) Explore {
 		"$CLI --node $N " + kr(d.tn.Home(d.tn.Node(d.nodeOf(Bank)))) + " tx confirm-withdrawal --from " + Bank + " --transfer-id ACC-01/W2",
 	}
 	if d.rest.served {
+		e.Console = restURL(regulator) + "/ui/"
 		c = append(c,
+			"# the console: open "+e.Console+" in a browser and paste a token of your own key (the regulator's here; any node serves it)",
+			"$CLI --node $N "+kr(d.tn.Home(regulator))+" token --from "+Regulator,
+			"curl -s "+e.Console+" | grep -o '<title>[^<]*</title>'",
 			"# the REST API, with a short-lived token signed by the broker's own key",
 			"TOKEN=$($CLI --node $N "+kr(d.tn.Home(broker))+" token --from "+Broker+")",
 			`curl -s -H "Authorization: Bearer $TOKEN" `+restURL(broker)+"/v1/settlement/"+date+"/reports/"+Broker,
@@ -82,6 +89,12 @@ func (d *Demo) Explore(bin string) Explore {
 	// A token lives five minutes: the verify-alert line makes its own, so
 	// that it still works when copied later.
 	riskToken := "$CLI --node $N --keyring-backend test --keyring-dir " + d.tn.RiskOperatorKeyring(RiskOperator) + " token --from " + RiskOperator
+	if d.risk != nil && d.rest.served {
+		c = append(c,
+			"# the console relays the risk core's read routes with the caller's own token (the regulator's here)",
+			`curl -s -H "Authorization: Bearer $($CLI --node $N `+kr(d.tn.Home(regulator))+` token --from `+Regulator+`)" '`+e.Console+`risk/v1/alerts?rule=spoofing' | grep -o '"rule":"spoofing"' | head -1 | sed 's/^/console relay: /'`,
+		)
+	}
 	if d.risk != nil {
 		c = append(c,
 			"# the risk core: status, alerts (a token of the risk operator's key), and one alert checked against the root anchored on chain",
@@ -118,6 +131,9 @@ func (e Explore) WriteTo(w io.Writer) (int64, error) {
 	p("  %-18s %-24s %-24s %s\n", "node", "RPC", "REST", "metrics")
 	for _, n := range e.Nodes {
 		p("  %-18s %-24s %-24s %s\n", n.Name, n.RPC, orDash(n.REST), orDash(n.Metrics))
+	}
+	if e.Console != "" {
+		p("  %-18s %s (sign in with a token: custodycli token --from KEY)\n", "console", e.Console)
 	}
 	if e.RiskAdmin != "" {
 		p("  %-18s %s (config %s)\n", "risk core admin", e.RiskAdmin, e.RiskConfig)

@@ -127,6 +127,9 @@ func (d *Demo) tryNetwork(ctx context.Context, m testnet.Manifest) error {
 	if err != nil {
 		return err
 	}
+	if err := d.pickRiskAdmin(tn); err != nil {
+		return err
+	}
 	d.opKey = op.Key
 	l := testnet.NewLauncher(tn, d.cfg.Nodes)
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

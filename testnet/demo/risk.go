@@ -18,6 +18,7 @@ import (
 
 	"github.com/custody-ledger/custody/client"
 	"github.com/custody-ledger/custody/client/keys"
+	"github.com/custody-ledger/custody/node"
 	"github.com/custody-ledger/custody/risk"
 	"github.com/custody-ledger/custody/risk/admin"
 	"github.com/custody-ledger/custody/risk/config"
@@ -113,16 +114,34 @@ bound = %q
 		strings.Join(group, ", "), wireLedgerBound.String())
 }
 
+// pickRiskAdmin picks the risk core's admin address before the nodes
+// start and names it in every node's app.toml ([api] risk_admin), so the
+// console on any node shows the risk core's alerts (docs/console.md).
+func (d *Demo) pickRiskAdmin(tn *testnet.Testnet) error {
+	ports, err := testnet.FreePorts(1)
+	if err != nil {
+		return err
+	}
+	d.riskAdminAddr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	for _, n := range tn.Nodes {
+		c, err := node.LoadAppConfig(tn.Home(n))
+		if err != nil {
+			return err
+		}
+		c.API.RiskAdmin = "http://" + d.riskAdminAddr
+		if err := node.SaveAppConfig(tn.Home(n), c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *Demo) riskDir() string { return filepath.Join(d.cfg.Dir, RiskOperator) }
 
 // startRisk writes the configuration and starts the risk core, then waits
 // for its admin API.
 func (d *Demo) startRisk(ctx context.Context) error {
-	ports, err := testnet.FreePorts(1)
-	if err != nil {
-		return err
-	}
-	adminAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	adminAddr := d.riskAdminAddr
 	r := &riskCore{admin: "http://" + adminAddr, cfgPath: filepath.Join(d.riskDir(), "riskd.toml"),
 		logPath: filepath.Join(d.riskDir(), "riskd.log"), http: &http.Client{Timeout: 30 * time.Second},
 		done: make(chan struct{})}
