@@ -107,6 +107,8 @@ type App struct {
 	// after each Commit, before CometBFT rechecks the mempool.
 	checkState *store.Cache
 	sigs       *sigCache
+	// tickets caches verified client ticket signatures (ticketVerifier).
+	tickets *sigCache
 	// lastBlockTime is the time of the last finalized block, the clock
 	// CheckTx runs with. It is not persisted: after a restart CheckTx sees
 	// the zero time until the next block (CheckTx is not consensus).
@@ -183,6 +185,7 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 		router:  router,
 		invs:    invs,
 		sigs:    newSigCache(defaultSigCacheSize),
+		tickets: newSigCache(defaultSigCacheSize),
 		metrics: metrics,
 	}
 	a.query = ledger.Query
@@ -312,18 +315,16 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 // is refused). A refusal is a Code, never a Go error.
 //
 // A Recheck (after each Commit, over the txs left in the mempool) runs the
-// same path on the fresh check state; the signature is not verified again.
+// same path on the fresh check state; no signature is verified again (the
+// envelope's and the tickets' are in the app's signature caches).
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	dtx, err := decodeTx(req.Tx, a.chainID, a.cfg.MaxTxBytes, a.router)
 	if err != nil {
 		return checkTxResponse(err), nil
 	}
-	out := a.execTx(a.checkState, dtx, a.checkBlock(), modeCheck, a.sigs.Has(dtx.hash))
+	out := a.execTx(a.checkState, dtx, a.checkBlock(), modeCheck)
 	if out.err != nil {
 		return checkTxResponse(out.err), nil
-	}
-	if out.verified {
-		a.sigs.Add(dtx.hash)
 	}
 	return &abcitypes.ResponseCheckTx{Code: abcitypes.CodeTypeOK, Data: out.data}, nil
 }

@@ -129,9 +129,7 @@ func (a *App) deliverTx(working contracts.Store, tx []byte, block contracts.Bloc
 		a.metrics.Tx("", res.Codespace, res.Code)
 		return res
 	}
-	// A hit means this node verified these exact bytes in CheckTx.
-	skip := a.sigs.Has(dtx.hash)
-	out := a.execTx(working, dtx, block, modeDeliver, skip)
+	out := a.execTx(working, dtx, block, modeDeliver)
 	res := execResult(out.err)
 	res.Data = out.data
 	res.Events = convertEvents(append([]contracts.Event{txEvent(dtx, out)}, out.events...))

@@ -51,17 +51,19 @@ type txOutcome struct {
 //     through; each Cache flushes in sorted key order, so the tree sees the
 //     same writes in the same order on every node.
 //
-// skipVerify is true only when this node has already verified this exact tx's
-// signature (sigCache).
-func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Block, mode execMode, skipVerify bool) (out txOutcome) {
+// Signatures (the envelope's and any client ticket's) are verified once per
+// node: the first check that verifies one records it in the app's caches
+// (sigCache), and every later check of the same bytes is a lookup.
+func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Block, mode execMode) (out txOutcome) {
 	out.msgType = dtx.route.Name
 	authCache := store.NewCache(parent)
-	signer, rec, err := auth.Authenticate(authCache, dtx.body, dtx.bodyBytes, dtx.signature, !skipVerify)
+	env := &envelopeVerifier{cache: a.sigs, hash: dtx.hash}
+	signer, rec, err := auth.Authenticate(authCache, dtx.body, dtx.bodyBytes, dtx.signature, env)
+	out.verified = env.verified
 	if err != nil {
 		out.err = err
 		return out
 	}
-	out.verified = !skipVerify
 	out.signer = signer.Address
 	// The role check and an operator key's grant check are the part of
 	// Router.Check that needs the signer; the message's stateless
@@ -74,6 +76,7 @@ func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Blo
 
 	msgCache := store.NewCache(authCache)
 	ctx := contracts.NewContext(block, signer, msgCache, dtx.hash[:])
+	ctx.Verifier = ticketVerifier{cache: a.tickets}
 	data, err := a.runContract(ctx, dtx, mode)
 	if err != nil {
 		out.err = err
