@@ -31,6 +31,9 @@ const (
 	DefaultSnapshotChunkBytes = 4 << 20
 	// defaultSigCacheSize bounds the verified-signature cache (~50 bytes each).
 	defaultSigCacheSize = 200_000
+	// defaultDecodeCacheSize bounds the decoded-tx cache (a few KB each):
+	// room for what a busy mempool holds between blocks.
+	defaultDecodeCacheSize = 20_000
 	// defaultIAVLCacheNodes is the IAVL node cache size.
 	defaultIAVLCacheNodes = 200_000
 )
@@ -109,6 +112,8 @@ type App struct {
 	sigs       *sigCache
 	// tickets caches verified client ticket signatures (ticketVerifier).
 	tickets *sigCache
+	// decoded holds the decoded txs not yet delivered (decodeCache).
+	decoded *decodeCache
 	// lastBlockTime is the time of the last finalized block, the clock
 	// CheckTx runs with. It is not persisted: after a restart CheckTx sees
 	// the zero time until the next block (CheckTx is not consensus).
@@ -186,6 +191,7 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 		invs:    invs,
 		sigs:    newSigCache(defaultSigCacheSize),
 		tickets: newSigCache(defaultSigCacheSize),
+		decoded: newDecodeCache(defaultDecodeCacheSize),
 		metrics: metrics,
 	}
 	a.query = ledger.Query
@@ -318,7 +324,7 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 // same path on the fresh check state; no signature is verified again (the
 // envelope's and the tickets' are in the app's signature caches).
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
-	dtx, err := decodeTx(req.Tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+	dtx, err := a.decode(req.Tx)
 	if err != nil {
 		return checkTxResponse(err), nil
 	}
