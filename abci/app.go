@@ -206,11 +206,24 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 	return a, nil
 }
 
+// useFastStorage turns on IAVL's fast index: a copy of every live key's
+// value beside the tree, kept in a node-DB cache, so that a read of the
+// latest version (the check state's, a query's) is one lookup instead of a
+// walk from the root. It is outside the Merkle tree: the app hash does not
+// change. It costs one more write per changed key at SaveVersion; measured
+// in docs/benchmarks.md. A database written without it is indexed once on
+// the first start with it.
+const useFastStorage = false
+
+// openTree is how every tool of this package opens the state tree, so that
+// the node, rollback and export keep the fast index alike.
+func openTree(db iavldb.DB) *iavl.MutableTree {
+	return iavl.NewMutableTree(db, defaultIAVLCacheNodes, !useFastStorage, iavl.NewNopLogger())
+}
+
 // loadTree opens the tree at its last saved version.
 func loadTree(db iavldb.DB) (*iavl.MutableTree, error) {
-	// skipFastStorageUpgrade: the fast index speeds latest-version reads but
-	// costs a write per key; our reads go through the node cache instead.
-	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
+	tree := openTree(db)
 	if _, err := tree.Load(); err != nil {
 		return nil, fmt.Errorf("abci: load state: %w", err)
 	}
