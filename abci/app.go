@@ -334,14 +334,25 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 // is refused). A refusal is a Code, never a Go error.
 //
 // A Recheck (after each Commit, over the txs left in the mempool) runs the
-// same path on the fresh check state; no signature is verified again (the
+// same path on the fresh check state, except that a tx the contract now
+// refuses is kept with its sequence consumed (modeRecheck), so that its
+// signer's later txs are not dropped in cascade; no signature is verified again (the
 // envelope's and the tickets' are in the app's signature caches).
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	dtx, err := a.decode(req.Tx)
 	if err != nil {
 		return checkTxResponse(err), nil
 	}
-	out := a.execTx(a.checkState, dtx, a.checkBlock(), modeCheck)
+	mode := modeCheck
+	if req.Type == abcitypes.CheckTxType_Recheck {
+		mode = modeRecheck
+	}
+	out := a.execTx(a.checkState, dtx, a.checkBlock(), mode)
+	if out.err != nil && out.sequenceKept {
+		// Kept in the mempool for its block to refuse (modeRecheck).
+		_, _, log := contracts.ABCIInfo(out.err)
+		return &abcitypes.ResponseCheckTx{Code: abcitypes.CodeTypeOK, Log: "kept for its block to refuse: " + log}, nil
+	}
 	if out.err != nil {
 		return checkTxResponse(out.err), nil
 	}

@@ -437,3 +437,34 @@ func TestTicketVerifier_CachesOnlySuccesses(t *testing.T) {
 	require.False(t, v.Verify(s.pub(), msg, bad))
 	require.Equal(t, 1, v.cache.Len())
 }
+
+// TestRecheck_KeepsSignersLaterTxs: after a block, a pending tx that its
+// contract now refuses stays in the mempool with its sequence consumed, so
+// the signer's next tx is not dropped for a sequence gap; in the block the
+// first fails with the contract's code (consuming the sequence) and the
+// second commits.
+func TestRecheck_KeepsSignersLaterTxs(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+
+	d1 := net.broker.sign(t, debit("acc-1", 150)) // the block left too little
+	d2 := net.broker.sign(t, debit("acc-1", 10))
+	recheck := func(tx []byte) *abcitypes.ResponseCheckTx {
+		res, err := c.app.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: tx, Type: abcitypes.CheckTxType_Recheck})
+		require.NoError(t, err)
+		return res
+	}
+	res := recheck(d1)
+	require.Zero(t, res.Code, res.Log)
+	require.Contains(t, res.Log, "kept for its block to refuse")
+	require.Zero(t, recheck(d2).Code, "sequence 1 follows the consumed sequence 0")
+
+	// A new tx is still refused outright when its contract refuses it.
+	ct := c.checkTx(net.broker.signWith(t, debit("acc-1", 1000), txOpts{}))
+	requireCode(t, errTestOverdraw, ct.Codespace, ct.Code, ct.Log)
+
+	out := c.block(d1, d2)
+	requireCode(t, errTestOverdraw, out.TxResults[0].Codespace, out.TxResults[0].Code, out.TxResults[0].Log)
+	require.Zero(t, out.TxResults[1].Code, out.TxResults[1].Log)
+}

@@ -45,7 +45,11 @@
 // and contract writes). The mempool therefore refuses sequence gaps,
 // duplicates and a second withdrawal that would overdraw after a first one
 // still pending. After Commit the check state restarts from the new version
-// and CometBFT's Recheck re-runs the remaining mempool txs over it.
+// and CometBFT's Recheck re-runs the remaining mempool txs over it; a tx
+// whose contract now refuses it (the block froze the account or spent the
+// balance) stays, its sequence consumed, and fails in its block with the
+// contract's code, so that its signer's later txs are not dropped in
+// cascade for a sequence gap. Authentication refusals still drop it.
 //
 // Each signature is verified once per node: the first check whose ed25519
 // verification succeeds records the SHA-256 of the tx in a bounded cache

@@ -15,6 +15,16 @@ const (
 	// modeCheck runs a tx on the check state for the mempool: a tx refused
 	// at any stage leaves nothing, since it never enters the mempool.
 	modeCheck execMode = iota
+	// modeRecheck re-runs a tx left in the mempool after a block, on the
+	// fresh check state. A refusal by authentication drops it as in
+	// modeCheck; a refusal by the contract keeps it, with its sequence
+	// consumed, as FinalizeBlock would: the block's changes (a freeze, a
+	// spent balance) made the contract refuse it now, and dropping it would
+	// drop every later tx of its signer in cascade (each would then carry a
+	// sequence gap). Kept, it reaches a block, fails there with the
+	// contract's code (a final answer for its client instead of a tx that
+	// vanished) and its signer's later txs stay valid.
+	modeRecheck
 	// modeDeliver runs a tx in FinalizeBlock on the working tree.
 	modeDeliver
 )
@@ -30,6 +40,9 @@ type txOutcome struct {
 	msgType string
 	// verified is true when this call checked the ed25519 signature itself.
 	verified bool
+	// sequenceKept is true when the contract refused the tx but its
+	// sequence increment was written (modeDeliver, modeRecheck).
+	sequenceKept bool
 }
 
 // execTx authenticates a decoded tx against parent and runs its contract.
@@ -46,7 +59,8 @@ type txOutcome struct {
 //     and the contract's writes dropped. The signer did sign this tx at this
 //     sequence, so it is consumed: the refused tx can never be replayed into
 //     a later block where it might succeed (Cosmos SDK's ante-handler rule).
-//     In modeCheck nothing is kept: the tx is refused from the mempool.
+//     In modeCheck nothing is kept: the tx is refused from the mempool. In
+//     modeRecheck the increment is kept and the tx stays (see modeRecheck).
 //   - Accepted: the contract's writes, then the increment, are written
 //     through; each Cache flushes in sorted key order, so the tree sees the
 //     same writes in the same order on every node.
@@ -80,8 +94,9 @@ func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Blo
 	data, err := a.runContract(ctx, dtx, mode)
 	if err != nil {
 		out.err = err
-		if mode == modeDeliver {
+		if mode == modeDeliver || mode == modeRecheck {
 			authCache.Write()
+			out.sequenceKept = true
 		}
 		return out
 	}
