@@ -310,6 +310,8 @@ func (n *benchNet) commitAll(txs [][]byte) {
 // BenchmarkNodeBlock is the per-tx cost of one node: see the comment at
 // the top of this file. Run it with -benchtime Nx (N blocks) and -count.
 func BenchmarkNodeBlock(b *testing.B) {
+	abci.SetDecodeCheck(false) // a test's check, not a node's cost
+	defer abci.SetDecodeCheck(true)
 	for _, disk := range []bool{false, true} {
 		name := "mem"
 		if disk {
@@ -353,5 +355,28 @@ func BenchmarkNodeBlock(b *testing.B) {
 			b.ReportMetric(per(finalize), "finalize-µs/tx")
 			b.ReportMetric(per(commit), "commit-µs/tx")
 		})
+	}
+}
+
+// TestNodeBlock_CustodyMix runs a few blocks of the benchmark's mix over the
+// real contracts: every tx commits, through the caches (signatures, decoded
+// txs) and the recheck, and no contract modifies a cached message (the
+// package's tests compare each delivered tx with a fresh decoding).
+func TestNodeBlock_CustodyMix(t *testing.T) {
+	n := newBenchNet(t, abci.Config{})
+	pending := n.mix(200)
+	for _, tx := range pending {
+		n.checkTx(tx, abcitypes.CheckTxType_New)
+	}
+	for i := 0; i < 4; i++ {
+		arriving := n.mix(200)
+		for _, tx := range arriving {
+			n.checkTx(tx, abcitypes.CheckTxType_New)
+		}
+		n.block(pending)
+		for _, tx := range arriving {
+			n.checkTx(tx, abcitypes.CheckTxType_Recheck)
+		}
+		pending = arriving
 	}
 }

@@ -130,6 +130,9 @@ func (a *App) deliverTx(working contracts.Store, tx []byte, block contracts.Bloc
 		return res
 	}
 	a.decoded.drop(dtx.hash)
+	if checkDecodeCache {
+		mustMatchFreshDecode(a, tx, dtx)
+	}
 	out := a.execTx(working, dtx, block, modeDeliver)
 	res := execResult(out.err)
 	res.Data = out.data

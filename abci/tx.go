@@ -3,6 +3,7 @@ package abci
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
@@ -169,4 +170,17 @@ func (a *App) decode(raw []byte) (*decodedTx, error) {
 	}
 	a.decoded.add(dtx)
 	return dtx, nil
+}
+
+// checkDecodeCache makes FinalizeBlock decode every tx afresh and compare
+// it with the cached form it is about to execute: a contract that modified
+// a message during CheckTx would show here, as a panic. The package's tests
+// turn it on (decodecheck_test.go); it costs a decode per tx.
+var checkDecodeCache = false
+
+func mustMatchFreshDecode(a *App, raw []byte, cached *decodedTx) {
+	fresh, err := decodeTx(raw, a.chainID, a.cfg.MaxTxBytes, a.router)
+	if err != nil || !proto.Equal(fresh.body, cached.body) || !proto.Equal(fresh.inner, cached.inner) {
+		panic(fmt.Sprintf("abci: the cached decoding of tx %X was modified after it was decoded (err %v)", cached.hash, err))
+	}
 }
