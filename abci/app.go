@@ -336,8 +336,8 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 // A Recheck (after each Commit, over the txs left in the mempool) runs the
 // same path on the fresh check state, except that a tx the contract now
 // refuses is kept with its sequence consumed (modeRecheck), so that its
-// signer's later txs are not dropped in cascade; no signature is verified again (the
-// envelope's and the tickets' are in the app's signature caches).
+// signer's later txs are not dropped in cascade; no signature is verified
+// again (the envelope's and the tickets' are in the app's signature caches).
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
 	dtx, err := a.decode(req.Tx)
 	if err != nil {
