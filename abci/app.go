@@ -31,6 +31,9 @@ const (
 	DefaultSnapshotChunkBytes = 4 << 20
 	// defaultSigCacheSize bounds the verified-signature cache (~50 bytes each).
 	defaultSigCacheSize = 200_000
+	// defaultDecodeCacheSize bounds the decoded-tx cache (a few KB each):
+	// room for what a busy mempool holds between blocks.
+	defaultDecodeCacheSize = 20_000
 	// defaultIAVLCacheNodes is the IAVL node cache size.
 	defaultIAVLCacheNodes = 200_000
 )
@@ -112,6 +115,10 @@ type App struct {
 	// after each Commit, before CometBFT rechecks the mempool.
 	checkState *store.Cache
 	sigs       *sigCache
+	// tickets caches verified client ticket signatures (ticketVerifier).
+	tickets *sigCache
+	// decoded holds the decoded txs not yet delivered (decodeCache).
+	decoded *decodeCache
 	// lastBlockTime is the time of the last finalized block, the clock
 	// CheckTx runs with. It is not persisted: after a restart CheckTx sees
 	// the zero time until the next block (CheckTx is not consensus).
@@ -188,6 +195,8 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 		router:  router,
 		invs:    invs,
 		sigs:    newSigCache(defaultSigCacheSize),
+		tickets: newSigCache(defaultSigCacheSize),
+		decoded: newDecodeCache(defaultDecodeCacheSize),
 		metrics: metrics,
 	}
 	a.query = ledger.Query
@@ -202,11 +211,24 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 	return a, nil
 }
 
+// useFastStorage turns on IAVL's fast index: a copy of every live key's
+// value beside the tree, kept in a node-DB cache, so that a read of the
+// latest version (the check state's, a query's) is one lookup instead of a
+// walk from the root. It is outside the Merkle tree: the app hash does not
+// change. It costs one more write per changed key at SaveVersion; measured
+// in docs/benchmarks.md. A database written without it is indexed once on
+// the first start with it.
+const useFastStorage = false
+
+// openTree is how every tool of this package opens the state tree, so that
+// the node, rollback and export keep the fast index alike.
+func openTree(db iavldb.DB) *iavl.MutableTree {
+	return iavl.NewMutableTree(db, defaultIAVLCacheNodes, !useFastStorage, iavl.NewNopLogger())
+}
+
 // loadTree opens the tree at its last saved version.
 func loadTree(db iavldb.DB) (*iavl.MutableTree, error) {
-	// skipFastStorageUpgrade: the fast index speeds latest-version reads but
-	// costs a write per key; our reads go through the node cache instead.
-	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
+	tree := openTree(db)
 	if _, err := tree.Load(); err != nil {
 		return nil, fmt.Errorf("abci: load state: %w", err)
 	}
@@ -318,18 +340,27 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.RequestInitChain) (*ab
 // is refused). A refusal is a Code, never a Go error.
 //
 // A Recheck (after each Commit, over the txs left in the mempool) runs the
-// same path on the fresh check state; the signature is not verified again.
+// same path on the fresh check state, except that a tx the contract now
+// refuses is kept with its sequence consumed (modeRecheck), so that its
+// signer's later txs are not dropped in cascade; no signature is verified
+// again (the envelope's and the tickets' are in the app's signature caches).
 func (a *App) CheckTx(_ context.Context, req *abcitypes.RequestCheckTx) (*abcitypes.ResponseCheckTx, error) {
-	dtx, err := decodeTx(req.Tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+	dtx, err := a.decode(req.Tx)
 	if err != nil {
 		return checkTxResponse(err), nil
 	}
-	out := a.execTx(a.checkState, dtx, a.checkBlock(), modeCheck, a.sigs.Has(dtx.hash))
+	mode := modeCheck
+	if req.Type == abcitypes.CheckTxType_Recheck {
+		mode = modeRecheck
+	}
+	out := a.execTx(a.checkState, dtx, a.checkBlock(), mode)
+	if out.err != nil && out.sequenceKept {
+		// Kept in the mempool for its block to refuse (modeRecheck).
+		_, _, log := contracts.ABCIInfo(out.err)
+		return &abcitypes.ResponseCheckTx{Code: abcitypes.CodeTypeOK, Log: "kept for its block to refuse: " + log}, nil
+	}
 	if out.err != nil {
 		return checkTxResponse(out.err), nil
-	}
-	if out.verified {
-		a.sigs.Add(dtx.hash)
 	}
 	return &abcitypes.ResponseCheckTx{Code: abcitypes.CodeTypeOK, Data: out.data}, nil
 }

@@ -3,6 +3,7 @@ package abci
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"flag"
 	"fmt"
@@ -252,7 +253,9 @@ func TestCheckTx_CheckState(t *testing.T) {
 	require.Zero(t, c.checkTx(d1).Code)
 	ct = c.checkTx(d2)
 	requireCode(t, errTestOverdraw, ct.Codespace, ct.Code, ct.Log)
-	require.Equal(t, 3, c.app.sigs.Len(), "c1, c2 and d1 were verified and cached")
+	// Every signature that verified is cached, whatever refused the tx
+	// after: c1, c2, d1, and the gap, the duplicate and d2.
+	require.Equal(t, 6, c.app.sigs.Len(), "each tx whose signature verified is cached once")
 
 	// Block 1 holds c1 only; then CometBFT rechecks c2 and d1.
 	c.block(c1)
@@ -414,4 +417,54 @@ func TestApp_Pruning(t *testing.T) {
 	q = c.query(QueryPathStoreKey, testKey("total"), 4, false)
 	require.Zero(t, q.Code, q.Log)
 	require.Equal(t, "0000000000000004", hex.EncodeToString(q.Value))
+}
+
+// TestTicketVerifier_CachesOnlySuccesses: a client ticket's signature is
+// verified once; a forged one is refused every time and never cached.
+func TestTicketVerifier_CachesOnlySuccesses(t *testing.T) {
+	v := ticketVerifier{cache: newSigCache(10)}
+	s := newSigner("client")
+	msg := []byte("order ticket")
+	sig := ed25519.Sign(s.priv, msg)
+	require.True(t, v.Verify(s.pub(), msg, sig))
+	require.Equal(t, 1, v.cache.Len())
+	require.True(t, v.Verify(s.pub(), msg, sig), "a hit")
+	require.Equal(t, 1, v.cache.Len())
+	require.False(t, v.Verify(s.pub(), []byte("other ticket"), sig), "the key covers the signed bytes")
+	bad := append([]byte(nil), sig...)
+	bad[0] ^= 1
+	require.False(t, v.Verify(s.pub(), msg, bad))
+	require.False(t, v.Verify(s.pub(), msg, bad))
+	require.Equal(t, 1, v.cache.Len())
+}
+
+// TestRecheck_KeepsSignersLaterTxs: after a block, a pending tx that its
+// contract now refuses stays in the mempool with its sequence consumed, so
+// the signer's next tx is not dropped for a sequence gap; in the block the
+// first fails with the contract's code (consuming the sequence) and the
+// second commits.
+func TestRecheck_KeepsSignersLaterTxs(t *testing.T) {
+	net := newTestNet()
+	c := newChain(t, Config{}, net)
+	c.block(net.bank.sign(t, credit("t1", "acc-1", 100)))
+
+	d1 := net.broker.sign(t, debit("acc-1", 150)) // the block left too little
+	d2 := net.broker.sign(t, debit("acc-1", 10))
+	recheck := func(tx []byte) *abcitypes.ResponseCheckTx {
+		res, err := c.app.CheckTx(context.Background(), &abcitypes.RequestCheckTx{Tx: tx, Type: abcitypes.CheckTxType_Recheck})
+		require.NoError(t, err)
+		return res
+	}
+	res := recheck(d1)
+	require.Zero(t, res.Code, res.Log)
+	require.Contains(t, res.Log, "kept for its block to refuse")
+	require.Zero(t, recheck(d2).Code, "sequence 1 follows the consumed sequence 0")
+
+	// A new tx is still refused outright when its contract refuses it.
+	ct := c.checkTx(net.broker.signWith(t, debit("acc-1", 1000), txOpts{}))
+	requireCode(t, errTestOverdraw, ct.Codespace, ct.Code, ct.Log)
+
+	out := c.block(d1, d2)
+	requireCode(t, errTestOverdraw, out.TxResults[0].Codespace, out.TxResults[0].Code, out.TxResults[0].Log)
+	require.Zero(t, out.TxResults[1].Code, out.TxResults[1].Log)
 }

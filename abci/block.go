@@ -18,7 +18,7 @@ import (
 // Stateful refusals (signature, sequence, role, the contract) are left to
 // FinalizeBlock, which records them as result codes.
 func (a *App) proposalCheck(tx []byte) error {
-	_, err := decodeTx(tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+	_, err := a.decode(tx)
 	return err
 }
 
@@ -61,7 +61,7 @@ func (a *App) orderBySequence(in [][]byte) [][]byte {
 		positions = map[string][]int{}
 	)
 	for _, tx := range in {
-		dtx, err := decodeTx(tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+		dtx, err := a.decode(tx)
 		if err != nil {
 			continue
 		}
@@ -123,15 +123,17 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 }
 
 func (a *App) deliverTx(working contracts.Store, tx []byte, block contracts.Block) *abcitypes.ExecTxResult {
-	dtx, err := decodeTx(tx, a.chainID, a.cfg.MaxTxBytes, a.router)
+	dtx, err := a.decode(tx)
 	if err != nil {
 		res := execResult(err)
 		a.metrics.Tx("", res.Codespace, res.Code)
 		return res
 	}
-	// A hit means this node verified these exact bytes in CheckTx.
-	skip := a.sigs.Has(dtx.hash)
-	out := a.execTx(working, dtx, block, modeDeliver, skip)
+	a.decoded.drop(dtx.hash)
+	if checkDecodeCache {
+		mustMatchFreshDecode(a, tx, dtx)
+	}
+	out := a.execTx(working, dtx, block, modeDeliver)
 	res := execResult(out.err)
 	res.Data = out.data
 	res.Events = convertEvents(append([]contracts.Event{txEvent(dtx, out)}, out.events...))

@@ -45,14 +45,22 @@
 // and contract writes). The mempool therefore refuses sequence gaps,
 // duplicates and a second withdrawal that would overdraw after a first one
 // still pending. After Commit the check state restarts from the new version
-// and CometBFT's Recheck re-runs the remaining mempool txs over it.
+// and CometBFT's Recheck re-runs the remaining mempool txs over it; a tx
+// whose contract now refuses it (the block froze the account or spent the
+// balance) stays, its sequence consumed, and fails in its block with the
+// contract's code, so that its signer's later txs are not dropped in
+// cascade for a sequence gap. Authentication refusals still drop it.
 //
-// Each signature is verified once per node: CheckTx records the SHA-256 of
-// every tx it verified in a bounded cache, and FinalizeBlock skips the
-// ed25519 check for those exact bytes (a tx never seen in CheckTx is
+// Each signature is verified once per node: the first check whose ed25519
+// verification succeeds records the SHA-256 of the tx in a bounded cache
+// (whatever refuses the tx after it), and every later CheckTx, recheck and
+// FinalizeBlock of those exact bytes skips it (a tx never seen in CheckTx is
 // verified in FinalizeBlock). This is sound because the key that must sign
 // is fixed by the signer address (the hash of the public key), and it cannot
-// change a result: a node that verifies again gets the same answer.
+// change a result: a node that verifies again gets the same answer. A
+// client's ticket signature (an order or a cancel the broker submits) is
+// cached the same way, keyed by the hash of key, signature and signed bytes
+// (ticketVerifier, through contracts.Context.VerifySignature).
 //
 // PrepareProposal and ProcessProposal share one routine, step 1: the
 // proposer drops txs that fail it (and stops at the block's MaxTxBytes),

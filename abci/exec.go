@@ -15,6 +15,16 @@ const (
 	// modeCheck runs a tx on the check state for the mempool: a tx refused
 	// at any stage leaves nothing, since it never enters the mempool.
 	modeCheck execMode = iota
+	// modeRecheck re-runs a tx left in the mempool after a block, on the
+	// fresh check state. A refusal by authentication drops it as in
+	// modeCheck; a refusal by the contract keeps it, with its sequence
+	// consumed, as FinalizeBlock would: the block's changes (a freeze, a
+	// spent balance) made the contract refuse it now, and dropping it would
+	// drop every later tx of its signer in cascade (each would then carry a
+	// sequence gap). Kept, it reaches a block, fails there with the
+	// contract's code (a final answer for its client instead of a tx that
+	// vanished) and its signer's later txs stay valid.
+	modeRecheck
 	// modeDeliver runs a tx in FinalizeBlock on the working tree.
 	modeDeliver
 )
@@ -30,6 +40,9 @@ type txOutcome struct {
 	msgType string
 	// verified is true when this call checked the ed25519 signature itself.
 	verified bool
+	// sequenceKept is true when the contract refused the tx but its
+	// sequence increment was written (modeDeliver, modeRecheck).
+	sequenceKept bool
 }
 
 // execTx authenticates a decoded tx against parent and runs its contract.
@@ -46,22 +59,25 @@ type txOutcome struct {
 //     and the contract's writes dropped. The signer did sign this tx at this
 //     sequence, so it is consumed: the refused tx can never be replayed into
 //     a later block where it might succeed (Cosmos SDK's ante-handler rule).
-//     In modeCheck nothing is kept: the tx is refused from the mempool.
+//     In modeCheck nothing is kept: the tx is refused from the mempool. In
+//     modeRecheck the increment is kept and the tx stays (see modeRecheck).
 //   - Accepted: the contract's writes, then the increment, are written
 //     through; each Cache flushes in sorted key order, so the tree sees the
 //     same writes in the same order on every node.
 //
-// skipVerify is true only when this node has already verified this exact tx's
-// signature (sigCache).
-func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Block, mode execMode, skipVerify bool) (out txOutcome) {
+// Signatures (the envelope's and any client ticket's) are verified once per
+// node: the first check that verifies one records it in the app's caches
+// (sigCache), and every later check of the same bytes is a lookup.
+func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Block, mode execMode) (out txOutcome) {
 	out.msgType = dtx.route.Name
 	authCache := store.NewCache(parent)
-	signer, rec, err := auth.Authenticate(authCache, dtx.body, dtx.bodyBytes, dtx.signature, !skipVerify)
+	env := &envelopeVerifier{cache: a.sigs, hash: dtx.hash}
+	signer, rec, err := auth.Authenticate(authCache, dtx.body, dtx.bodyBytes, dtx.signature, env)
+	out.verified = env.verified
 	if err != nil {
 		out.err = err
 		return out
 	}
-	out.verified = !skipVerify
 	out.signer = signer.Address
 	// The role check and an operator key's grant check are the part of
 	// Router.Check that needs the signer; the message's stateless
@@ -74,11 +90,13 @@ func (a *App) execTx(parent contracts.Store, dtx *decodedTx, block contracts.Blo
 
 	msgCache := store.NewCache(authCache)
 	ctx := contracts.NewContext(block, signer, msgCache, dtx.hash[:])
+	ctx.Verifier = ticketVerifier{cache: a.tickets}
 	data, err := a.runContract(ctx, dtx, mode)
 	if err != nil {
 		out.err = err
-		if mode == modeDeliver {
+		if mode == modeDeliver || mode == modeRecheck {
 			authCache.Write()
+			out.sequenceKept = true
 		}
 		return out
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cosmos/iavl"
 	iavldb "github.com/cosmos/iavl/db"
 
 	"github.com/custody-ledger/custody/abci/store"
@@ -28,7 +27,7 @@ func Export(dir string, version int64) ([]*custodyv1.StateEntry, int64, error) {
 		return nil, 0, fmt.Errorf("abci: open state db in %s: %w", dir, err)
 	}
 	defer db.Close()
-	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
+	tree := openTree(db)
 	latest, err := tree.Load()
 	if err != nil {
 		return nil, 0, fmt.Errorf("abci: load state: %w", err)

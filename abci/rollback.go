@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/cosmos/iavl"
 	iavldb "github.com/cosmos/iavl/db"
 )
 
@@ -26,7 +25,7 @@ func Rollback(dir string, version int64) ([]byte, error) {
 		return nil, fmt.Errorf("abci: open state db in %s: %w", dir, err)
 	}
 	defer db.Close()
-	tree := iavl.NewMutableTree(db, defaultIAVLCacheNodes, true, iavl.NewNopLogger())
+	tree := openTree(db)
 	latest, err := tree.Load()
 	if err != nil {
 		return nil, fmt.Errorf("abci: load state: %w", err)

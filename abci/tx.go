@@ -3,6 +3,7 @@ package abci
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 
 	"google.golang.org/protobuf/proto"
 
@@ -46,7 +47,12 @@ func DecodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router
 	return dtx.route, dtx.body, nil
 }
 
-func decodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router) (dtx *decodedTx, err error) {
+func decodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router) (*decodedTx, error) {
+	return decodeTxHashed(raw, sha256.Sum256(raw), chainID, maxBytes, router)
+}
+
+// decodeTxHashed is decodeTx for a tx whose hash the caller has computed.
+func decodeTxHashed(raw []byte, hash [32]byte, chainID string, maxBytes int, router *contracts.Router) (dtx *decodedTx, err error) {
 	// A panic here would be a bug in protobuf or in a contract's Validate;
 	// either way it is input from the wire, and must not stop the node.
 	defer func() {
@@ -88,7 +94,7 @@ func decodeTx(raw []byte, chainID string, maxBytes int, router *contracts.Router
 		return nil, err
 	}
 	return &decodedTx{
-		hash:      sha256.Sum256(raw),
+		hash:      hash,
 		bodyBytes: txRaw.BodyBytes,
 		signature: txRaw.Signature,
 		body:      body,
@@ -106,4 +112,75 @@ func checkCanonical(raw []byte, m proto.Message, what string) error {
 		return contracts.ErrTxNonCanonical.Wrapf("%s: %d bytes differ from their %d-byte canonical encoding", what, len(raw), len(again))
 	}
 	return nil
+}
+
+// decodeCache keeps the decoded form of the txs this node has decoded and
+// not yet delivered, keyed by tx hash, so that a tx is decoded (protobuf,
+// the canonical re-encoding checks, the message's stateless validation, an
+// opening's client signature) once per node instead of in CheckTx, every
+// recheck, PrepareProposal, ProcessProposal and FinalizeBlock. A hit returns
+// what decodeTx would: the key is the SHA-256 of the whole tx, and chain id,
+// size limit and router never change under a running App. Only successes are
+// kept. FinalizeBlock drops what it delivers (a committed tx is not decoded
+// again, short of a replay); the rest is bounded by a ring of insertion
+// order, like sigCache. Nothing iterates the map.
+//
+// The cached messages are shared by every later use: contracts must treat
+// the message they execute as read-only (contracts.Route.Execute says so).
+type decodeCache struct {
+	txs  map[[32]byte]*decodedTx
+	ring [][32]byte
+	next int
+	max  int
+}
+
+func newDecodeCache(size int) *decodeCache {
+	return &decodeCache{txs: make(map[[32]byte]*decodedTx), max: size}
+}
+
+func (c *decodeCache) get(h [32]byte) *decodedTx { return c.txs[h] }
+
+func (c *decodeCache) add(dtx *decodedTx) {
+	if _, ok := c.txs[dtx.hash]; ok {
+		return
+	}
+	if len(c.ring) < c.max {
+		c.ring = append(c.ring, dtx.hash)
+	} else {
+		delete(c.txs, c.ring[c.next])
+		c.ring[c.next] = dtx.hash
+		c.next = (c.next + 1) % c.max
+	}
+	c.txs[dtx.hash] = dtx
+}
+
+// drop forgets a delivered tx. Its hash stays in the ring until it comes
+// round (evicting a hash no longer present is a no-op).
+func (c *decodeCache) drop(h [32]byte) { delete(c.txs, h) }
+
+// decode is decodeTx through the app's decodeCache.
+func (a *App) decode(raw []byte) (*decodedTx, error) {
+	h := sha256.Sum256(raw)
+	if dtx := a.decoded.get(h); dtx != nil {
+		return dtx, nil
+	}
+	dtx, err := decodeTxHashed(raw, h, a.chainID, a.cfg.MaxTxBytes, a.router)
+	if err != nil {
+		return nil, err
+	}
+	a.decoded.add(dtx)
+	return dtx, nil
+}
+
+// checkDecodeCache makes FinalizeBlock decode every tx afresh and compare
+// it with the cached form it is about to execute: a contract that modified
+// a message during CheckTx would show here, as a panic. The package's tests
+// turn it on (decodecheck_test.go); it costs a decode per tx.
+var checkDecodeCache = false
+
+func mustMatchFreshDecode(a *App, raw []byte, cached *decodedTx) {
+	fresh, err := decodeTx(raw, a.chainID, a.cfg.MaxTxBytes, a.router)
+	if err != nil || !proto.Equal(fresh.body, cached.body) || !proto.Equal(fresh.inner, cached.inner) {
+		panic(fmt.Sprintf("abci: the cached decoding of tx %X was modified after it was decoded (err %v)", cached.hash, err))
+	}
 }

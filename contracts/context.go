@@ -49,6 +49,9 @@ type Context struct {
 	Store  Store
 	// TxHash is the SHA-256 of the tx bytes, for references in records.
 	TxHash []byte
+	// Verifier checks client signatures (VerifySignature); nil means
+	// VerifyEd25519 every time.
+	Verifier SigVerifier
 
 	events []Event
 }

@@ -19,7 +19,9 @@ type Route struct {
 	Roles []custodyv1.Role
 	// Validate checks the message alone (no state): lengths, formats, signs.
 	Validate func(proto.Message) error
-	// Execute applies the message. The returned bytes become the
+	// Execute applies the message, which it must not modify: the abci
+	// package decodes a tx once per node and hands the same message to every
+	// check and to the delivery. The returned bytes become the
 	// ExecTxResult's Data (covered by the results hash).
 	Execute func(*Context, proto.Message) ([]byte, error)
 }

@@ -54,7 +54,19 @@ func (c *Cache) Len() int { return len(c.dirty) }
 
 // Write flushes every buffered change to the parent in ascending key order
 // and empties the buffer.
+//
+// When the parent is itself a Cache (a tx's message cache over its
+// authentication cache, that over the check state), the entries move into
+// the parent's map as they are: a map has no order to respect, and the
+// values are already private copies that this Cache gives up, so neither
+// the sort nor a second copy of each value is needed. The parent ends
+// exactly as if each entry had been Set or Deleted in key order.
 func (c *Cache) Write() {
+	if p, ok := c.parent.(*Cache); ok {
+		maps.Copy(p.dirty, c.dirty) // keys are unique: no order can matter
+		clear(c.dirty)
+		return
+	}
 	for _, k := range c.sortedKeys(nil, nil) {
 		e := c.dirty[k]
 		if e.deleted {

@@ -138,3 +138,37 @@ func TestPrefixEnd(t *testing.T) {
 	require.Equal(t, []byte{0x01, 0x03}, contracts.PrefixEnd([]byte{0x01, 0x02, 0xff}))
 	require.Nil(t, contracts.PrefixEnd([]byte{0xff, 0xff}))
 }
+
+// TestCache_WriteIntoCache: a Cache written into a parent Cache leaves the
+// parent as Set and Delete would have, and the child's later writes do not
+// reach the parent's values (the moved entries are the parent's now).
+func TestCache_WriteIntoCache(t *testing.T) {
+	base := NewMem()
+	base.Set([]byte("a"), []byte("1"))
+	base.Set([]byte("b"), []byte("2"))
+	parent := NewCache(base)
+	parent.Set([]byte("c"), []byte("3"))
+	child := NewCache(parent)
+	v := []byte("x")
+	child.Set([]byte("a"), v)
+	v[0] = 'y' // Set copied it
+	child.Delete([]byte("b"))
+	child.Set([]byte("d"), []byte("4"))
+	child.Write()
+	if child.Len() != 0 {
+		t.Fatalf("child keeps %d entries", child.Len())
+	}
+	child.Set([]byte("a"), []byte("z"))
+	for k, want := range map[string]string{"a": "x", "b": "", "c": "3", "d": "4"} {
+		if got := string(parent.Get([]byte(k))); got != want {
+			t.Fatalf("parent %s = %q, want %q", k, got, want)
+		}
+	}
+	parent.Write()
+	if got := base.Get([]byte("b")); got != nil {
+		t.Fatalf("b not deleted in the tree: %q", got)
+	}
+	if got := string(base.Get([]byte("a"))); got != "x" {
+		t.Fatalf("a = %q in the tree", got)
+	}
+}

@@ -39,6 +39,4 @@ func SignClientKey(key ed25519.PrivateKey, r *custodyv1.ClientKeyRequest) []byte
 }
 
 // verify is ed25519 verification that never panics on bad lengths.
-func verify(pub, msg, sig []byte) bool {
-	return len(pub) == ed25519.PublicKeySize && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, msg, sig)
-}
+func verify(pub, msg, sig []byte) bool { return contracts.VerifyEd25519(pub, msg, sig) }

@@ -130,9 +130,10 @@ func DisableRecord(store contracts.Store, rec *custodyv1.KeyRecord, reason custo
 // and, on success, returns the signer. It does not advance the sequence:
 // the caller does that with IncrementSequence once the tx is accepted.
 //
-// verifySig may be false only when the caller has already verified this
-// exact signature over these exact bytes with this key (a CheckTx cache).
-func Authenticate(store contracts.Store, body *custodyv1.TxBody, bodyBytes, sig []byte, verifySig bool) (contracts.Signer, *custodyv1.KeyRecord, error) {
+// verify checks the envelope's signature with the key on record; nil means
+// contracts.VerifyEd25519. The abci package passes one that remembers the
+// txs this node has verified (its result must be VerifyEd25519's).
+func Authenticate(store contracts.Store, body *custodyv1.TxBody, bodyBytes, sig []byte, verify contracts.SigVerifier) (contracts.Signer, *custodyv1.KeyRecord, error) {
 	rec, err := Get(store, body.Signer)
 	if err != nil {
 		return contracts.Signer{}, nil, err
@@ -140,7 +141,13 @@ func Authenticate(store contracts.Store, body *custodyv1.TxBody, bodyBytes, sig 
 	if rec.Disabled {
 		return contracts.Signer{}, nil, contracts.ErrSignerDisabled.Wrapf("key %s", body.Signer)
 	}
-	if verifySig && (len(sig) != ed25519.SignatureSize || !ed25519.Verify(rec.PubKey, SignBytes(bodyBytes), sig)) {
+	ok := false
+	if verify != nil {
+		ok = verify.Verify(rec.PubKey, SignBytes(bodyBytes), sig)
+	} else {
+		ok = contracts.VerifyEd25519(rec.PubKey, SignBytes(bodyBytes), sig)
+	}
+	if !ok {
 		return contracts.Signer{}, nil, contracts.ErrBadSignature.Wrapf("key %s", body.Signer)
 	}
 	if body.Sequence != rec.NextSequence {

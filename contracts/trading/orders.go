@@ -213,7 +213,7 @@ func Place(ctx *contracts.Context, m *custodyv1.MsgPlaceOrder) ([]byte, error) {
 	if a.Frozen {
 		return nil, accounts.ErrFrozen.Wrapf("account %s may not place orders", a.Id)
 	}
-	if !ed25519.Verify(a.ClientPubKey, OrderSignBytes(t), m.ClientSignature) {
+	if !ctx.VerifySignature(a.ClientPubKey, OrderSignBytes(t), m.ClientSignature) {
 		return nil, ErrClientSignature.Wrapf("order %s", t.OrderId)
 	}
 	if ctx.Store.Has(OrderKey(t.OrderId)) {
@@ -319,7 +319,7 @@ func Cancel(ctx *contracts.Context, m *custodyv1.MsgCancelOrder) ([]byte, error)
 	if err != nil {
 		return nil, err // unreachable: an order's account exists
 	}
-	if !ed25519.Verify(a.ClientPubKey, CancelSignBytes(t), m.ClientSignature) {
+	if !ctx.VerifySignature(a.ClientPubKey, CancelSignBytes(t), m.ClientSignature) {
 		return nil, ErrClientSignature.Wrapf("cancel of %s", t.OrderId)
 	}
 	if !IsOpen(o) {
