@@ -15,6 +15,7 @@ import (
 
 	"github.com/custody-ledger/custody/abci"
 	"github.com/custody-ledger/custody/client"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/trading"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
@@ -91,7 +92,7 @@ func newBenchNet(b testing.TB, cfg abci.Config) *benchNet {
 	reg, _ := participant("regulator-1", custodyv1.Role_ROLE_REGULATOR, 1)
 	ch, chs := participant("clearing-house-1", custodyv1.Role_ROLE_CLEARING_HOUSE, 1)
 	n.banks, n.brokers, n.clear = banks, brokers, chs[0]
-	gen, err := protojson.Marshal(&custodyv1.GenesisState{Participants: []*custodyv1.Participant{bank, broker, reg, ch}})
+	gen, err := protojson.Marshal(&custodyv1.GenesisState{Calendar: &custodyv1.CalendarGenesis{Params: calendar.AlwaysOpen()}, Participants: []*custodyv1.Participant{bank, broker, reg, ch}})
 	if err != nil {
 		b.Fatal(err)
 	}

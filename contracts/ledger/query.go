@@ -239,6 +239,7 @@ func transfersOf(store contracts.Store, accountID string, fromSeq uint64, limit 
 		limit = funds.MaxEntriesPerPage
 	}
 	var out []*custodyv1.Transfer
+	seen := map[string]bool{} // a deposit reversal may write two entries
 	next, scanned := fromSeq, 0
 	for len(out) < limit && scanned < MaxTransferScan {
 		entries := funds.Entries(store, accountID, next, min(funds.MaxEntriesPerPage, MaxTransferScan-scanned))
@@ -251,14 +252,19 @@ func transfersOf(store contracts.Store, accountID string, fromSeq uint64, limit 
 			}
 			next = e.Seq + 1
 			scanned++
-			if e.Reason != custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT &&
-				e.Reason != custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_FREEZE {
+			// A transfer begins with one of these entries; a reversal (冲正)
+			// with its own, naming the reversal's id (<id>#R).
+			switch e.Reason {
+			case custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT, custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_FREEZE,
+				custodyv1.LedgerReason_LEDGER_REASON_DEPOSIT_REVERSED, custodyv1.LedgerReason_LEDGER_REASON_WITHDRAWAL_REVERSED:
+			default:
 				continue
 			}
 			bank, id, ok := strings.Cut(e.RefId, "/")
-			if !ok {
+			if !ok || seen[e.RefId] {
 				continue
 			}
+			seen[e.RefId] = true
 			if t, err := transfers.Get(store, bank, id); err == nil {
 				out = append(out, t)
 			}

@@ -56,7 +56,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	case errors.Is(err, contracts.ErrUnknownSigner), errors.Is(err, abci.ErrQueryUnknownKey):
 		fail(c, ErrUnknownKey.Wrapf("%s", tok.Claims.Subject))
 		return
-	case errors.Is(err, abci.ErrQueryKeyDisabled):
+	case errors.Is(err, abci.ErrQueryKeyDisabled), errors.Is(err, contracts.ErrSignerDisabled):
 		fail(c, ErrKeyDisabled.Wrapf("%s", tok.Claims.Subject))
 		return
 	case errors.Is(err, abci.ErrQueryCredentialExpired):

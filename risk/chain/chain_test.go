@@ -193,7 +193,16 @@ func testAnchorAndVerify(t *testing.T, net *nettest.Network) {
 	st5 := openStore(t)
 	st5.PutAlerts(alerts(1, 10, "x"))
 	st5.PutAlerts(alerts(11, 2, "x"))
-	if n, err := reader.Sync(ctx, st5); err != nil || n != 4 {
+	// The last batch's block may be reported before the node's app has
+	// committed it for queries: Sync again until the node shows all four.
+	n, err := reader.Sync(ctx, st5)
+	for deadline := time.Now().Add(10 * time.Second); err == nil && n < 4 && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		var more int
+		more, err = reader.Sync(ctx, st5)
+		n += more
+	}
+	if err != nil || n != 4 {
 		t.Fatalf("sync: %d %v", n, err)
 	}
 	a11, _ := st5.ListAlerts(store.Filter{AfterSeq: 10, Limit: 1})

@@ -248,9 +248,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		// Network-wide figures are for institutions.
 		b.tab("network")
-		b.waitText("#net-invariants", "Not readable with your role")
+		b.waitText("#net-invariants", "Not found, or not yours to read.")
 		b.tab("custody")
-		b.waitText("#custody-supply", "Not readable with your role")
+		b.waitText("#custody-supply", "Not found, or not yours to read.")
 		b.waitText("#custody-totals", "No custody total is readable")
 		b.shot("client-custody.png")
 		b.tab("settlement")
