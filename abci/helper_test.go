@@ -18,9 +18,9 @@ import (
 	"github.com/custody-ledger/custody/abci/store"
 	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/credential"
 	"github.com/custody-ledger/custody/proof"
-	"github.com/custody-ledger/custody/contracts/calendar"
 	custodyv1 "github.com/custody-ledger/custody/proto/custodyv1"
 )
 
