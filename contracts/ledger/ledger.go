@@ -13,6 +13,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/approvals"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/governance"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/supervision"
@@ -27,7 +28,7 @@ import (
 func Routes() []contracts.Route {
 	routes := slices.Concat(accounts.Routes(), transfers.Routes(), supervision.Routes(),
 		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(),
-		participants.Routes())
+		participants.Routes(), governance.Routes())
 	return approvals.Guard(routes, transfers.MoneyMovements())
 }
 
@@ -49,5 +50,5 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
 		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(),
-		participants.Invariants(), approvals.Invariants())
+		participants.Invariants(), approvals.Invariants(), governance.Invariants())
 }

@@ -39,7 +39,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}, append(tradingQueryPaths, keyQueryPaths...)...)
+}, append(append(tradingQueryPaths, keyQueryPaths...), governanceQueryPaths...)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -150,6 +150,9 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		return out, err
 	}
 	if out, ok, err := queryKeys(store, head, rest, rawQuery, data); ok {
+		return out, err
+	}
+	if out, ok, err := queryGovernance(store, head, rest); ok {
 		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)
