@@ -62,6 +62,7 @@ func newQueryCmd(e *env) *cobra.Command {
 	)
 	cmd.AddCommand(newTradingQueryCmds(e)...)
 	cmd.AddCommand(newOperatorQueryCmds(e)...)
+	cmd.AddCommand(newGovernanceQueryCmds(e)...)
 	return cmd
 }
 

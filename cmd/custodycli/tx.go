@@ -39,6 +39,7 @@ func newTxCmd(e *env) *cobra.Command {
 	)
 	cmd.AddCommand(newTradingTxCmds(e)...)
 	cmd.AddCommand(newOperatorTxCmds(e)...)
+	cmd.AddCommand(newGovernanceTxCmds(e)...)
 	return cmd
 }
 
