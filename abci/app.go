@@ -152,6 +152,13 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 	if cfg.PruneKeepRecent < 0 || cfg.PruneInterval < 0 || cfg.InvariantInterval < 0 {
 		return nil, errors.New("abci: negative prune or invariant setting")
 	}
+	seen := map[string]bool{}
+	for _, m := range cfg.Migrations {
+		if m.Name == "" || seen[m.Name] {
+			return nil, fmt.Errorf("abci: migration %q is unnamed or registered twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
 	if cfg.SnapshotInterval > 0 && cfg.SnapshotDir == "" {
 		return nil, errors.New("abci: SnapshotInterval needs SnapshotDir")
 	}
