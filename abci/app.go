@@ -38,8 +38,10 @@ const (
 	defaultIAVLCacheNodes = 200_000
 )
 
-// AppVersion is the application protocol version reported by Info. Bump it
-// when a change alters the state transition for the same txs.
+// AppVersion is the application protocol version reported by Info until
+// the chain's first upgrade; from then on Info reports the version the last
+// applied upgrade recorded in state (upgrade.go). Bump it when a change
+// alters the state transition for the same txs.
 const AppVersion uint64 = 1
 
 // Config configures an App. The zero value is an in-memory app that keeps
@@ -80,6 +82,11 @@ type Config struct {
 
 	// Metrics registers the app's Prometheus metrics; nil means none.
 	Metrics prometheus.Registerer
+
+	// Migrations are the upgrades this binary knows (upgrade.go): at the
+	// height of a plan of one's name it runs; at a plan's height with none
+	// of its name the node stops ("UPGRADE NEEDED").
+	Migrations []Migration
 }
 
 // App is the Custody Ledger ABCI application: a thin, deterministic adapter
@@ -156,6 +163,13 @@ func newApp(cfg Config, router *contracts.Router, invs []contracts.Invariant) (*
 	}
 	if cfg.PruneKeepRecent < 0 || cfg.PruneInterval < 0 || cfg.InvariantInterval < 0 {
 		return nil, errors.New("abci: negative prune or invariant setting")
+	}
+	seen := map[string]bool{}
+	for _, m := range cfg.Migrations {
+		if m.Name == "" || seen[m.Name] {
+			return nil, fmt.Errorf("abci: migration %q is unnamed or registered twice", m.Name)
+		}
+		seen[m.Name] = true
 	}
 	if cfg.SnapshotInterval > 0 && cfg.SnapshotDir == "" {
 		return nil, errors.New("abci: SnapshotInterval needs SnapshotDir")
@@ -286,8 +300,8 @@ func (a *App) ChainID() string { return a.chainID }
 func (a *App) Info(_ context.Context, _ *abcitypes.RequestInfo) (*abcitypes.ResponseInfo, error) {
 	res := &abcitypes.ResponseInfo{
 		Data:            "custody-ledger",
-		Version:         "custody/" + fmt.Sprint(AppVersion),
-		AppVersion:      AppVersion,
+		Version:         "custody/" + fmt.Sprint(a.appVersion()),
+		AppVersion:      a.appVersion(),
 		LastBlockHeight: a.tree.Version(),
 	}
 	if res.LastBlockHeight > 0 {

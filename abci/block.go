@@ -113,13 +113,23 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	block := contracts.Block{ChainID: a.chainID, Height: req.Height, Time: req.Time}
 	working := store.IAVL{Tree: a.tree}
+	// An upgrade plan at this height runs its migration first, or stops
+	// the node here (upgrade.go).
+	params, err := a.beginUpgrade(working, req.Height)
+	if err != nil {
+		return nil, err
+	}
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
 		results[i] = a.deliverTx(working, tx, block)
 	}
+	updates, events := a.endBlock(working, req.Height)
 	a.lastBlockTime = req.Time
 	a.metrics.Block(len(req.Txs))
-	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: a.tree.WorkingHash()}, nil
+	return &abcitypes.ResponseFinalizeBlock{
+		TxResults: results, AppHash: a.tree.WorkingHash(),
+		ValidatorUpdates: updates, ConsensusParamUpdates: params, Events: events,
+	}, nil
 }
 
 func (a *App) deliverTx(working contracts.Store, tx []byte, block contracts.Block) *abcitypes.ExecTxResult {

@@ -113,6 +113,18 @@
 // light client verified, rejecting the snapshot (and wiping the import) if
 // they differ.
 //
+// # Validator updates and upgrades
+//
+// After a block's txs, FinalizeBlock closes expired governance proposals
+// and returns the validator updates the block's passed proposals queued
+// (contracts/governance; CometBFT applies them at H+2). Before the txs, at
+// the height of a scheduled upgrade plan, it runs the migration registered
+// under the plan's name (Config.Migrations, upgrade.go) and returns the new
+// app version as ConsensusParamUpdates.Version.App, or, without one,
+// returns ErrUpgradeNeeded: CometBFT stops consensus with the block stored
+// and the new binary executes it on restart. Info reports the app version
+// the state records.
+//
 // # Concurrency
 //
 // App is not safe for concurrent use: CometBFT's local client
@@ -120,7 +132,7 @@
 //
 // # Out of scope
 //
-// Validator set changes (the genesis validators stay), vote extensions,
+// Vote extensions,
 // fees and gas (the network is permissioned; a tx costs its signer a
 // sequence number), and an out-of-process (socket or gRPC) transport.
 package abci

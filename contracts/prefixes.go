@@ -60,4 +60,12 @@ const (
 	PrefixReconItemBreak  byte = 0x68 // reconcile: date, counterparty, broker, check, item key → ReconBreak
 
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
+
+	PrefixProposal           byte = 0x71 // governance: id → Proposal
+	PrefixOpenProposal       byte = 0x72 // governance: expires height, id → (index of open proposals)
+	PrefixValidatorUpdate    byte = 0x73 // governance: consensus key → power (queued for this block's FinalizeBlock)
+	PrefixUpgradePlan        byte = 0x74 // governance: (no suffix) → UpgradePlan scheduled
+	PrefixAppliedUpgrade     byte = 0x75 // governance: plan name → AppliedUpgrade
+	PrefixAppVersion         byte = 0x76 // governance: (no suffix) → app version (8 bytes big-endian)
+	PrefixRemovedParticipant byte = 0x77 // governance: id → Participant as it was when removed
 )

@@ -46,7 +46,8 @@ type Node struct {
 	logger log.Logger
 	reg    prometheus.Registerer
 
-	newApp func(dir string) (abcitypes.Application, error) // WithApplication
+	newApp     func(dir string) (abcitypes.Application, error) // WithApplication
+	migrations []abci.Migration                                // WithMigrations
 
 	mu       sync.Mutex
 	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
@@ -66,6 +67,7 @@ type options struct {
 	cometFns   []func(*cmtcfg.Config)
 	appFns     []func(*AppConfig)
 	newApp     func(dir string) (abcitypes.Application, error)
+	migrations []abci.Migration
 }
 
 // Option overrides what New reads from the home.
@@ -99,6 +101,13 @@ func WithCometConfig(fn func(*cmtcfg.Config)) Option {
 // WithAppConfig edits the app config after it is read from the home.
 func WithAppConfig(fn func(*AppConfig)) Option {
 	return func(o *options) { o.appFns = append(o.appFns, fn) }
+}
+
+// WithMigrations registers the upgrade migrations this binary runs (see
+// abci.Migration): a release that carries an upgrade passes its migration
+// here, and tests select a "new binary" with it.
+func WithMigrations(ms ...abci.Migration) Option {
+	return func(o *options) { o.migrations = append(o.migrations, ms...) }
 }
 
 // WithApplication runs the ABCI application newApp returns instead of the
@@ -160,7 +169,7 @@ func New(home string, opts ...Option) (*Node, error) {
 	if !appCfg.Metrics.Enabled {
 		reg = nil
 	}
-	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp}, nil
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, migrations: o.migrations}, nil
 }
 
 // newLogger builds CometBFT's logger the way `cometbft start` does:
@@ -268,6 +277,7 @@ func (n *Node) openApp() (*abci.App, abcitypes.Application, func() error, error)
 		MaxTxBytes:         appCfg.Tx.MaxBytes,
 		InvariantInterval:  appCfg.Invariants.Interval,
 		Metrics:            n.reg,
+		Migrations:         n.migrations,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("node: open app: %w", err)

@@ -60,20 +60,70 @@ type Node struct {
 	APIPort        int    `json:"api_port"`
 	// StateSync says the node joined after genesis and syncs from snapshots.
 	StateSync bool `json:"state_sync,omitempty"`
+	// Host is the address the node runs on and advertises (Manifest.Hosts);
+	// empty means 127.0.0.1, where the node also listens.
+	Host string `json:"host,omitempty"`
+}
+
+// HostOrLoopback is the node's host, or 127.0.0.1 for a loopback node.
+func (n *Node) HostOrLoopback() string {
+	if n.Host == "" {
+		return "127.0.0.1"
+	}
+	return n.Host
+}
+
+// listenAddress is where a node listens on port: its loopback address
+// for a loopback network, every interface for a node with a host (the
+// host name may not be an address of the machine itself, e.g. behind NAT).
+func (n *Node) listenAddress(port int) string {
+	if n.Host == "" {
+		return "127.0.0.1:" + strconv.Itoa(port)
+	}
+	return "0.0.0.0:" + strconv.Itoa(port)
+}
+
+// Standard ports of a node on its own host (Manifest.Hosts).
+const (
+	StdP2PPort        = 26656
+	StdRPCPort        = 26657
+	StdPrometheusPort = 26660
+	StdAPIPort        = 1317
+)
+
+// placeOnHost gives node i of a multi-host network its host and the
+// standard ports, offset by 10 for each earlier node on the same host
+// (seen counts them).
+func placeOnHost(n *Node, i int, hosts []string, seen map[string]int) {
+	h := hosts[i%len(hosts)]
+	off := 10 * seen[h]
+	seen[h]++
+	n.Host = h
+	n.P2PPort, n.RPCPort, n.PrometheusPort, n.APIPort = StdP2PPort+off, StdRPCPort+off, StdPrometheusPort+off, StdAPIPort+off
 }
 
 // Home is the node's home directory.
 func (t *Testnet) Home(n *Node) string { return filepath.Join(t.Dir, n.Name) }
 
-// RPCAddress is "tcp://127.0.0.1:port", the form CometBFT's config uses.
-func (n *Node) RPCAddress() string { return "tcp://127.0.0.1:" + strconv.Itoa(n.RPCPort) }
+// RPCAddress is "tcp://host:port", the form CometBFT's config and clients
+// use (host 127.0.0.1 unless the node has one).
+func (n *Node) RPCAddress() string {
+	return "tcp://" + net.JoinHostPort(n.HostOrLoopback(), strconv.Itoa(n.RPCPort))
+}
 
-// RPCURL is "http://127.0.0.1:port", the form RPC clients dial.
-func (n *Node) RPCURL() string { return "http://127.0.0.1:" + strconv.Itoa(n.RPCPort) }
+// RPCURL is "http://host:port", the form RPC clients dial.
+func (n *Node) RPCURL() string {
+	return "http://" + net.JoinHostPort(n.HostOrLoopback(), strconv.Itoa(n.RPCPort))
+}
 
-// P2PAddress is "id@127.0.0.1:port", a persistent peer entry.
+// APIURL is the node's REST API base, "http://host:port".
+func (n *Node) APIURL() string {
+	return "http://" + net.JoinHostPort(n.HostOrLoopback(), strconv.Itoa(n.APIPort))
+}
+
+// P2PAddress is "id@host:port", a persistent peer entry.
 func (n *Node) P2PAddress() string {
-	return p2p.IDAddressString(n.NodeID, "127.0.0.1:"+strconv.Itoa(n.P2PPort))
+	return p2p.IDAddressString(n.NodeID, net.JoinHostPort(n.HostOrLoopback(), strconv.Itoa(n.P2PPort)))
 }
 
 // Node returns the node with the given name, or nil.
@@ -175,10 +225,14 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 	t := &Testnet{Dir: dir, ChainID: m.ChainID, Manifest: m}
 	insts := institutions(m)
 	nNodes := max(len(insts), m.ValidatorCount())
-	ports, err := FreePorts(4 * nNodes)
-	if err != nil {
-		return nil, err
+	var ports []int
+	if len(m.Hosts) == 0 {
+		var err error
+		if ports, err = FreePorts(4 * nNodes); err != nil {
+			return nil, err
+		}
 	}
+	onHost := map[string]int{}
 
 	genesisTime := opts.GenesisTime
 	if genesisTime.IsZero() {
@@ -205,8 +259,11 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 	}
 
 	for i := 0; i < nNodes; i++ {
-		n := &Node{
-			P2PPort: ports[4*i], RPCPort: ports[4*i+1], PrometheusPort: ports[4*i+2], APIPort: ports[4*i+3],
+		n := &Node{}
+		if len(m.Hosts) > 0 {
+			placeOnHost(n, i, m.Hosts, onHost)
+		} else {
+			n.P2PPort, n.RPCPort, n.PrometheusPort, n.APIPort = ports[4*i], ports[4*i+1], ports[4*i+2], ports[4*i+3]
 		}
 		var inst *institution
 		if i < len(insts) {
@@ -368,15 +425,19 @@ func (t *Testnet) cometConfig(n *Node) *cmtcfg.Config {
 	c.Moniker = n.Name
 	c.LogLevel = m.LogLevel
 	c.LogFormat = m.LogFormat
-	c.RPC.ListenAddress = n.RPCAddress()
+	c.RPC.ListenAddress = "tcp://" + n.listenAddress(n.RPCPort)
 	c.RPC.GRPCListenAddress = ""
 	c.RPC.PprofListenAddress = ""
 	// Tests and load generators send many txs at once over RPC.
 	c.RPC.MaxOpenConnections = 0
 	c.RPC.MaxSubscriptionClients = 200
 	c.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
-	c.P2P.ListenAddress = "tcp://127.0.0.1:" + strconv.Itoa(n.P2PPort)
+	c.P2P.ListenAddress = "tcp://" + n.listenAddress(n.P2PPort)
 	c.P2P.ExternalAddress = ""
+	if n.Host != "" {
+		// What the node tells its peers to dial: its host, not 0.0.0.0.
+		c.P2P.ExternalAddress = net.JoinHostPort(n.Host, strconv.Itoa(n.P2PPort))
+	}
 	c.P2P.AddrBookStrict = false
 	c.P2P.AllowDuplicateIP = true
 	c.P2P.FlushThrottleTimeout = 10 * time.Millisecond
@@ -395,7 +456,7 @@ func (t *Testnet) cometConfig(n *Node) *cmtcfg.Config {
 	// tx_index kv: clients (client.WaitTx, custodycli) look txs up by hash.
 	c.TxIndex.Indexer = m.TxIndex
 	c.Instrumentation.Prometheus = m.Prometheus
-	c.Instrumentation.PrometheusListenAddr = "127.0.0.1:" + strconv.Itoa(n.PrometheusPort)
+	c.Instrumentation.PrometheusListenAddr = n.listenAddress(n.PrometheusPort)
 	c.Instrumentation.Namespace = "cometbft"
 	if n.StateSync {
 		// Trust height and hash are filled when the node joins (see Join):
@@ -422,7 +483,7 @@ func (t *Testnet) appConfig(n *Node) node.AppConfig {
 	// peers had pruned a snapshot before the joiner finished fetching it and
 	// the join waited minutes. 20 keep each for about a minute here.
 	c.Snapshots.KeepRecent = 20
-	c.API.Address = "tcp://127.0.0.1:" + strconv.Itoa(n.APIPort)
+	c.API.Address = "tcp://" + n.listenAddress(n.APIPort)
 	c.Invariants.Interval = 10
 	return c
 }
@@ -469,6 +530,9 @@ func CheckPortsFree(n *Node) error {
 		ports = append(ports, n.APIPort)
 	}
 	for _, p := range ports {
+		if n.Host != "" {
+			break // on its own host: this machine's ports say nothing
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("testnet: node %s: port %d is taken: %w", n.Name, p, err))

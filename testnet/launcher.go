@@ -129,6 +129,10 @@ type Processes struct {
 	// Lock, when set, records each node's pid while it runs, so that a
 	// second launcher in the directory can say what is running there.
 	Lock *RunLock
+	// Wrap, if set, rewrites each node's command line, e.g. to run it in
+	// its host's network namespace (netns.Host.Wrap). The wrapper must exec
+	// the command, so that signals reach the node itself.
+	Wrap func(n *Node, argv []string) []string
 
 	mu   sync.Mutex
 	pids map[string]int
@@ -155,7 +159,11 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 	if len(command) == 0 {
 		command = []string{"start"}
 	}
-	cmd := exec.Command(p.Binary, append(slices.Clone(command), "--home", home)...)
+	argv := append([]string{p.Binary}, append(slices.Clone(command), "--home", home)...)
+	if p.Wrap != nil {
+		argv = p.Wrap(n, argv)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group (a Ctrl-C at the terminal reaches the launcher
 	// only, which then stops the nodes in order), and bound to die with

@@ -72,6 +72,15 @@ type Manifest struct {
 	LogLevel string `toml:"log_level"`
 	// LogFormat is "plain" (key=value) or "json". Default "plain".
 	LogFormat string `toml:"log_format"`
+
+	// Hosts are the addresses (IP or DNS name) the nodes run on, for a
+	// network across machines: node i runs on Hosts[i mod len(Hosts)]. Each
+	// node then listens on all interfaces, advertises host:port to its
+	// peers (external_address, persistent_peers) and uses the standard
+	// ports (P2P 26656, RPC 26657, Prometheus 26660, REST 1317), offset by
+	// 10 for each earlier node on the same host. Empty: every node on
+	// 127.0.0.1 with free ports. Default empty.
+	Hosts []string `toml:"hosts"`
 }
 
 // Duration is a time.Duration written as "500ms" in TOML.
@@ -189,6 +198,11 @@ func (m Manifest) Validate() error {
 	}
 	if m.TimeoutPropose.Duration <= 0 {
 		bad("timeout_propose", "must be positive")
+	}
+	for i, h := range m.Hosts {
+		if h == "" || strings.ContainsAny(h, " ,:/@") || len(h) > 253 {
+			bad("hosts", "entry %d %q is not a host name or IPv4 address", i, h)
+		}
 	}
 	if m.TxIndex != "kv" && m.TxIndex != "null" {
 		bad("tx_index", `must be "kv" or "null", got %q`, m.TxIndex)

@@ -64,6 +64,7 @@ func newQueryCmd(e *env) *cobra.Command {
 	cmd.AddCommand(newCorrectionsQueryCmds(e)...)
 	cmd.AddCommand(newOperatorQueryCmds(e)...)
 	cmd.AddCommand(newMoneyQueryCmds(e)...)
+	cmd.AddCommand(newGovernanceQueryCmds(e)...)
 	return cmd
 }
 

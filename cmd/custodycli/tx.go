@@ -40,6 +40,7 @@ func newTxCmd(e *env) *cobra.Command {
 	cmd.AddCommand(newTradingTxCmds(e)...)
 	cmd.AddCommand(newCorrectionsTxCmds(e)...)
 	cmd.AddCommand(newOperatorTxCmds(e)...)
+	cmd.AddCommand(newGovernanceTxCmds(e)...)
 	return cmd
 }
 

@@ -22,7 +22,7 @@ SIGTERM stops it cleanly.`,
 				return &usageError{errors.New("--home is required")}
 			}
 			var opts []node.Option
-			opts = append(opts, node.WithLogOutput(cmd.ErrOrStderr()))
+			opts = append(opts, node.WithLogOutput(cmd.ErrOrStderr()), node.WithMigrations(upgrades...))
 			if api != "" {
 				if _, err := node.ParseTCPAddress(api); err != nil {
 					return &usageError{err}

@@ -34,7 +34,13 @@ func newTestnetInitCmd() *cobra.Command {
 		Long: `Init writes a network for loopback: one home per node under --dir, with
 CometBFT's config/ and data/ layout, a shared genesis.json whose app_state
 lists the institutions, free ports, and each institution's unencrypted
-test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
+test keyring. Flags overlay the manifest (--manifest, default: four nodes).
+
+--hosts h1,h2,... (or the manifest's hosts) writes a network across machines
+instead: node i runs on host i mod N, listens on every interface, advertises
+host:port to its peers, and uses the standard ports (26656 P2P, 26657 RPC,
+26660 metrics, 1317 REST; +10 per extra node on one host). Copy each home to
+its host and run "custodyd start --home HOME" there.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
@@ -76,6 +82,9 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 					}
 				}
 			}
+			if fl.Changed("hosts") {
+				base.Hosts = m.Hosts
+			}
 			t, err := testnet.Generate(dir, base, testnet.GenerateOptions{Force: force})
 			if err != nil {
 				return err
@@ -83,8 +92,8 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "wrote %d nodes of chain %s under %s\n", len(t.Nodes), t.ChainID, dir)
 			for _, n := range t.Nodes {
-				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  rest http://127.0.0.1:%d  p2p %d  metrics %d  home %s\n",
-					n.Name, n.Power, n.RPCURL(), n.APIPort, n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
+				fmt.Fprintf(out, "  %-18s power %-3d rpc %s  rest %s  p2p %d  metrics %d  home %s\n",
+					n.Name, n.Power, n.RPCURL(), n.APIURL(), n.P2PPort, n.PrometheusPort, filepath.Join(dir, n.Name))
 			}
 			for i := 1; i <= base.RiskOperators; i++ {
 				id := fmt.Sprintf("risk-%d", i)
@@ -102,6 +111,7 @@ test keyring. Flags overlay the manifest (--manifest, default: four nodes).`,
 	f.IntVar(&m.Validators, "validators", m.Validators, "number of validators (0: one per institution; more adds validator-only nodes)")
 	f.IntVar(&m.RiskOperators, "risk-operators", m.RiskOperators, "number of risk operators risk-1, ... (keys in DIR/risk-N/keyring-test, for riskd's [chain] key)")
 	f.StringVar(&m.ChainID, "chain-id", m.ChainID, "chain id")
+	f.StringSliceVar(&m.Hosts, "hosts", nil, "hosts the nodes run on, comma-separated (default: all on 127.0.0.1 with free ports)")
 	return cmd
 }
 
@@ -144,8 +154,8 @@ there names the running launcher and its nodes' pids (--dir/launcher.pids.json).
 				return err
 			}
 			for _, n := range t.Nodes {
-				fmt.Fprintf(out, "  %-18s rpc %s  rest http://127.0.0.1:%d/v1/status  metrics http://127.0.0.1:%d/metrics  log %s\n",
-					n.Name, n.RPCURL(), n.APIPort, n.PrometheusPort, filepath.Join(t.Home(n), "node.log"))
+				fmt.Fprintf(out, "  %-18s rpc %s  rest %s/v1/status  metrics http://%s:%d/metrics  log %s\n",
+					n.Name, n.RPCURL(), n.APIURL(), n.HostOrLoopback(), n.PrometheusPort, filepath.Join(t.Home(n), "node.log"))
 			}
 			fmt.Fprintln(out, "running; Ctrl-C stops every node")
 			exited := make(chan string, len(t.Nodes))

@@ -15,6 +15,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/calendar"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/governance"
 	"github.com/custody-ledger/custody/contracts/interest"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/reconcile"
@@ -30,7 +31,7 @@ import (
 func Routes() []contracts.Route {
 	routes := slices.Concat(accounts.Routes(), transfers.Routes(calendar.Days{}), supervision.Routes(),
 		trading.Routes(), clearing.Routes(), reconcile.Routes(), anchors.Routes(),
-		participants.Routes(), interest.Routes(), calendar.Routes(), adjustments.Routes())
+		participants.Routes(), interest.Routes(), calendar.Routes(), adjustments.Routes(), governance.Routes())
 	return approvals.Guard(routes, transfers.MoneyMovements())
 }
 
@@ -58,5 +59,5 @@ func InitGenesis(store contracts.Store, gen *custodyv1.GenesisState) error {
 func Invariants() []contracts.Invariant {
 	return slices.Concat(funds.Invariants(), accounts.Invariants(), transfers.Invariants(),
 		trading.Invariants(), reconcile.Invariants(), anchors.Invariants(),
-		participants.Invariants(), approvals.Invariants(), interest.Invariants(), adjustments.Invariants())
+		participants.Invariants(), approvals.Invariants(), interest.Invariants(), adjustments.Invariants(), governance.Invariants())
 }

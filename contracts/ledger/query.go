@@ -42,7 +42,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
-}, slices.Concat(tradingQueryPaths, keyQueryPaths, correctionsQueryPaths)...)
+}, slices.Concat(tradingQueryPaths, keyQueryPaths, correctionsQueryPaths, governanceQueryPaths)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
 // ledger sequence FromSeq, at most Limit items (0: the page maximum). It
@@ -225,6 +225,9 @@ func Query(store contracts.Store, reader contracts.Reader, path string, data []b
 		return out, err
 	}
 	if out, ok, err := q.queryKeys(head, rest, rawQuery, data); ok {
+		return out, err
+	}
+	if out, ok, err := q.queryGovernance(head, rest); ok {
 		return out, err
 	}
 	return nil, ErrUnknownPath.Wrapf("%q", path)

@@ -10,6 +10,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/clearing"
 	"github.com/custody-ledger/custody/contracts/funds"
+	"github.com/custody-ledger/custody/contracts/governance"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/reconcile"
 	"github.com/custody-ledger/custody/contracts/trading"
@@ -22,7 +23,7 @@ import (
 func Reads() []contracts.RecordKind {
 	return slices.Concat(participants.Reads(), auth.Reads(), accounts.Reads(), funds.Reads(),
 		transfers.Reads(), trading.Reads(), clearing.Reads(), reconcile.Reads(), anchors.Reads(),
-		adjustments.Reads())
+		adjustments.Reads(), governance.Reads())
 }
 
 // policy is built once: the kinds are fixed at compile time.

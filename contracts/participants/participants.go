@@ -1,6 +1,7 @@
 // Package participants keeps the institutions that run the network: banks,
 // brokers, the regulator, the clearing house and risk operators. They are
-// fixed at genesis; each has a role, a name and the keys that sign for it.
+// set at genesis and changed afterwards only by contracts/governance
+// (membership.go); each has a role, a name and the keys that sign for it.
 //
 // State: PrefixParticipant | id → Participant (protobuf).
 package participants

@@ -125,7 +125,7 @@ type List struct {
 	NextCursor string            `json:"next_cursor,omitempty"`
 }
 
-// getParticipants lists the institutions: a small set fixed at genesis,
+// getParticipants lists the institutions: a small set (genesis, then governance),
 // so it comes in one page.
 func (s *Server) getParticipants(c *gin.Context) {
 	s.serveNodeList(c, "participants", "participants", nil)

@@ -90,6 +90,9 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/settlement/:date/held/:broker_id", read, s.getHeldSettlement)
 	v1.GET("/anchors/:operator", read, s.getAnchors)
 	v1.GET("/anchors/:operator/:seq", read, s.getAnchor)
+	v1.GET("/proposals", read, s.getProposals)
+	v1.GET("/proposals/:id", read, s.getProposal)
+	v1.GET("/upgrade", read, s.getUpgrade)
 	v1.POST("/txs", timeout(s.cfg.RequestTimeout+s.cfg.CommitTimeout), s.postTx)
 	v1.GET("/txs/:hash", read, s.getTx)
 	return r

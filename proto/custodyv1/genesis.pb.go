@@ -23,95 +23,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Participant is an institution known at genesis.
-type Participant struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// id is short and stable, e.g. "bank-icbc", "broker-citic".
-	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Role Role   `protobuf:"varint,2,opt,name=role,proto3,enum=custody.v1.Role" json:"role,omitempty"`
-	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	// pub_keys are the ed25519 keys (32 bytes each) that sign for it.
-	PubKeys [][]byte `protobuf:"bytes,4,rep,name=pub_keys,json=pubKeys,proto3" json:"pub_keys,omitempty"`
-	// validator_power is its voting power (0: not a validator).
-	ValidatorPower int64 `protobuf:"varint,5,opt,name=validator_power,json=validatorPower,proto3" json:"validator_power,omitempty"`
-	// validator_pub_key is the CometBFT consensus key (ed25519, 32 bytes).
-	ValidatorPubKey []byte `protobuf:"bytes,6,opt,name=validator_pub_key,json=validatorPubKey,proto3" json:"validator_pub_key,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
-}
-
-func (x *Participant) Reset() {
-	*x = Participant{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Participant) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Participant) ProtoMessage() {}
-
-func (x *Participant) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Participant.ProtoReflect.Descriptor instead.
-func (*Participant) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Participant) GetId() string {
-	if x != nil {
-		return x.Id
-	}
-	return ""
-}
-
-func (x *Participant) GetRole() Role {
-	if x != nil {
-		return x.Role
-	}
-	return Role_ROLE_UNSPECIFIED
-}
-
-func (x *Participant) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *Participant) GetPubKeys() [][]byte {
-	if x != nil {
-		return x.PubKeys
-	}
-	return nil
-}
-
-func (x *Participant) GetValidatorPower() int64 {
-	if x != nil {
-		return x.ValidatorPower
-	}
-	return 0
-}
-
-func (x *Participant) GetValidatorPubKey() []byte {
-	if x != nil {
-		return x.ValidatorPubKey
-	}
-	return nil
-}
-
 // GenesisState is app_state in CometBFT's genesis.json, as protojson.
 type GenesisState struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -136,7 +47,7 @@ type GenesisState struct {
 
 func (x *GenesisState) Reset() {
 	*x = GenesisState{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[1]
+	mi := &file_custody_v1_genesis_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -148,7 +59,7 @@ func (x *GenesisState) String() string {
 func (*GenesisState) ProtoMessage() {}
 
 func (x *GenesisState) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[1]
+	mi := &file_custody_v1_genesis_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -161,7 +72,7 @@ func (x *GenesisState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenesisState.ProtoReflect.Descriptor instead.
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{1}
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *GenesisState) GetParticipants() []*Participant {
@@ -210,7 +121,7 @@ type StateEntry struct {
 
 func (x *StateEntry) Reset() {
 	*x = StateEntry{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -222,7 +133,7 @@ func (x *StateEntry) String() string {
 func (*StateEntry) ProtoMessage() {}
 
 func (x *StateEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[2]
+	mi := &file_custody_v1_genesis_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -235,7 +146,7 @@ func (x *StateEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateEntry.ProtoReflect.Descriptor instead.
 func (*StateEntry) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *StateEntry) GetKey() []byte {
@@ -282,7 +193,7 @@ type KeyRecord struct {
 
 func (x *KeyRecord) Reset() {
 	*x = KeyRecord{}
-	mi := &file_custody_v1_genesis_proto_msgTypes[3]
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +205,7 @@ func (x *KeyRecord) String() string {
 func (*KeyRecord) ProtoMessage() {}
 
 func (x *KeyRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_custody_v1_genesis_proto_msgTypes[3]
+	mi := &file_custody_v1_genesis_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +218,7 @@ func (x *KeyRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyRecord.ProtoReflect.Descriptor instead.
 func (*KeyRecord) Descriptor() ([]byte, []int) {
-	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{3}
+	return file_custody_v1_genesis_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *KeyRecord) GetPubKey() []byte {
@@ -392,14 +303,7 @@ var File_custody_v1_genesis_proto protoreflect.FileDescriptor
 const file_custody_v1_genesis_proto_rawDesc = "" +
 	"\n" +
 	"\x18custody/v1/genesis.proto\x12\n" +
-	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x15custody/v1/msgs.proto\x1a\x18custody/v1/trading.proto\"\xc7\x01\n" +
-	"\vParticipant\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12$\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x10.custody.v1.RoleR\x04role\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\x12\x19\n" +
-	"\bpub_keys\x18\x04 \x03(\fR\apubKeys\x12'\n" +
-	"\x0fvalidator_power\x18\x05 \x01(\x03R\x0evalidatorPower\x12*\n" +
-	"\x11validator_pub_key\x18\x06 \x01(\fR\x0fvalidatorPubKey\"\xa9\x02\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x1ccustody/v1/participant.proto\x1a\x18custody/v1/trading.proto\"\xa9\x02\n" +
 	"\fGenesisState\x12;\n" +
 	"\fparticipants\x18\x01 \x03(\v2\x17.custody.v1.ParticipantR\fparticipants\x124\n" +
 	"\atrading\x18\x02 \x01(\v2\x1a.custody.v1.TradingGenesisR\atrading\x12?\n" +
@@ -437,34 +341,33 @@ func file_custody_v1_genesis_proto_rawDescGZIP() []byte {
 	return file_custody_v1_genesis_proto_rawDescData
 }
 
-var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_custody_v1_genesis_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_custody_v1_genesis_proto_goTypes = []any{
-	(*Participant)(nil),       // 0: custody.v1.Participant
-	(*GenesisState)(nil),      // 1: custody.v1.GenesisState
-	(*StateEntry)(nil),        // 2: custody.v1.StateEntry
-	(*KeyRecord)(nil),         // 3: custody.v1.KeyRecord
-	(Role)(0),                 // 4: custody.v1.Role
-	(*TradingGenesis)(nil),    // 5: custody.v1.TradingGenesis
-	(*AdjustmentGenesis)(nil), // 6: custody.v1.AdjustmentGenesis
-	(*CalendarGenesis)(nil),   // 7: custody.v1.CalendarGenesis
+	(*GenesisState)(nil),      // 0: custody.v1.GenesisState
+	(*StateEntry)(nil),        // 1: custody.v1.StateEntry
+	(*KeyRecord)(nil),         // 2: custody.v1.KeyRecord
+	(*Participant)(nil),       // 3: custody.v1.Participant
+	(*TradingGenesis)(nil),    // 4: custody.v1.TradingGenesis
+	(*AdjustmentGenesis)(nil), // 5: custody.v1.AdjustmentGenesis
+	(*CalendarGenesis)(nil),   // 6: custody.v1.CalendarGenesis
+	(Role)(0),                 // 7: custody.v1.Role
 	(*OperatorGrant)(nil),     // 8: custody.v1.OperatorGrant
 	(KeyDisableReason)(0),     // 9: custody.v1.KeyDisableReason
 }
 var file_custody_v1_genesis_proto_depIdxs = []int32{
-	4, // 0: custody.v1.Participant.role:type_name -> custody.v1.Role
-	0, // 1: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
-	5, // 2: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
-	6, // 3: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
-	7, // 4: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
-	2, // 5: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
-	4, // 6: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
-	8, // 7: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
-	9, // 8: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	3, // 0: custody.v1.GenesisState.participants:type_name -> custody.v1.Participant
+	4, // 1: custody.v1.GenesisState.trading:type_name -> custody.v1.TradingGenesis
+	5, // 2: custody.v1.GenesisState.adjustments:type_name -> custody.v1.AdjustmentGenesis
+	6, // 3: custody.v1.GenesisState.calendar:type_name -> custody.v1.CalendarGenesis
+	1, // 4: custody.v1.GenesisState.state:type_name -> custody.v1.StateEntry
+	7, // 5: custody.v1.KeyRecord.role:type_name -> custody.v1.Role
+	8, // 6: custody.v1.KeyRecord.operator:type_name -> custody.v1.OperatorGrant
+	9, // 7: custody.v1.KeyRecord.disabled_reason:type_name -> custody.v1.KeyDisableReason
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_genesis_proto_init() }
@@ -474,7 +377,7 @@ func file_custody_v1_genesis_proto_init() {
 	}
 	file_custody_v1_corrections_proto_init()
 	file_custody_v1_keys_proto_init()
-	file_custody_v1_msgs_proto_init()
+	file_custody_v1_participant_proto_init()
 	file_custody_v1_trading_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -482,7 +385,7 @@ func file_custody_v1_genesis_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_genesis_proto_rawDesc), len(file_custody_v1_genesis_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

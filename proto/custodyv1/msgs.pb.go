@@ -27,72 +27,10 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Role is what a key may do. A key has exactly one role.
-type Role int32
-
-const (
-	Role_ROLE_UNSPECIFIED    Role = 0
-	Role_ROLE_BANK           Role = 1
-	Role_ROLE_BROKER         Role = 2
-	Role_ROLE_REGULATOR      Role = 3
-	Role_ROLE_CLEARING_HOUSE Role = 4
-	Role_ROLE_CLIENT         Role = 5
-	Role_ROLE_RISK_OPERATOR  Role = 6
-)
-
-// Enum value maps for Role.
-var (
-	Role_name = map[int32]string{
-		0: "ROLE_UNSPECIFIED",
-		1: "ROLE_BANK",
-		2: "ROLE_BROKER",
-		3: "ROLE_REGULATOR",
-		4: "ROLE_CLEARING_HOUSE",
-		5: "ROLE_CLIENT",
-		6: "ROLE_RISK_OPERATOR",
-	}
-	Role_value = map[string]int32{
-		"ROLE_UNSPECIFIED":    0,
-		"ROLE_BANK":           1,
-		"ROLE_BROKER":         2,
-		"ROLE_REGULATOR":      3,
-		"ROLE_CLEARING_HOUSE": 4,
-		"ROLE_CLIENT":         5,
-		"ROLE_RISK_OPERATOR":  6,
-	}
-)
-
-func (x Role) Enum() *Role {
-	p := new(Role)
-	*p = x
-	return p
-}
-
-func (x Role) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (Role) Descriptor() protoreflect.EnumDescriptor {
-	return file_custody_v1_msgs_proto_enumTypes[0].Descriptor()
-}
-
-func (Role) Type() protoreflect.EnumType {
-	return &file_custody_v1_msgs_proto_enumTypes[0]
-}
-
-func (x Role) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use Role.Descriptor instead.
-func (Role) EnumDescriptor() ([]byte, []int) {
-	return file_custody_v1_msgs_proto_rawDescGZIP(), []int{0}
-}
-
 // Msg is the one message a tx carries. Field numbers are grouped by
 // contract: 10-29 accounts, 30-49 transfers, 50-59 supervision, 60-99
 // trading and settlement, 100-109 risk anchoring, 110-129 institution keys
-// and dual control. Never renumber.
+// and dual control, 170-189 governance. Never renumber.
 type Msg struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Sum:
@@ -130,6 +68,8 @@ type Msg struct {
 	//	*Msg_AddOperator
 	//	*Msg_ApprovePending
 	//	*Msg_RejectPending
+	//	*Msg_SubmitProposal
+	//	*Msg_VoteProposal
 	Sum           isMsg_Sum `protobuf_oneof:"sum"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -469,6 +409,24 @@ func (x *Msg) GetRejectPending() *MsgRejectPending {
 	return nil
 }
 
+func (x *Msg) GetSubmitProposal() *MsgSubmitProposal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_SubmitProposal); ok {
+			return x.SubmitProposal
+		}
+	}
+	return nil
+}
+
+func (x *Msg) GetVoteProposal() *MsgVoteProposal {
+	if x != nil {
+		if x, ok := x.Sum.(*Msg_VoteProposal); ok {
+			return x.VoteProposal
+		}
+	}
+	return nil
+}
+
 type isMsg_Sum interface {
 	isMsg_Sum()
 }
@@ -606,6 +564,15 @@ type Msg_RejectPending struct {
 	RejectPending *MsgRejectPending `protobuf:"bytes,114,opt,name=reject_pending,json=rejectPending,proto3,oneof"`
 }
 
+type Msg_SubmitProposal struct {
+	// 170-189: governance, membership and upgrades (governance.proto).
+	SubmitProposal *MsgSubmitProposal `protobuf:"bytes,170,opt,name=submit_proposal,json=submitProposal,proto3,oneof"`
+}
+
+type Msg_VoteProposal struct {
+	VoteProposal *MsgVoteProposal `protobuf:"bytes,171,opt,name=vote_proposal,json=voteProposal,proto3,oneof"`
+}
+
 func (*Msg_OpenAccount) isMsg_Sum() {}
 
 func (*Msg_ConfirmAccount) isMsg_Sum() {}
@@ -671,6 +638,10 @@ func (*Msg_AddOperator) isMsg_Sum() {}
 func (*Msg_ApprovePending) isMsg_Sum() {}
 
 func (*Msg_RejectPending) isMsg_Sum() {}
+
+func (*Msg_SubmitProposal) isMsg_Sum() {}
+
+func (*Msg_VoteProposal) isMsg_Sum() {}
 
 // OpeningRequest is what the client signs to ask for a custody fund
 // account: ed25519 by client_pub_key over "custody-ledger/open-account/v1\n"
@@ -2041,7 +2012,7 @@ var File_custody_v1_msgs_proto protoreflect.FileDescriptor
 const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\n" +
 	"\x15custody/v1/msgs.proto\x12\n" +
-	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x15custody/v1/keys.proto\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xd0\x13\n" +
+	"custody.v1\x1a\x1ccustody/v1/corrections.proto\x1a\x1bcustody/v1/governance.proto\x1a\x15custody/v1/keys.proto\x1a\x16custody/v1/money.proto\x1a\x18custody/v1/trading.proto\"\xe0\x14\n" +
 	"\x03Msg\x12?\n" +
 	"\fopen_account\x18\n" +
 	" \x01(\v2\x1a.custody.v1.MsgOpenAccountH\x00R\vopenAccount\x12H\n" +
@@ -2081,7 +2052,9 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"revoke_key\x18o \x01(\v2\x18.custody.v1.MsgRevokeKeyH\x00R\trevokeKey\x12?\n" +
 	"\fadd_operator\x18p \x01(\v2\x1a.custody.v1.MsgAddOperatorH\x00R\vaddOperator\x12H\n" +
 	"\x0fapprove_pending\x18q \x01(\v2\x1d.custody.v1.MsgApprovePendingH\x00R\x0eapprovePending\x12E\n" +
-	"\x0ereject_pending\x18r \x01(\v2\x1c.custody.v1.MsgRejectPendingH\x00R\rrejectPendingB\x05\n" +
+	"\x0ereject_pending\x18r \x01(\v2\x1c.custody.v1.MsgRejectPendingH\x00R\rrejectPending\x12I\n" +
+	"\x0fsubmit_proposal\x18\xaa\x01 \x01(\v2\x1d.custody.v1.MsgSubmitProposalH\x00R\x0esubmitProposal\x12C\n" +
+	"\rvote_proposal\x18\xab\x01 \x01(\v2\x1b.custody.v1.MsgVoteProposalH\x00R\fvoteProposalB\x05\n" +
 	"\x03sum\"\xa4\x02\n" +
 	"\x0eOpeningRequest\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1d\n" +
@@ -2188,15 +2161,7 @@ const file_custody_v1_msgs_proto_rawDesc = "" +
 	"\rcustody_total\x18\x03 \x01(\x03R\fcustodyTotal\x12!\n" +
 	"\fclient_count\x18\x04 \x01(\rR\vclientCount\x12!\n" +
 	"\fclients_hash\x18\x05 \x01(\fR\vclientsHash\x125\n" +
-	"\bbalances\x18\x06 \x03(\v2\x19.custody.v1.AccountAmountR\bbalances*\x92\x01\n" +
-	"\x04Role\x12\x14\n" +
-	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
-	"\tROLE_BANK\x10\x01\x12\x0f\n" +
-	"\vROLE_BROKER\x10\x02\x12\x12\n" +
-	"\x0eROLE_REGULATOR\x10\x03\x12\x17\n" +
-	"\x13ROLE_CLEARING_HOUSE\x10\x04\x12\x0f\n" +
-	"\vROLE_CLIENT\x10\x05\x12\x16\n" +
-	"\x12ROLE_RISK_OPERATOR\x10\x06B3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
+	"\bbalances\x18\x06 \x03(\v2\x19.custody.v1.AccountAmountR\bbalancesB3Z1github.com/custody-ledger/custody/proto/custodyv1b\x06proto3"
 
 var (
 	file_custody_v1_msgs_proto_rawDescOnce sync.Once
@@ -2210,100 +2175,102 @@ func file_custody_v1_msgs_proto_rawDescGZIP() []byte {
 	return file_custody_v1_msgs_proto_rawDescData
 }
 
-var file_custody_v1_msgs_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_custody_v1_msgs_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_custody_v1_msgs_proto_goTypes = []any{
-	(Role)(0),                        // 0: custody.v1.Role
-	(*Msg)(nil),                      // 1: custody.v1.Msg
-	(*OpeningRequest)(nil),           // 2: custody.v1.OpeningRequest
-	(*MsgOpenAccount)(nil),           // 3: custody.v1.MsgOpenAccount
-	(*MsgConfirmAccount)(nil),        // 4: custody.v1.MsgConfirmAccount
-	(*ClientKeyRequest)(nil),         // 5: custody.v1.ClientKeyRequest
-	(*MsgProposeClientKey)(nil),      // 6: custody.v1.MsgProposeClientKey
-	(*MsgConfirmClientKey)(nil),      // 7: custody.v1.MsgConfirmClientKey
-	(*MsgCloseAccount)(nil),          // 8: custody.v1.MsgCloseAccount
-	(*MsgBankToBroker)(nil),          // 9: custody.v1.MsgBankToBroker
-	(*MsgRequestWithdrawal)(nil),     // 10: custody.v1.MsgRequestWithdrawal
-	(*MsgConfirmWithdrawal)(nil),     // 11: custody.v1.MsgConfirmWithdrawal
-	(*MsgFreezeAccount)(nil),         // 12: custody.v1.MsgFreezeAccount
-	(*MsgUnfreezeAccount)(nil),       // 13: custody.v1.MsgUnfreezeAccount
-	(*MsgAnchorAlertBatch)(nil),      // 14: custody.v1.MsgAnchorAlertBatch
-	(*MsgAnchorRuleParams)(nil),      // 15: custody.v1.MsgAnchorRuleParams
-	(*MsgPlaceOrder)(nil),            // 16: custody.v1.MsgPlaceOrder
-	(*MsgCancelOrder)(nil),           // 17: custody.v1.MsgCancelOrder
-	(*MsgReportFill)(nil),            // 18: custody.v1.MsgReportFill
-	(*MsgEndOfDay)(nil),              // 19: custody.v1.MsgEndOfDay
-	(*MsgSubmitStatement)(nil),       // 20: custody.v1.MsgSubmitStatement
-	(*MsgReverseTransfer)(nil),       // 21: custody.v1.MsgReverseTransfer
-	(*MsgSetTradingCalendar)(nil),    // 22: custody.v1.MsgSetTradingCalendar
-	(*MsgCorrectTradeTotals)(nil),    // 23: custody.v1.MsgCorrectTradeTotals
-	(*MsgSetInterestRate)(nil),       // 24: custody.v1.MsgSetInterestRate
-	(*MsgSubmitTransferJournal)(nil), // 25: custody.v1.MsgSubmitTransferJournal
-	(*MsgSubmitClearingFile)(nil),    // 26: custody.v1.MsgSubmitClearingFile
-	(*MsgSubmitHoldingsFile)(nil),    // 27: custody.v1.MsgSubmitHoldingsFile
-	(*MsgSubmitInterestFile)(nil),    // 28: custody.v1.MsgSubmitInterestFile
-	(*MsgProposeAdjustment)(nil),     // 29: custody.v1.MsgProposeAdjustment
-	(*MsgApproveAdjustment)(nil),     // 30: custody.v1.MsgApproveAdjustment
-	(*MsgRejectAdjustment)(nil),      // 31: custody.v1.MsgRejectAdjustment
-	(*MsgRotateKey)(nil),             // 32: custody.v1.MsgRotateKey
-	(*MsgRevokeKey)(nil),             // 33: custody.v1.MsgRevokeKey
-	(*MsgAddOperator)(nil),           // 34: custody.v1.MsgAddOperator
-	(*MsgApprovePending)(nil),        // 35: custody.v1.MsgApprovePending
-	(*MsgRejectPending)(nil),         // 36: custody.v1.MsgRejectPending
-	(*OrderTicket)(nil),              // 37: custody.v1.OrderTicket
-	(*CancelTicket)(nil),             // 38: custody.v1.CancelTicket
-	(*ClosingPrice)(nil),             // 39: custody.v1.ClosingPrice
-	(*TradeTotals)(nil),              // 40: custody.v1.TradeTotals
-	(*Instrument)(nil),               // 41: custody.v1.Instrument
-	(*AccountAmount)(nil),            // 42: custody.v1.AccountAmount
+	(*Msg)(nil),                      // 0: custody.v1.Msg
+	(*OpeningRequest)(nil),           // 1: custody.v1.OpeningRequest
+	(*MsgOpenAccount)(nil),           // 2: custody.v1.MsgOpenAccount
+	(*MsgConfirmAccount)(nil),        // 3: custody.v1.MsgConfirmAccount
+	(*ClientKeyRequest)(nil),         // 4: custody.v1.ClientKeyRequest
+	(*MsgProposeClientKey)(nil),      // 5: custody.v1.MsgProposeClientKey
+	(*MsgConfirmClientKey)(nil),      // 6: custody.v1.MsgConfirmClientKey
+	(*MsgCloseAccount)(nil),          // 7: custody.v1.MsgCloseAccount
+	(*MsgBankToBroker)(nil),          // 8: custody.v1.MsgBankToBroker
+	(*MsgRequestWithdrawal)(nil),     // 9: custody.v1.MsgRequestWithdrawal
+	(*MsgConfirmWithdrawal)(nil),     // 10: custody.v1.MsgConfirmWithdrawal
+	(*MsgFreezeAccount)(nil),         // 11: custody.v1.MsgFreezeAccount
+	(*MsgUnfreezeAccount)(nil),       // 12: custody.v1.MsgUnfreezeAccount
+	(*MsgAnchorAlertBatch)(nil),      // 13: custody.v1.MsgAnchorAlertBatch
+	(*MsgAnchorRuleParams)(nil),      // 14: custody.v1.MsgAnchorRuleParams
+	(*MsgPlaceOrder)(nil),            // 15: custody.v1.MsgPlaceOrder
+	(*MsgCancelOrder)(nil),           // 16: custody.v1.MsgCancelOrder
+	(*MsgReportFill)(nil),            // 17: custody.v1.MsgReportFill
+	(*MsgEndOfDay)(nil),              // 18: custody.v1.MsgEndOfDay
+	(*MsgSubmitStatement)(nil),       // 19: custody.v1.MsgSubmitStatement
+	(*MsgReverseTransfer)(nil),       // 20: custody.v1.MsgReverseTransfer
+	(*MsgSetTradingCalendar)(nil),    // 21: custody.v1.MsgSetTradingCalendar
+	(*MsgCorrectTradeTotals)(nil),    // 22: custody.v1.MsgCorrectTradeTotals
+	(*MsgSetInterestRate)(nil),       // 23: custody.v1.MsgSetInterestRate
+	(*MsgSubmitTransferJournal)(nil), // 24: custody.v1.MsgSubmitTransferJournal
+	(*MsgSubmitClearingFile)(nil),    // 25: custody.v1.MsgSubmitClearingFile
+	(*MsgSubmitHoldingsFile)(nil),    // 26: custody.v1.MsgSubmitHoldingsFile
+	(*MsgSubmitInterestFile)(nil),    // 27: custody.v1.MsgSubmitInterestFile
+	(*MsgProposeAdjustment)(nil),     // 28: custody.v1.MsgProposeAdjustment
+	(*MsgApproveAdjustment)(nil),     // 29: custody.v1.MsgApproveAdjustment
+	(*MsgRejectAdjustment)(nil),      // 30: custody.v1.MsgRejectAdjustment
+	(*MsgRotateKey)(nil),             // 31: custody.v1.MsgRotateKey
+	(*MsgRevokeKey)(nil),             // 32: custody.v1.MsgRevokeKey
+	(*MsgAddOperator)(nil),           // 33: custody.v1.MsgAddOperator
+	(*MsgApprovePending)(nil),        // 34: custody.v1.MsgApprovePending
+	(*MsgRejectPending)(nil),         // 35: custody.v1.MsgRejectPending
+	(*MsgSubmitProposal)(nil),        // 36: custody.v1.MsgSubmitProposal
+	(*MsgVoteProposal)(nil),          // 37: custody.v1.MsgVoteProposal
+	(*OrderTicket)(nil),              // 38: custody.v1.OrderTicket
+	(*CancelTicket)(nil),             // 39: custody.v1.CancelTicket
+	(*ClosingPrice)(nil),             // 40: custody.v1.ClosingPrice
+	(*TradeTotals)(nil),              // 41: custody.v1.TradeTotals
+	(*Instrument)(nil),               // 42: custody.v1.Instrument
+	(*AccountAmount)(nil),            // 43: custody.v1.AccountAmount
 }
 var file_custody_v1_msgs_proto_depIdxs = []int32{
-	3,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
-	4,  // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
-	8,  // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
-	6,  // 3: custody.v1.Msg.propose_client_key:type_name -> custody.v1.MsgProposeClientKey
-	7,  // 4: custody.v1.Msg.confirm_client_key:type_name -> custody.v1.MsgConfirmClientKey
-	9,  // 5: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
-	10, // 6: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
-	11, // 7: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
-	21, // 8: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
-	12, // 9: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
-	13, // 10: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
-	16, // 11: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
-	17, // 12: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
-	18, // 13: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
-	19, // 14: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
-	22, // 15: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
-	23, // 16: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
-	20, // 17: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
-	24, // 18: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
-	25, // 19: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
-	26, // 20: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
-	27, // 21: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
-	28, // 22: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
-	29, // 23: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
-	30, // 24: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
-	31, // 25: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
-	14, // 26: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
-	15, // 27: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
-	32, // 28: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
-	33, // 29: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
-	34, // 30: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
-	35, // 31: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
-	36, // 32: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
-	2,  // 33: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
-	5,  // 34: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
-	37, // 35: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
-	38, // 36: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
-	39, // 37: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
-	40, // 38: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
-	41, // 39: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
-	42, // 40: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	2,  // 0: custody.v1.Msg.open_account:type_name -> custody.v1.MsgOpenAccount
+	3,  // 1: custody.v1.Msg.confirm_account:type_name -> custody.v1.MsgConfirmAccount
+	7,  // 2: custody.v1.Msg.close_account:type_name -> custody.v1.MsgCloseAccount
+	5,  // 3: custody.v1.Msg.propose_client_key:type_name -> custody.v1.MsgProposeClientKey
+	6,  // 4: custody.v1.Msg.confirm_client_key:type_name -> custody.v1.MsgConfirmClientKey
+	8,  // 5: custody.v1.Msg.bank_to_broker:type_name -> custody.v1.MsgBankToBroker
+	9,  // 6: custody.v1.Msg.request_withdrawal:type_name -> custody.v1.MsgRequestWithdrawal
+	10, // 7: custody.v1.Msg.confirm_withdrawal:type_name -> custody.v1.MsgConfirmWithdrawal
+	20, // 8: custody.v1.Msg.reverse_transfer:type_name -> custody.v1.MsgReverseTransfer
+	11, // 9: custody.v1.Msg.freeze_account:type_name -> custody.v1.MsgFreezeAccount
+	12, // 10: custody.v1.Msg.unfreeze_account:type_name -> custody.v1.MsgUnfreezeAccount
+	15, // 11: custody.v1.Msg.place_order:type_name -> custody.v1.MsgPlaceOrder
+	16, // 12: custody.v1.Msg.cancel_order:type_name -> custody.v1.MsgCancelOrder
+	17, // 13: custody.v1.Msg.report_fill:type_name -> custody.v1.MsgReportFill
+	18, // 14: custody.v1.Msg.end_of_day:type_name -> custody.v1.MsgEndOfDay
+	21, // 15: custody.v1.Msg.set_trading_calendar:type_name -> custody.v1.MsgSetTradingCalendar
+	22, // 16: custody.v1.Msg.correct_trade_totals:type_name -> custody.v1.MsgCorrectTradeTotals
+	19, // 17: custody.v1.Msg.submit_statement:type_name -> custody.v1.MsgSubmitStatement
+	23, // 18: custody.v1.Msg.set_interest_rate:type_name -> custody.v1.MsgSetInterestRate
+	24, // 19: custody.v1.Msg.submit_transfer_journal:type_name -> custody.v1.MsgSubmitTransferJournal
+	25, // 20: custody.v1.Msg.submit_clearing_file:type_name -> custody.v1.MsgSubmitClearingFile
+	26, // 21: custody.v1.Msg.submit_holdings_file:type_name -> custody.v1.MsgSubmitHoldingsFile
+	27, // 22: custody.v1.Msg.submit_interest_file:type_name -> custody.v1.MsgSubmitInterestFile
+	28, // 23: custody.v1.Msg.propose_adjustment:type_name -> custody.v1.MsgProposeAdjustment
+	29, // 24: custody.v1.Msg.approve_adjustment:type_name -> custody.v1.MsgApproveAdjustment
+	30, // 25: custody.v1.Msg.reject_adjustment:type_name -> custody.v1.MsgRejectAdjustment
+	13, // 26: custody.v1.Msg.anchor_alert_batch:type_name -> custody.v1.MsgAnchorAlertBatch
+	14, // 27: custody.v1.Msg.anchor_rule_params:type_name -> custody.v1.MsgAnchorRuleParams
+	31, // 28: custody.v1.Msg.rotate_key:type_name -> custody.v1.MsgRotateKey
+	32, // 29: custody.v1.Msg.revoke_key:type_name -> custody.v1.MsgRevokeKey
+	33, // 30: custody.v1.Msg.add_operator:type_name -> custody.v1.MsgAddOperator
+	34, // 31: custody.v1.Msg.approve_pending:type_name -> custody.v1.MsgApprovePending
+	35, // 32: custody.v1.Msg.reject_pending:type_name -> custody.v1.MsgRejectPending
+	36, // 33: custody.v1.Msg.submit_proposal:type_name -> custody.v1.MsgSubmitProposal
+	37, // 34: custody.v1.Msg.vote_proposal:type_name -> custody.v1.MsgVoteProposal
+	1,  // 35: custody.v1.MsgOpenAccount.request:type_name -> custody.v1.OpeningRequest
+	4,  // 36: custody.v1.MsgProposeClientKey.request:type_name -> custody.v1.ClientKeyRequest
+	38, // 37: custody.v1.MsgPlaceOrder.ticket:type_name -> custody.v1.OrderTicket
+	39, // 38: custody.v1.MsgCancelOrder.ticket:type_name -> custody.v1.CancelTicket
+	40, // 39: custody.v1.MsgEndOfDay.closing_prices:type_name -> custody.v1.ClosingPrice
+	41, // 40: custody.v1.MsgEndOfDay.trade_totals:type_name -> custody.v1.TradeTotals
+	42, // 41: custody.v1.MsgEndOfDay.instruments:type_name -> custody.v1.Instrument
+	43, // 42: custody.v1.MsgSubmitStatement.balances:type_name -> custody.v1.AccountAmount
+	43, // [43:43] is the sub-list for method output_type
+	43, // [43:43] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_custody_v1_msgs_proto_init() }
@@ -2312,6 +2279,7 @@ func file_custody_v1_msgs_proto_init() {
 		return
 	}
 	file_custody_v1_corrections_proto_init()
+	file_custody_v1_governance_proto_init()
 	file_custody_v1_keys_proto_init()
 	file_custody_v1_money_proto_init()
 	file_custody_v1_trading_proto_init()
@@ -2349,20 +2317,21 @@ func file_custody_v1_msgs_proto_init() {
 		(*Msg_AddOperator)(nil),
 		(*Msg_ApprovePending)(nil),
 		(*Msg_RejectPending)(nil),
+		(*Msg_SubmitProposal)(nil),
+		(*Msg_VoteProposal)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_custody_v1_msgs_proto_rawDesc), len(file_custody_v1_msgs_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      0,
 			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_custody_v1_msgs_proto_goTypes,
 		DependencyIndexes: file_custody_v1_msgs_proto_depIdxs,
-		EnumInfos:         file_custody_v1_msgs_proto_enumTypes,
 		MessageInfos:      file_custody_v1_msgs_proto_msgTypes,
 	}.Build()
 	File_custody_v1_msgs_proto = out.File

@@ -23,6 +23,9 @@ const Operator = "risk-1"
 type Network struct {
 	TN       *testnet.Testnet
 	Launcher *testnet.Launcher
+	// Provider runs the nodes in this process; set its Options before a
+	// restart to start a node as another "binary" (node.WithMigrations).
+	Provider *testnet.InProcess
 	// Keys are the first signing key of each participant, by id
 	// ("bank-1", "broker-1", "regulator-1", "clearing-house-1", "risk-1").
 	Keys map[string]ed25519.PrivateKey
@@ -43,15 +46,17 @@ func Start(t testing.TB) *Network {
 	m.LogLevel = "error"
 	m.Prometheus = false
 	var (
-		tn  *testnet.Testnet
-		l   *testnet.Launcher
-		op  testnet.ParticipantKey
-		err error
+		tn   *testnet.Testnet
+		l    *testnet.Launcher
+		op   testnet.ParticipantKey
+		prov *testnet.InProcess
+		err  error
 	)
 	// Ports are picked free, then bound by the nodes: on a machine shared
 	// with other tests one may be taken in between; try a fresh network.
 	for attempt := 1; ; attempt++ {
-		tn, l, op, err = start(t, m)
+		prov = &testnet.InProcess{}
+		tn, l, op, err = startWith(t, m, prov)
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 			break
 		}
@@ -64,7 +69,7 @@ func Start(t testing.TB) *Network {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net := &Network{TN: tn, Launcher: l, Keys: map[string]ed25519.PrivateKey{Operator: op.Key}}
+	net := &Network{TN: tn, Launcher: l, Provider: prov, Keys: map[string]ed25519.PrivateKey{Operator: op.Key}}
 	for id, list := range ks {
 		net.Keys[id] = list[0].Key
 	}
@@ -84,6 +89,10 @@ func Start(t testing.TB) *Network {
 // start generates, adds the risk operator and starts every node, waiting
 // for height 2. The nodes stop at the end of the test.
 func start(t testing.TB, m testnet.Manifest) (*testnet.Testnet, *testnet.Launcher, testnet.ParticipantKey, error) {
+	return startWith(t, m, &testnet.InProcess{})
+}
+
+func startWith(t testing.TB, m testnet.Manifest, p *testnet.InProcess) (*testnet.Testnet, *testnet.Launcher, testnet.ParticipantKey, error) {
 	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
 	if err != nil {
 		return nil, nil, testnet.ParticipantKey{}, err
@@ -92,7 +101,7 @@ func start(t testing.TB, m testnet.Manifest) (*testnet.Testnet, *testnet.Launche
 	if err != nil {
 		return nil, nil, op, err
 	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
+	l := testnet.NewLauncher(tn, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	t.Cleanup(func() {
