@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -57,20 +58,33 @@ type Node struct {
 	APIPort        int    `json:"api_port"`
 	// StateSync says the node joined after genesis and syncs from snapshots.
 	StateSync bool `json:"state_sync,omitempty"`
+	// Host is the address the node listens on and peers dial for p2p, RPC,
+	// REST and metrics; "" is 127.0.0.1. The fault harness gives each
+	// node the address of its own network namespace.
+	Host string `json:"host,omitempty"`
+}
+
+// Addr is the node's host (127.0.0.1 unless Host is set) and port.
+func (n *Node) Addr(port int) string {
+	h := n.Host
+	if h == "" {
+		h = "127.0.0.1"
+	}
+	return net.JoinHostPort(h, strconv.Itoa(port))
 }
 
 // Home is the node's home directory.
 func (t *Testnet) Home(n *Node) string { return filepath.Join(t.Dir, n.Name) }
 
-// RPCAddress is "tcp://127.0.0.1:port", the form CometBFT's config uses.
-func (n *Node) RPCAddress() string { return "tcp://127.0.0.1:" + strconv.Itoa(n.RPCPort) }
+// RPCAddress is "tcp://host:port", the form CometBFT's config uses.
+func (n *Node) RPCAddress() string { return "tcp://" + n.Addr(n.RPCPort) }
 
-// RPCURL is "http://127.0.0.1:port", the form RPC clients dial.
-func (n *Node) RPCURL() string { return "http://127.0.0.1:" + strconv.Itoa(n.RPCPort) }
+// RPCURL is "http://host:port", the form RPC clients dial.
+func (n *Node) RPCURL() string { return "http://" + n.Addr(n.RPCPort) }
 
-// P2PAddress is "id@127.0.0.1:port", a persistent peer entry.
+// P2PAddress is "id@host:port", a persistent peer entry.
 func (n *Node) P2PAddress() string {
-	return p2p.IDAddressString(n.NodeID, "127.0.0.1:"+strconv.Itoa(n.P2PPort))
+	return p2p.IDAddressString(n.NodeID, n.Addr(n.P2PPort))
 }
 
 // Node returns the node with the given name, or nil.
@@ -123,6 +137,9 @@ type GenerateOptions struct {
 	Force bool
 	// GenesisTime defaults to now.
 	GenesisTime time.Time
+	// Hosts, when set, is the listen and dial address of each node in
+	// order (Node.Host); nodes beyond it use 127.0.0.1.
+	Hosts []string
 }
 
 type institution struct {
@@ -196,6 +213,9 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 	for i := 0; i < nNodes; i++ {
 		n := &Node{
 			P2PPort: ports[4*i], RPCPort: ports[4*i+1], PrometheusPort: ports[4*i+2], APIPort: ports[4*i+3],
+		}
+		if i < len(opts.Hosts) {
+			n.Host = opts.Hosts[i]
 		}
 		var inst *institution
 		if i < len(insts) {
@@ -312,7 +332,7 @@ func (t *Testnet) cometConfig(n *Node) *cmtcfg.Config {
 	c.RPC.MaxOpenConnections = 0
 	c.RPC.MaxSubscriptionClients = 200
 	c.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
-	c.P2P.ListenAddress = "tcp://127.0.0.1:" + strconv.Itoa(n.P2PPort)
+	c.P2P.ListenAddress = "tcp://" + n.Addr(n.P2PPort)
 	c.P2P.ExternalAddress = ""
 	c.P2P.AddrBookStrict = false
 	c.P2P.AllowDuplicateIP = true
@@ -332,7 +352,7 @@ func (t *Testnet) cometConfig(n *Node) *cmtcfg.Config {
 	// tx_index kv: clients (client.WaitTx, custodycli) look txs up by hash.
 	c.TxIndex.Indexer = m.TxIndex
 	c.Instrumentation.Prometheus = m.Prometheus
-	c.Instrumentation.PrometheusListenAddr = "127.0.0.1:" + strconv.Itoa(n.PrometheusPort)
+	c.Instrumentation.PrometheusListenAddr = n.Addr(n.PrometheusPort)
 	c.Instrumentation.Namespace = "cometbft"
 	if n.StateSync {
 		// Trust height and hash are filled when the node joins (see Join):
@@ -359,7 +379,7 @@ func (t *Testnet) appConfig(n *Node) node.AppConfig {
 	// peers had pruned a snapshot before the joiner finished fetching it and
 	// the join waited minutes. 20 keep each for about a minute here.
 	c.Snapshots.KeepRecent = 20
-	c.API.Address = "tcp://127.0.0.1:" + strconv.Itoa(n.APIPort)
+	c.API.Address = "tcp://" + n.Addr(n.APIPort)
 	c.Invariants.Interval = 10
 	return c
 }
@@ -398,7 +418,8 @@ func FreePorts(n int) ([]int, error) {
 }
 
 // CheckPortsFree reports the ports of n (P2P, RPC and, when set, REST) that
-// something else listens on.
+// something else listens on. A node whose Host is not an address of this
+// network namespace (it runs in a namespace of its own) is not checked.
 func CheckPortsFree(n *Node) error {
 	var errs []error
 	ports := []int{n.P2PPort, n.RPCPort}
@@ -406,7 +427,10 @@ func CheckPortsFree(n *Node) error {
 		ports = append(ports, n.APIPort)
 	}
 	for _, p := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		l, err := net.Listen("tcp", n.Addr(p))
+		if errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return nil
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("testnet: node %s: port %d is taken: %w", n.Name, p, err))
 			continue

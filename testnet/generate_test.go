@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,3 +100,30 @@ func TestGenerate_Homes(t *testing.T) {
 	_, err = Generate(dir, DefaultManifest(), GenerateOptions{Force: true})
 	require.NoError(t, err)
 }
+
+// TestGenerate_Hosts: a node given a host listens and is dialled there for
+// p2p, RPC, REST and metrics; the others stay on 127.0.0.1.
+func TestGenerate_Hosts(t *testing.T) {
+	dir := t.TempDir()
+	tn, err := Generate(dir, DefaultManifest(), GenerateOptions{Hosts: []string{"10.77.0.2", "10.77.0.3"}})
+	require.NoError(t, err)
+	a, b, c := tn.Nodes[0], tn.Nodes[1], tn.Nodes[2]
+	require.Equal(t, "10.77.0.2", a.Host)
+	require.Equal(t, "http://10.77.0.3:"+itoa(b.RPCPort), b.RPCURL())
+	require.Equal(t, "http://127.0.0.1:"+itoa(c.RPCPort), c.RPCURL())
+	cc, err := node.LoadCometConfig(tn.Home(a))
+	require.NoError(t, err)
+	require.Equal(t, "tcp://10.77.0.2:"+itoa(a.P2PPort), cc.P2P.ListenAddress)
+	require.Equal(t, "tcp://10.77.0.2:"+itoa(a.RPCPort), cc.RPC.ListenAddress)
+	require.Contains(t, cc.P2P.PersistentPeers, string(b.NodeID)+"@10.77.0.3:"+itoa(b.P2PPort))
+	ac, err := node.LoadAppConfig(tn.Home(a))
+	require.NoError(t, err)
+	require.Equal(t, "tcp://10.77.0.2:"+itoa(a.APIPort), ac.API.Address)
+	back, err := Load(dir)
+	require.NoError(t, err)
+	require.Equal(t, "10.77.0.3", back.Nodes[1].Host, "testnet.json keeps the hosts")
+	// An address of another namespace cannot be checked from here.
+	require.NoError(t, CheckPortsFree(a))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

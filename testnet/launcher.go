@@ -123,6 +123,13 @@ type Processes struct {
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 	// Default 20s.
 	StopTimeout time.Duration
+	// Wrap, when set, returns the command that runs node n's binary, put
+	// before it: the fault harness runs each node in its own network
+	// namespace with "ip netns exec NS" (which execs, so the pid is the
+	// node's). Nil or an empty result runs the binary directly.
+	Wrap func(n *Node) []string
+	// Env, when set, returns variables added to node n's environment.
+	Env func(n *Node) []string
 
 	mu   sync.Mutex
 	pids map[string]int
@@ -149,7 +156,16 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 	if len(command) == 0 {
 		command = []string{"start"}
 	}
-	cmd := exec.Command(p.Binary, append(slices.Clone(command), "--home", home)...)
+	argv := append([]string{p.Binary}, append(slices.Clone(command), "--home", home)...)
+	if p.Wrap != nil {
+		argv = append(p.Wrap(n), argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if p.Env != nil {
+		if env := p.Env(n); len(env) > 0 {
+			cmd.Env = append(os.Environ(), env...)
+		}
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group: a Ctrl-C at the terminal reaches the launcher only,
 	// which then stops the nodes in order.
