@@ -48,8 +48,9 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-#? faults: kill, restart, corrupt and fill the disks of a 4-node network under load (~4 min)
+#? faults: kill, restart, corrupt, fill the disks of, partition and double-sign a 4-node network under load (~7 min)
 faults:
+	@if [ "$$(id -u)" = 0 ] && ! command -v ip >/dev/null; then apt-get install -y -q iproute2 >/dev/null || echo "iproute2 not installed: the partition scenarios will SKIP"; fi
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/custodyd ./cmd/custodynet
 	$(BIN)/custodynet faults --dir $(FAULTS_DIR)
 
