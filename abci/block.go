@@ -113,13 +113,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	}
 	block := contracts.Block{ChainID: a.chainID, Height: req.Height, Time: req.Time}
 	working := store.IAVL{Tree: a.tree}
+	blockEvents := a.recordMisbehaviour(working, block, req.Misbehavior)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
 		results[i] = a.deliverTx(working, tx, block)
 	}
 	a.lastBlockTime = req.Time
 	a.metrics.Block(len(req.Txs))
-	return &abcitypes.ResponseFinalizeBlock{TxResults: results, AppHash: a.tree.WorkingHash()}, nil
+	return &abcitypes.ResponseFinalizeBlock{TxResults: results, Events: blockEvents, AppHash: a.tree.WorkingHash()}, nil
 }
 
 func (a *App) deliverTx(working contracts.Store, tx []byte, block contracts.Block) *abcitypes.ExecTxResult {

@@ -35,4 +35,6 @@ const (
 	PrefixReconcileBreak byte = 0x3D // reconciliation: date, bank, broker → (index of breaks)
 
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
+
+	PrefixMisbehaviour byte = 0x70 // evidence: height, validator address → MisbehaviourRecord
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/evidence"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/transfers"
@@ -39,6 +40,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
+	"misbehaviour", "misbehaviour/<height>",
 }, tradingQueryPaths...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
@@ -124,6 +126,8 @@ func Query(store contracts.Store, path string, data []byte) ([]byte, error) {
 		return record(rec)
 	case "anchors", "anchor":
 		return queryAnchors(store, head, rest, rawQuery, data)
+	case "misbehaviour":
+		return evidence.Query(store, rest, rawQuery)
 	case "invariants":
 		res := contracts.CheckInvariants(store, Invariants())
 		broken := false
