@@ -94,6 +94,7 @@ func scenarios() []scenario {
 		{name: "corrupt-blockstore", run: func(h *harness, ctx context.Context) (string, error) {
 			return h.corrupt(ctx, "broker-1", filepath.Join("data", "blockstore.db"), "")
 		}},
+		{name: "byzantine-double-sign", run: (*harness).doubleSign},
 		{name: "partition-isolate-one", run: (*harness).partitionOne, netns: true},
 		{name: "partition-split-2-2", run: (*harness).partitionSplit, netns: true},
 		{name: "partition-flapping-link", run: (*harness).flappingLink, netns: true},
