@@ -44,7 +44,8 @@ type Node struct {
 	logger log.Logger
 	reg    prometheus.Registerer
 
-	newApp func(dir string) (abcitypes.Application, error) // WithApplication
+	newApp        func(dir string) (abcitypes.Application, error) // WithApplication
+	proposerFault string                                          // WithProposerFault
 
 	mu       sync.Mutex
 	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
@@ -64,6 +65,8 @@ type options struct {
 	cometFns   []func(*cmtcfg.Config)
 	appFns     []func(*AppConfig)
 	newApp     func(dir string) (abcitypes.Application, error)
+	// proposerFault: WithProposerFault or EnvProposerFault.
+	proposerFault string
 }
 
 // Option overrides what New reads from the home.
@@ -116,6 +119,14 @@ func New(home string, opts ...Option) (*Node, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.proposerFault == "" {
+		o.proposerFault = proposerFaultFromEnv()
+	}
+	switch o.proposerFault {
+	case "", ProposerFaultBadTx, ProposerFaultOversize:
+	default:
+		return nil, fmt.Errorf("node: %s=%q: want %s or %s", EnvProposerFault, o.proposerFault, ProposerFaultBadTx, ProposerFaultOversize)
+	}
 	cmtCfg, err := LoadCometConfig(home)
 	if err != nil {
 		return nil, err
@@ -158,7 +169,7 @@ func New(home string, opts ...Option) (*Node, error) {
 	if !appCfg.Metrics.Enabled {
 		reg = nil
 	}
-	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp}, nil
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, proposerFault: o.proposerFault}, nil
 }
 
 // newLogger builds CometBFT's logger the way `cometbft start` does:
@@ -190,6 +201,10 @@ func (n *Node) Start(ctx context.Context) error {
 	app, abciApp, closeApp, err := n.openApp()
 	if err != nil {
 		return err
+	}
+	if n.proposerFault != "" {
+		n.logger.Error("FAULT INJECTION: this validator proposes invalid blocks", "kind", n.proposerFault)
+		abciApp = &proposerFault{Application: abciApp, kind: n.proposerFault, maxBytes: n.appCfg.Tx.MaxBytes, logger: n.logger.With("module", "fault")}
 	}
 	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
 	if err != nil {

@@ -175,3 +175,97 @@ func evidenceKinds(s string) string {
 	}
 	return "evidence"
 }
+
+// invalidProposer: one validator restarted with node.EnvProposerFault, so
+// that every block it proposes holds a tx that fails ProcessProposal's
+// checks: first an undecodable tx, then one larger than [tx] max_bytes.
+// The honest three reject each such proposal (prevote nil), the round
+// times out and the next proposer's block commits: over the heights it ran,
+// no block was proposed by it, and blocks at its turns commit in a later
+// round. Restarted without the fault, it proposes again.
+func (h *harness) invalidProposer(ctx context.Context) (string, error) {
+	const victim = "clearing-house-1"
+	n := h.tn.Node(victim)
+	st, err := h.r.Client(n).RPC().Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	addr := st.ValidatorInfo.Address.String()
+	logPath := filepath.Join(h.tn.Home(n), "node.log")
+	defer delete(h.env, victim)
+	var ev []string
+	for _, kind := range []string{node.ProposerFaultBadTx, node.ProposerFaultOversize} {
+		before := countInFile(logPath, "FAULT INJECTION: proposing an invalid block")
+		if err := h.l.StopNode(victim); err != nil {
+			return "", err
+		}
+		h.env[victim] = []string{node.EnvProposerFault + "=" + kind}
+		if _, _, err := h.restart(ctx, victim); err != nil {
+			return "", err
+		}
+		h0 := h.r.Height()
+		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		err := h.r.WaitHeight(wctx, h0+12)
+		cancel()
+		if err != nil {
+			return "", fmt.Errorf("with %s proposing %s blocks the chain stopped: %w", victim, kind, err)
+		}
+		h1 := h.r.Height()
+		proposed := countInFile(logPath, "FAULT INJECTION: proposing an invalid block") - before
+		if proposed == 0 {
+			return "", fmt.Errorf("%s had no proposer turn in heights %d..%d", victim, h0, h1)
+		}
+		byVictim, laterRound, err := h.proposers(ctx, addr, h0+1, h1)
+		if err != nil {
+			return "", err
+		}
+		if byVictim > 0 {
+			return "", fmt.Errorf("%d of blocks %d..%d were proposed by %s while it proposed only %s blocks: the honest validators accepted them", byVictim, h0+1, h1, victim, kind)
+		}
+		ev = append(ev, fmt.Sprintf("%s: it proposed %d invalid block(s) over heights %d..%d, none committed (0 blocks by %s; %d committed in a later round)",
+			kind, proposed, h0+1, h1, short(addr), laterRound))
+	}
+	delete(h.env, victim)
+	if err := h.l.StopNode(victim); err != nil {
+		return "", err
+	}
+	if _, _, err := h.restart(ctx, victim); err != nil {
+		return "", err
+	}
+	h0 := h.r.Height()
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	err = h.r.WaitHeight(wctx, h0+12)
+	cancel()
+	if err != nil {
+		return "", err
+	}
+	byVictim, _, err := h.proposers(ctx, addr, h0+1, h.r.Height())
+	if err != nil {
+		return "", err
+	}
+	if byVictim == 0 {
+		return "", fmt.Errorf("restarted honest, %s proposed none of blocks %d..%d", victim, h0+1, h.r.Height())
+	}
+	return fmt.Sprintf("%s restarted with %s: %s; restarted honest it proposed %d of blocks %d..%d",
+		victim, node.EnvProposerFault, strings.Join(ev, "; "), byVictim, h0+1, h.r.Height()), nil
+}
+
+// proposers counts the blocks lo..hi proposed by addr, and those committed
+// in a round above 0 (their proposer's first proposal was not accepted).
+func (h *harness) proposers(ctx context.Context, addr string, lo, hi int64) (int, int, error) {
+	rpc := h.r.Client(h.tn.Node("bank-1")).RPC()
+	by, later := 0, 0
+	for height := lo; height <= hi; height++ {
+		c, err := rpc.Commit(ctx, &height)
+		if err != nil {
+			return 0, 0, err
+		}
+		if c.Header.ProposerAddress.String() == addr {
+			by++
+		}
+		if c.Commit.Round > 0 {
+			later++
+		}
+	}
+	return by, later, nil
+}

@@ -95,6 +95,7 @@ func scenarios() []scenario {
 			return h.corrupt(ctx, "broker-1", filepath.Join("data", "blockstore.db"), "")
 		}},
 		{name: "byzantine-double-sign", run: (*harness).doubleSign},
+		{name: "byzantine-invalid-proposer", run: (*harness).invalidProposer},
 		{name: "partition-isolate-one", run: (*harness).partitionOne, netns: true},
 		{name: "partition-split-2-2", run: (*harness).partitionSplit, netns: true},
 		{name: "partition-flapping-link", run: (*harness).flappingLink, netns: true},

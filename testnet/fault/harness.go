@@ -33,6 +33,10 @@ type harness struct {
 	// net is set when every node runs in a network namespace of its own
 	// (the partition scenarios).
 	net *netnsNet
+	// env is added to a node's environment at its next start (the
+	// invalid-proposer scenario sets node.EnvProposerFault). Only the
+	// scenario goroutine touches it, between a stop and a start.
+	env map[string][]string
 }
 
 func (h *harness) logf(format string, args ...any) {
@@ -94,6 +98,8 @@ func start(ctx context.Context, cfg Config, inNetns bool) (*harness, error) {
 	if nsNet != nil {
 		h.procs.Wrap = func(n *testnet.Node) []string { return nsNet.wrap(n.Name) }
 	}
+	h.env = map[string][]string{}
+	h.procs.Env = func(n *testnet.Node) []string { return h.env[n.Name] }
 	h.l = testnet.NewLauncher(tn, h.procs)
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
