@@ -46,6 +46,7 @@ type Node struct {
 
 	newApp        func(dir string) (abcitypes.Application, error) // WithApplication
 	proposerFault string                                          // WithProposerFault
+	syncDelay     time.Duration                                   // WithSyncDelay
 
 	mu       sync.Mutex
 	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
@@ -67,6 +68,8 @@ type options struct {
 	newApp     func(dir string) (abcitypes.Application, error)
 	// proposerFault: WithProposerFault or EnvProposerFault.
 	proposerFault string
+	// syncDelay: WithSyncDelay or EnvSyncDelay.
+	syncDelay time.Duration
 }
 
 // Option overrides what New reads from the home.
@@ -127,6 +130,13 @@ func New(home string, opts ...Option) (*Node, error) {
 	default:
 		return nil, fmt.Errorf("node: %s=%q: want %s or %s", EnvProposerFault, o.proposerFault, ProposerFaultBadTx, ProposerFaultOversize)
 	}
+	if o.syncDelay == 0 {
+		d, err := syncDelayFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		o.syncDelay = d
+	}
 	cmtCfg, err := LoadCometConfig(home)
 	if err != nil {
 		return nil, err
@@ -169,7 +179,7 @@ func New(home string, opts ...Option) (*Node, error) {
 	if !appCfg.Metrics.Enabled {
 		reg = nil
 	}
-	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, proposerFault: o.proposerFault}, nil
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, proposerFault: o.proposerFault, syncDelay: o.syncDelay}, nil
 }
 
 // newLogger builds CometBFT's logger the way `cometbft start` does:
@@ -210,7 +220,10 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: %w", err), closeApp())
 	}
-	dbs := &nodeDBs{}
+	dbs := &nodeDBs{syncDelay: n.syncDelay}
+	if n.syncDelay > 0 {
+		n.logger.Error("FAULT INJECTION: every synced write to CometBFT's stores waits first", "delay", n.syncDelay)
+	}
 	// LoadFilePV exits the process on a bad file; New has checked it exists.
 	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
@@ -382,12 +395,17 @@ func (n *Node) App() *abci.App {
 type nodeDBs struct {
 	mu  sync.Mutex
 	dbs []dbm.DB
+	// syncDelay delays synced writes (WithSyncDelay).
+	syncDelay time.Duration
 }
 
 func (u *nodeDBs) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if u.syncDelay > 0 {
+		db = &slowSyncDB{DB: db, delay: u.syncDelay}
 	}
 	wrapped := &closableDB{DB: db}
 	if ctx.ID == "tx_index" {

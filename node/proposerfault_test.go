@@ -3,6 +3,9 @@ package node
 import (
 	"context"
 	"testing"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/libs/log"
@@ -32,4 +35,25 @@ func TestNew_RefusesAnUnknownProposerFault(t *testing.T) {
 	t.Setenv(EnvProposerFault, "chaos")
 	_, err := New(t.TempDir())
 	require.ErrorContains(t, err, `CUSTODYD_FAULT_PROPOSER="chaos"`)
+}
+
+func TestSlowSyncDB_WritesThrough(t *testing.T) {
+	db := &slowSyncDB{DB: dbm.NewMemDB(), delay: time.Millisecond}
+	require.NoError(t, db.SetSync([]byte("a"), []byte("1")))
+	b := db.NewBatch()
+	require.NoError(t, b.Set([]byte("b"), []byte("2")))
+	require.NoError(t, b.WriteSync())
+	require.NoError(t, db.DeleteSync([]byte("a")))
+	got, err := db.Get([]byte("b"))
+	require.NoError(t, err)
+	require.Equal(t, []byte("2"), got)
+	has, err := db.Has([]byte("a"))
+	require.NoError(t, err)
+	require.False(t, has)
+}
+
+func TestNew_RefusesABadSyncDelay(t *testing.T) {
+	t.Setenv(EnvSyncDelay, "slow")
+	_, err := New(t.TempDir())
+	require.ErrorContains(t, err, EnvSyncDelay)
 }

@@ -123,9 +123,12 @@ func (h *harness) doubleSign(ctx context.Context) (string, error) {
 	proc.kill()
 	twinFor := proc.took()
 	// Every validator has the record; the committing block carries the
-	// event and the evidence.
+	// event and the evidence. A node's block store has block C before its
+	// app has committed C's state: wait for C+1.
+	var committed int64
+	fmt.Sscan(found.CommittedHeight, &committed)
 	for _, v := range h.tn.Validators() {
-		if _, err := waitNode(ctx, v, h.r.Height(), time.Minute); err != nil {
+		if _, err := waitNode(ctx, v, committed+1, time.Minute); err != nil {
 			return "", err
 		}
 		raw, err := h.r.Client(v).QueryJSON(ctx, "misbehaviour/"+found.Height)
@@ -136,8 +139,6 @@ func (h *harness) doubleSign(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("%s's record of height %s does not name %s: %s", v.Name, found.Height, victim, raw)
 		}
 	}
-	var committed int64
-	fmt.Sscan(found.CommittedHeight, &committed)
 	rpc := h.r.Client(h.tn.Node("bank-1")).RPC()
 	blk, err := rpc.Block(ctx, &committed)
 	if err != nil {

@@ -96,6 +96,8 @@ func scenarios() []scenario {
 		}},
 		{name: "byzantine-double-sign", run: (*harness).doubleSign},
 		{name: "byzantine-invalid-proposer", run: (*harness).invalidProposer},
+		{name: "slow-disk", run: (*harness).slowDisk},
+		{name: "mempool-flood", run: (*harness).mempoolFlood},
 		{name: "partition-isolate-one", run: (*harness).partitionOne, netns: true},
 		{name: "partition-split-2-2", run: (*harness).partitionSplit, netns: true},
 		{name: "partition-flapping-link", run: (*harness).flappingLink, netns: true},
