@@ -206,7 +206,7 @@ func (h *harness) invalidProposer(ctx context.Context) (string, error) {
 		}
 		h0 := h.r.Height()
 		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-		err := h.r.WaitHeight(wctx, h0+12)
+		err := h.r.WaitHeight(wctx, h0+8)
 		cancel()
 		if err != nil {
 			return "", fmt.Errorf("with %s proposing %s blocks the chain stopped: %w", victim, kind, err)
@@ -235,7 +235,7 @@ func (h *harness) invalidProposer(ctx context.Context) (string, error) {
 	}
 	h0 := h.r.Height()
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	err = h.r.WaitHeight(wctx, h0+12)
+	err = h.r.WaitHeight(wctx, h0+8)
 	cancel()
 	if err != nil {
 		return "", err
@@ -254,7 +254,11 @@ func (h *harness) invalidProposer(ctx context.Context) (string, error) {
 // proposers counts the blocks lo..hi proposed by addr, and those committed
 // in a round above 0 (their proposer's first proposal was not accepted).
 func (h *harness) proposers(ctx context.Context, addr string, lo, hi int64) (int, int, error) {
-	rpc := h.r.Client(h.tn.Node("bank-1")).RPC()
+	n := h.tn.Node("bank-1")
+	if _, err := waitNode(ctx, n, hi+1, time.Minute); err != nil {
+		return 0, 0, err
+	}
+	rpc := h.r.Client(n).RPC()
 	by, later := 0, 0
 	for height := lo; height <= hi; height++ {
 		c, err := rpc.Commit(ctx, &height)
