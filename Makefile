@@ -48,7 +48,7 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-#? faults: kill, restart, corrupt, fill the disks of, partition and double-sign a 4-node network under load (~7 min)
+#? faults: kill, restart, corrupt, fill the disks of, partition, double-sign, slow and flood a 4-node network under load (~10 min)
 faults:
 	@if [ "$$(id -u)" = 0 ] && ! command -v ip >/dev/null; then apt-get install -y -q iproute2 >/dev/null || echo "iproute2 not installed: the partition scenarios will SKIP"; fi
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/custodyd ./cmd/custodynet

@@ -40,7 +40,9 @@ type slowSyncDB struct {
 
 func (s *slowSyncDB) SetSync(k, v []byte) error { time.Sleep(s.delay); return s.DB.SetSync(k, v) }
 func (s *slowSyncDB) DeleteSync(k []byte) error { time.Sleep(s.delay); return s.DB.DeleteSync(k) }
-func (s *slowSyncDB) NewBatch() dbm.Batch       { return &slowSyncBatch{Batch: s.DB.NewBatch(), delay: s.delay} }
+func (s *slowSyncDB) NewBatch() dbm.Batch {
+	return &slowSyncBatch{Batch: s.DB.NewBatch(), delay: s.delay}
+}
 
 type slowSyncBatch struct {
 	dbm.Batch
