@@ -72,8 +72,9 @@ bench-risk:
 	  $$($(call median,events/cpu-s,$(BIN)/bench-risk.txt,^BenchmarkReplay/badger/workers=2-)) \
 	  $$($(call median,p99-µs,$(BIN)/bench-risk.txt,^BenchmarkReplay/badger/workers=2/paced=100k-) | awk '{print $$1 / 1000}')
 
-#? faults: kill, restart, corrupt and fill the disks of a 4-node network under load (~4 min)
+#? faults: kill, restart, corrupt, fill the disks of, partition, double-sign, slow and flood a 4-node network under load (~10 min)
 faults:
+	@if [ "$$(id -u)" = 0 ] && ! command -v ip >/dev/null; then apt-get install -y -q iproute2 >/dev/null || echo "iproute2 not installed: the partition scenarios will SKIP"; fi
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/custodyd ./cmd/custodynet
 	$(BIN)/custodynet faults --dir $(FAULTS_DIR)
 

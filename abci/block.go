@@ -119,6 +119,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	if err != nil {
 		return nil, err
 	}
+	blockEvents := a.recordMisbehaviour(working, block, req.Misbehavior)
 	results := make([]*abcitypes.ExecTxResult, len(req.Txs))
 	for i, tx := range req.Txs {
 		results[i] = a.deliverTx(working, tx, block)
@@ -128,7 +129,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.RequestFinalizeBlo
 	a.metrics.Block(len(req.Txs))
 	return &abcitypes.ResponseFinalizeBlock{
 		TxResults: results, AppHash: a.tree.WorkingHash(),
-		ValidatorUpdates: updates, ConsensusParamUpdates: params, Events: events,
+		ValidatorUpdates: updates, ConsensusParamUpdates: params, Events: append(blockEvents, events...),
 	}, nil
 }
 

@@ -61,6 +61,7 @@ const (
 
 	PrefixAnchor byte = 0x40 // anchors: operator, kind, seq → alert batch or rule-parameter record (docs/state.md)
 
+	PrefixMisbehaviour       byte = 0x70 // evidence: height, validator address → MisbehaviourRecord
 	PrefixProposal           byte = 0x71 // governance: id → Proposal
 	PrefixOpenProposal       byte = 0x72 // governance: expires height, id → (index of open proposals)
 	PrefixValidatorUpdate    byte = 0x73 // governance: consensus key → power (queued for this block's FinalizeBlock)

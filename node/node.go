@@ -46,8 +46,10 @@ type Node struct {
 	logger log.Logger
 	reg    prometheus.Registerer
 
-	newApp     func(dir string) (abcitypes.Application, error) // WithApplication
-	migrations []abci.Migration                                // WithMigrations
+	newApp        func(dir string) (abcitypes.Application, error) // WithApplication
+	migrations    []abci.Migration                                // WithMigrations
+	proposerFault string                                          // WithProposerFault
+	syncDelay     time.Duration                                   // WithSyncDelay
 
 	mu       sync.Mutex
 	app      *abci.App     // guarded by mu; set by Start (nil under WithApplication)
@@ -68,6 +70,10 @@ type options struct {
 	appFns     []func(*AppConfig)
 	newApp     func(dir string) (abcitypes.Application, error)
 	migrations []abci.Migration
+	// proposerFault: WithProposerFault or EnvProposerFault.
+	proposerFault string
+	// syncDelay: WithSyncDelay or EnvSyncDelay.
+	syncDelay time.Duration
 }
 
 // Option overrides what New reads from the home.
@@ -127,6 +133,21 @@ func New(home string, opts ...Option) (*Node, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.proposerFault == "" {
+		o.proposerFault = proposerFaultFromEnv()
+	}
+	switch o.proposerFault {
+	case "", ProposerFaultBadTx, ProposerFaultOversize:
+	default:
+		return nil, fmt.Errorf("node: %s=%q: want %s or %s", EnvProposerFault, o.proposerFault, ProposerFaultBadTx, ProposerFaultOversize)
+	}
+	if o.syncDelay == 0 {
+		d, err := syncDelayFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		o.syncDelay = d
+	}
 	cmtCfg, err := LoadCometConfig(home)
 	if err != nil {
 		return nil, err
@@ -169,7 +190,7 @@ func New(home string, opts ...Option) (*Node, error) {
 	if !appCfg.Metrics.Enabled {
 		reg = nil
 	}
-	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, migrations: o.migrations}, nil
+	return &Node{home: home, cmtCfg: cmtCfg, appCfg: appCfg, logger: logger, reg: reg, newApp: o.newApp, migrations: o.migrations, proposerFault: o.proposerFault, syncDelay: o.syncDelay}, nil
 }
 
 // newLogger builds CometBFT's logger the way `cometbft start` does:
@@ -202,11 +223,18 @@ func (n *Node) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if n.proposerFault != "" {
+		n.logger.Error("FAULT INJECTION: this validator proposes invalid blocks", "kind", n.proposerFault)
+		abciApp = &proposerFault{Application: abciApp, kind: n.proposerFault, maxBytes: n.appCfg.Tx.MaxBytes, logger: n.logger.With("module", "fault")}
+	}
 	nodeKey, err := p2p.LoadNodeKey(n.cmtCfg.NodeKeyFile())
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: %w", err), closeApp())
 	}
-	dbs := &nodeDBs{}
+	dbs := &nodeDBs{syncDelay: n.syncDelay}
+	if n.syncDelay > 0 {
+		n.logger.Error("FAULT INJECTION: every synced write to CometBFT's stores waits first", "delay", n.syncDelay)
+	}
 	// LoadFilePV exits the process on a bad file; New has checked it exists.
 	pv := privval.LoadOrGenFilePV(n.cmtCfg.PrivValidatorKeyFile(), n.cmtCfg.PrivValidatorStateFile())
 	cmt, err := cmtnode.NewNodeWithContext(ctx, n.cmtCfg, pv, nodeKey,
@@ -389,12 +417,17 @@ func (n *Node) App() *abci.App {
 type nodeDBs struct {
 	mu  sync.Mutex
 	dbs []dbm.DB
+	// syncDelay delays synced writes (WithSyncDelay).
+	syncDelay time.Duration
 }
 
 func (u *nodeDBs) provide(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if u.syncDelay > 0 {
+		db = &slowSyncDB{DB: db, delay: u.syncDelay}
 	}
 	wrapped := &closableDB{DB: db}
 	if ctx.ID == "tx_index" {

@@ -65,6 +65,12 @@ type Node struct {
 	Host string `json:"host,omitempty"`
 }
 
+// Addr is the node's host (127.0.0.1 unless Host is set) and port, the
+// address others dial (the fault harness's namespaces use it too).
+func (n *Node) Addr(port int) string {
+	return net.JoinHostPort(n.HostOrLoopback(), strconv.Itoa(port))
+}
+
 // HostOrLoopback is the node's host, or 127.0.0.1 for a loopback node.
 func (n *Node) HostOrLoopback() string {
 	if n.Host == "" {
@@ -176,6 +182,9 @@ type GenerateOptions struct {
 	Force bool
 	// GenesisTime defaults to now.
 	GenesisTime time.Time
+	// Hosts, when set, is the listen and dial address of each node in
+	// order (Node.Host); nodes beyond it use 127.0.0.1.
+	Hosts []string
 }
 
 type institution struct {
@@ -264,6 +273,9 @@ func Generate(dir string, m Manifest, opts GenerateOptions) (*Testnet, error) {
 			placeOnHost(n, i, m.Hosts, onHost)
 		} else {
 			n.P2PPort, n.RPCPort, n.PrometheusPort, n.APIPort = ports[4*i], ports[4*i+1], ports[4*i+2], ports[4*i+3]
+		}
+		if i < len(opts.Hosts) {
+			n.Host = opts.Hosts[i]
 		}
 		var inst *institution
 		if i < len(insts) {
@@ -522,7 +534,8 @@ func FreePorts(n int) ([]int, error) {
 }
 
 // CheckPortsFree reports the ports of n (P2P, RPC and, when set, REST) that
-// something else listens on.
+// something else listens on. A node whose Host is not an address of this
+// network namespace (it runs in a namespace of its own) is not checked.
 func CheckPortsFree(n *Node) error {
 	var errs []error
 	ports := []int{n.P2PPort, n.RPCPort}

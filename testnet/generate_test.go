@@ -154,3 +154,28 @@ func TestGenerate_RiskOperators(t *testing.T) {
 	m.RiskOperators = 51
 	require.ErrorContains(t, m.Validate(), "risk_operators")
 }
+
+// TestGenerate_Hosts: a node given a host listens and is dialled there for
+// p2p, RPC, REST and metrics; the others stay on 127.0.0.1.
+func TestGenerate_Hosts(t *testing.T) {
+	dir := t.TempDir()
+	tn, err := Generate(dir, DefaultManifest(), GenerateOptions{Hosts: []string{"10.77.0.2", "10.77.0.3"}})
+	require.NoError(t, err)
+	a, b, c := tn.Nodes[0], tn.Nodes[1], tn.Nodes[2]
+	require.Equal(t, "10.77.0.2", a.Host)
+	require.Equal(t, "http://10.77.0.3:"+itoa(b.RPCPort), b.RPCURL())
+	require.Equal(t, "http://127.0.0.1:"+itoa(c.RPCPort), c.RPCURL())
+	cc, err := node.LoadCometConfig(tn.Home(a))
+	require.NoError(t, err)
+	require.Equal(t, "tcp://0.0.0.0:"+itoa(a.P2PPort), cc.P2P.ListenAddress, "a node with a host listens on every interface of its machine or namespace")
+	require.Equal(t, "tcp://0.0.0.0:"+itoa(a.RPCPort), cc.RPC.ListenAddress)
+	require.Contains(t, cc.P2P.PersistentPeers, string(b.NodeID)+"@10.77.0.3:"+itoa(b.P2PPort))
+	ac, err := node.LoadAppConfig(tn.Home(a))
+	require.NoError(t, err)
+	require.Equal(t, "tcp://0.0.0.0:"+itoa(a.APIPort), ac.API.Address)
+	back, err := Load(dir)
+	require.NoError(t, err)
+	require.Equal(t, "10.77.0.3", back.Nodes[1].Host, "testnet.json keeps the hosts")
+	// An address of another namespace cannot be checked from here.
+	require.NoError(t, CheckPortsFree(a))
+}

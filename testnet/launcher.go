@@ -133,6 +133,9 @@ type Processes struct {
 	// its host's network namespace (netns.Host.Wrap). The wrapper must exec
 	// the command, so that signals reach the node itself.
 	Wrap func(n *Node, argv []string) []string
+	// Env, when set, returns variables added to node n's environment (the
+	// fault harness sets its fault switches this way).
+	Env func(n *Node) []string
 
 	mu   sync.Mutex
 	pids map[string]int
@@ -164,6 +167,11 @@ func (p *Processes) Start(ctx context.Context, t *Testnet, n *Node) (Running, er
 		argv = p.Wrap(n, argv)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if p.Env != nil {
+		if env := p.Env(n); len(env) > 0 {
+			cmd.Env = append(os.Environ(), env...)
+		}
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Own process group (a Ctrl-C at the terminal reaches the launcher
 	// only, which then stops the nodes in order), and bound to die with

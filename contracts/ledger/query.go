@@ -17,6 +17,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/accounts"
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/auth"
+	"github.com/custody-ledger/custody/contracts/evidence"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/participants"
 	"github.com/custody-ledger/custody/contracts/transfers"
@@ -42,6 +43,7 @@ var QueryPaths = append([]string{
 	"transfer/<bank id>/<transfer id>", "custody/<bank id>/<broker id>", "supply",
 	"participants", "participant/<id>", "signer/<address>", "invariants",
 	"anchors/<operator>", "anchor/<operator>/<seq>",
+	"misbehaviour", "misbehaviour/<height>",
 }, slices.Concat(tradingQueryPaths, keyQueryPaths, correctionsQueryPaths, governanceQueryPaths)...)
 
 // Page selects a range of an account's fund ledger or transfers: from the
@@ -203,6 +205,13 @@ func Query(store contracts.Store, reader contracts.Reader, path string, data []b
 		return q.getMessage(append([]byte{contracts.PrefixKey}, addr...), &custodyv1.KeyRecord{})
 	case "anchors", "anchor":
 		return q.anchors(head, rest, rawQuery, data)
+	case "misbehaviour":
+		// A validator's misbehaviour is a case for every institution
+		// (evidence.Reads).
+		if err := q.admit(contracts.Audience{Institutions: true}); err != nil {
+			return nil, err
+		}
+		return evidence.Query(store, rest, rawQuery)
 	case "invariants":
 		// The invariants walk the whole state: institutions only.
 		if err := q.admit(contracts.Audience{Institutions: true}); err != nil {

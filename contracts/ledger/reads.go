@@ -9,6 +9,7 @@ import (
 	"github.com/custody-ledger/custody/contracts/anchors"
 	"github.com/custody-ledger/custody/contracts/auth"
 	"github.com/custody-ledger/custody/contracts/clearing"
+	"github.com/custody-ledger/custody/contracts/evidence"
 	"github.com/custody-ledger/custody/contracts/funds"
 	"github.com/custody-ledger/custody/contracts/governance"
 	"github.com/custody-ledger/custody/contracts/participants"
@@ -23,7 +24,7 @@ import (
 func Reads() []contracts.RecordKind {
 	return slices.Concat(participants.Reads(), auth.Reads(), accounts.Reads(), funds.Reads(),
 		transfers.Reads(), trading.Reads(), clearing.Reads(), reconcile.Reads(), anchors.Reads(),
-		adjustments.Reads(), governance.Reads())
+		adjustments.Reads(), governance.Reads(), evidence.Reads())
 }
 
 // policy is built once: the kinds are fixed at compile time.

@@ -27,6 +27,21 @@
 //     journal. goleveldb drops damaged journal records, so the node may
 //     come up at an older height and replay blocks instead of refusing;
 //     either outcome passes, provided it never reports a different hash.
+//   - byzantine-double-sign: a twin of one validator (same key, own home)
+//     signs conflicting votes; the DuplicateVoteEvidence must be committed,
+//     the block must carry a "misbehaviour" event and every validator must
+//     hold the misbehaviour record (package contracts/evidence).
+//   - byzantine-invalid-proposer: one validator restarted with
+//     node.EnvProposerFault proposes blocks with an undecodable, then an
+//     oversize tx; no block of its may commit; honest again, it proposes.
+//   - slow-disk: one validator's synced writes to CometBFT's stores are
+//     delayed 300 ms (node.EnvSyncDelay); the chain goes on at its pace.
+//   - partition-isolate-one, partition-split-2-2, partition-flapping-link:
+//     on a second network whose nodes run in network namespaces of their
+//     own (netnsNet; root and iproute2, else SKIP): one validator cut from
+//     its peers (the three go on; healed, it catches up), a 2–2 split
+//     (no node may commit while split, nothing forks, the chain resumes
+//     on healing), a link going down and up every 1.5 s.
 //
 // # Checks after every scenario
 //

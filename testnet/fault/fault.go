@@ -73,6 +73,9 @@ type scenario struct {
 	run  func(h *harness, ctx context.Context) (string, error)
 	// skip, when set, says why the scenario cannot run here.
 	skip func(h *harness) string
+	// netns: the scenario needs every node in a network namespace of its
+	// own (root, iproute2); it runs on a second network after the others.
+	netns bool
 }
 
 func scenarios() []scenario {
@@ -91,6 +94,13 @@ func scenarios() []scenario {
 		{name: "corrupt-blockstore", run: func(h *harness, ctx context.Context) (string, error) {
 			return h.corrupt(ctx, "broker-1", filepath.Join("data", "blockstore.db"), "")
 		}},
+		{name: "byzantine-double-sign", run: (*harness).doubleSign},
+		{name: "byzantine-invalid-proposer", run: (*harness).invalidProposer},
+		{name: "slow-disk", run: (*harness).slowDisk},
+		{name: "mempool-flood", run: (*harness).mempoolFlood},
+		{name: "partition-isolate-one", run: (*harness).partitionOne, netns: true},
+		{name: "partition-split-2-2", run: (*harness).partitionSplit, netns: true},
+		{name: "partition-flapping-link", run: (*harness).flappingLink, netns: true},
 	}
 }
 
@@ -140,7 +150,47 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		todo = append(todo, all[i])
 	}
 
-	h, err := start(ctx, cfg)
+	// The crash and Byzantine scenarios share one network on 127.0.0.1;
+	// the partitions need every node in a network namespace of its own,
+	// so they run after, on a second network.
+	var onLoopback, inNetns []scenario
+	for _, s := range todo {
+		if s.netns {
+			inNetns = append(inNetns, s)
+		} else {
+			onLoopback = append(onLoopback, s)
+		}
+	}
+	var results []Result
+	if len(onLoopback) > 0 {
+		res, err := runPhase(ctx, cfg, onLoopback, false)
+		results = append(results, res...)
+		if err != nil || ctx.Err() != nil {
+			return results, err
+		}
+	}
+	if len(inNetns) > 0 {
+		if why := netnsUsable(); why != "" {
+			for _, s := range inNetns {
+				res := Result{Name: s.name, Skipped: true, Evidence: why}
+				fmt.Fprintln(cfg.Out, res.Line())
+				results = append(results, res)
+			}
+			return results, nil
+		}
+		res, err := runPhase(ctx, cfg, inNetns, true)
+		results = append(results, res...)
+		if err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// runPhase starts a network (in namespaces or not), runs the scenarios on
+// it one after the other with the checks after each, and stops it.
+func runPhase(ctx context.Context, cfg Config, todo []scenario, inNetns bool) ([]Result, error) {
+	h, err := start(ctx, cfg, inNetns)
 	if err != nil {
 		return nil, err
 	}

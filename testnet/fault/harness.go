@@ -29,6 +29,14 @@ type harness struct {
 
 	cancelLoad context.CancelFunc
 	loadDone   chan struct{}
+
+	// net is set when every node runs in a network namespace of its own
+	// (the partition scenarios).
+	net *netnsNet
+	// env is added to a node's environment at its next start (the
+	// invalid-proposer scenario sets node.EnvProposerFault). Only the
+	// scenario goroutine touches it, between a stop and a start.
+	env map[string][]string
 }
 
 func (h *harness) logf(format string, args ...any) {
@@ -36,17 +44,41 @@ func (h *harness) logf(format string, args ...any) {
 }
 
 // start writes and starts the network, opens and funds the accounts and
-// starts the background load.
-func start(ctx context.Context, cfg Config) (*harness, error) {
+// starts the background load. With inNetns every node runs in a network
+// namespace of its own (netnsNet), on its namespace's address.
+func start(ctx context.Context, cfg Config, inNetns bool) (*harness, error) {
 	m := testnet.DefaultManifest()
 	m.ChainID = "custody-faults"
 	m.KeysPerParticipant = cfg.KeysPerParticipant
 	m.TimeoutCommit = testnet.Duration{Duration: 300 * time.Millisecond}
 	m.Prometheus = false
 	m.LogLevel = "error"
-	tn, err := testnet.Generate(filepath.Join(cfg.Dir, "net"), m, testnet.GenerateOptions{Force: true})
+	var (
+		nsNet *netnsNet
+		gen   = testnet.GenerateOptions{Force: true}
+		dir   = filepath.Join(cfg.Dir, "net")
+	)
+	if inNetns {
+		var err error
+		if nsNet, err = newNetns(ctx, names4); err != nil {
+			return nil, err
+		}
+		gen.Hosts, dir = nsNet.hosts, filepath.Join(cfg.Dir, "net-netns")
+	}
+	tn, err := testnet.Generate(dir, m, gen)
 	if err != nil {
+		if nsNet != nil {
+			nsNet.close()
+		}
 		return nil, err
+	}
+	if nsNet != nil {
+		for i, n := range tn.Nodes {
+			if n.Name != names4[i] {
+				nsNet.close()
+				return nil, fmt.Errorf("fault: node %d is %s, the namespaces were made for %s", i, n.Name, names4[i])
+			}
+		}
 	}
 	// The generator's snapshots (every 10 heights, 2 kept) live about 20
 	// heights: under load, 10 s or less, shorter than a joining node's
@@ -62,29 +94,41 @@ func start(ctx context.Context, cfg Config) (*harness, error) {
 			return nil, err
 		}
 	}
-	h := &harness{cfg: cfg, tn: tn, procs: &testnet.Processes{Binary: cfg.Binary, StopTimeout: 30 * time.Second}}
+	h := &harness{cfg: cfg, tn: tn, procs: &testnet.Processes{Binary: cfg.Binary, StopTimeout: 30 * time.Second}, net: nsNet}
+	if nsNet != nil {
+		h.procs.Wrap = func(n *testnet.Node, argv []string) []string { return append(nsNet.wrap(n.Name), argv...) }
+	}
+	h.env = map[string][]string{}
+	h.procs.Env = func(n *testnet.Node) []string { return h.env[n.Name] }
 	h.l = testnet.NewLauncher(tn, h.procs)
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := h.l.StartAll(sctx); err != nil {
+		if nsNet != nil {
+			nsNet.close()
+		}
 		return nil, err
 	}
 	if h.wl, err = load.NewCustody(tn, cfg.Custody, cfg.Load.Seed); err != nil {
-		return nil, errors.Join(err, h.l.StopAll())
+		return nil, h.abort(err)
 	}
 	if h.r, err = load.NewRunner(cfg.Load, tn, tn.Nodes, h.wl, h.logf); err != nil {
-		return nil, errors.Join(err, h.l.StopAll())
+		return nil, h.abort(err)
 	}
 	if err := h.r.Start(ctx); err != nil {
-		return nil, errors.Join(err, h.l.StopAll())
+		return nil, h.abort(err)
 	}
 	t0 := time.Now()
 	if err := h.wl.Setup(sctx, h.r); err != nil {
 		h.r.Stop()
-		return nil, errors.Join(err, h.l.StopAll())
+		return nil, h.abort(err)
 	}
-	fmt.Fprintf(cfg.Out, "network of %d validators under %s; %d accounts (and the trading accounts) opened and funded in %s; load: at most %d txs in flight\n",
-		len(tn.Nodes), tn.Dir, cfg.Custody.Accounts, time.Since(t0).Round(100*time.Millisecond), cfg.Load.InFlight)
+	where := "127.0.0.1"
+	if nsNet != nil {
+		where = fmt.Sprintf("network namespaces %s (%s.0/24 on bridge %s)", strings.Join(nsNet.ns, ","), netnsSubnet, nsNet.bridge)
+	}
+	fmt.Fprintf(cfg.Out, "network of %d validators on %s under %s; %d accounts (and the trading accounts) opened and funded in %s; load: at most %d txs in flight\n",
+		len(tn.Nodes), where, tn.Dir, cfg.Custody.Accounts, time.Since(t0).Round(100*time.Millisecond), cfg.Load.InFlight)
 	lctx, cancelLoad := context.WithCancel(ctx)
 	h.cancelLoad, h.loadDone = cancelLoad, make(chan struct{})
 	go func() { defer close(h.loadDone); h.r.Generate(lctx, cfg.Load.Duration) }()
@@ -112,7 +156,14 @@ func (h *harness) stop() {
 	if err := h.l.StopAll(); err != nil {
 		h.logf("stopping the network: %v", err)
 	}
+	if h.net != nil {
+		h.net.close()
+	}
 }
+
+// names4 is the default manifest's four validators, in the generator's
+// order: the namespaces are made for them before the homes are written.
+var names4 = []string{"bank-1", "broker-1", "regulator-1", "clearing-house-1"}
 
 // running returns the nodes the launcher has running.
 func (h *harness) running() []*testnet.Node {
@@ -296,4 +347,13 @@ func (h *harness) restart(ctx context.Context, name string) (time.Duration, int6
 		return 0, 0, fmt.Errorf("%s did not catch up to %d: %w (see %s)", name, target, err, filepath.Join(h.tn.Home(n), "node.log"))
 	}
 	return time.Since(t0), got, nil
+}
+
+// abort stops a network whose start failed, and its namespaces.
+func (h *harness) abort(err error) error {
+	err = errors.Join(err, h.l.StopAll())
+	if h.net != nil {
+		h.net.close()
+	}
+	return err
 }

@@ -55,10 +55,14 @@ func (r *Runner) watch(ctx context.Context) {
 		}
 		return nodes[int(h)%len(nodes)]
 	}
+	// polls turns the node asked for the tip: a node that answers but lags
+	// (cut off by a partition) must not be the only one asked.
+	polls := int64(0)
 	for ctx.Err() == nil {
 		nodes := r.Nodes()
 		if latest < next {
-			n := pick(nodes, next)
+			n := pick(nodes, next+polls)
+			polls++
 			if h, err := r.latestHeight(ctx, n); err == nil {
 				latest = max(latest, h)
 			} else {
