@@ -63,7 +63,7 @@ func TestNetwork_MembershipAndUpgrade(t *testing.T) {
 	}
 	status := func(id string) string {
 		t.Helper()
-		raw, err := c.QueryJSON(ctx, "proposal/"+id)
+		raw, err := c.WithReadKey(net.Keys["regulator-1"]).QueryJSON(ctx, "proposal/"+id)
 		if err != nil {
 			t.Fatal(err)
 		}
