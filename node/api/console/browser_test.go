@@ -260,7 +260,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		// The risk core refuses a client's token; the node relays the refusal.
 		b.tab("surveillance")
-		b.waitText("#surv-alerts", "Not readable with your role")
+		b.waitText("#surv-alerts", "not readable by this core") // riskd cannot read a client's key: 401
 		b.waitText("#surv-anchors", "Not")
 		if s := b.text("#surv-alerts"); strings.Contains(s, "spoofing") {
 			t.Errorf("client-1 sees alerts: %q", s)
