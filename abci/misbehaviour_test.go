@@ -36,9 +36,9 @@ func TestFinalizeBlock_RecordsMisbehaviour(t *testing.T) {
 	require.Equal(t, "misbehaviour", res.Events[0].Type)
 	require.NotEqual(t, hashBefore, res.AppHash)
 
-	q, err := c.app.Query(context.Background(), &abcitypes.RequestQuery{Path: QueryPathStoreKey, Data: evidence.Key(1, addr)})
-	require.NoError(t, err)
-	require.NotEmpty(t, q.Value)
+	// Read as the regulator (c.query): the record is for institutions.
+	q := c.query(QueryPathStoreKey, evidence.Key(1, addr), 0, false)
+	require.NotEmpty(t, q.Value, q.Log)
 	var rec custodyv1.MisbehaviourRecord
 	contracts.Unmarshal(nil, q.Value, &rec)
 	require.Equal(t, evidence.KindDuplicateVote, rec.Kind)
