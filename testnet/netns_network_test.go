@@ -85,7 +85,13 @@ func TestNetwork_FourHostsInNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Three of four commit blocks, so height 3 does not mean every peer
+	// has connected yet: wait (bounded) for the fourth.
 	ni, err := rpc.NetInfo(ctx)
+	for deadline := time.Now().Add(time.Minute); err == nil && ni.NPeers < 3 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		ni, err = rpc.NetInfo(ctx)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
