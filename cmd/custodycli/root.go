@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/custody-ledger/custody/client"
-	"github.com/custody-ledger/custody/contracts"
 	"github.com/custody-ledger/custody/client/keys"
+	"github.com/custody-ledger/custody/contracts"
 )
 
 // Exit codes. Scripts branch on these; never renumber.
