@@ -73,25 +73,40 @@ func startNetwork(t *testing.T) *env {
 	m.TimeoutCommit = testnet.Duration{Duration: 200 * time.Millisecond}
 	m.LogLevel = "api:info,*:error" // the node's access log, and only errors besides
 	m.Prometheus = false
-	tn, err := testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	risk, err := tn.AddRiskOperator("risk-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := testnet.NewLauncher(tn, &testnet.InProcess{})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	t.Cleanup(cancel)
+	var (
+		tn   *testnet.Testnet
+		risk testnet.ParticipantKey
+		l    *testnet.Launcher
+	)
+	// Ports are picked free, then bound by the nodes: on a machine shared
+	// with other tests one may be taken in between; try a fresh network
+	// (as testnet/nettest does).
+	for attempt := 1; ; attempt++ {
+		var err error
+		if tn, err = testnet.Generate(t.TempDir(), m, testnet.GenerateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if risk, err = tn.AddRiskOperator("risk-1"); err != nil {
+			t.Fatal(err)
+		}
+		l = testnet.NewLauncher(tn, &testnet.InProcess{})
+		err = l.StartAll(ctx)
+		if err == nil {
+			break
+		}
+		_ = l.StopAll()
+		if attempt == 3 || !(strings.Contains(err.Error(), "is taken") || strings.Contains(err.Error(), "address already in use")) {
+			t.Fatal(err)
+		}
+		t.Logf("%v; generating another network", err)
+	}
 	t.Cleanup(func() {
 		if err := l.StopAll(); err != nil {
 			t.Error(err)
 		}
 	})
-	if err := l.StartAll(ctx); err != nil {
-		t.Fatal(err)
-	}
 	for _, n := range tn.Nodes {
 		if _, err := testnet.WaitForHeight(ctx, n, 2); err != nil {
 			t.Fatal(err)
